@@ -1,0 +1,25 @@
+//! # softtoken-protocol
+//!
+//! Everything the SoftToken app and the provider must agree on, byte for byte:
+//!
+//! - [`ids`]: the Service ID and User ID rules, and the normaliser that turns what a user typed
+//!   (full-width digits, spaces, hyphens) into canonical ASCII before any check.
+//! - [`otp_input`]: the same normaliser applied to a typed one-time password.
+//! - [`totp`]: RFC 6238 codes (8 digits by default) and the server's windowed verification.
+//! - [`secret`]: the token seed type, which zeroizes itself and never prints.
+//! - [`activation`]: the OPAQUE activation handshake and the seed derivation.
+//! - [`status`]: proof of seed possession for the status call.
+//! - [`wire`]: the JSON messages of every HTTP exchange.
+//!
+//! `docs/protocol.md` in the repository is the normative description; this crate is its reference
+//! implementation.
+
+mod normalize;
+
+pub mod activation;
+pub mod ids;
+pub mod otp_input;
+pub mod secret;
+pub mod status;
+pub mod totp;
+pub mod wire;
