@@ -1,0 +1,244 @@
+//! Configuration: the TOML file for production, and `--dev` defaults that create everything
+//! under the data directory.
+//!
+//! Every key is documented in `docs/server.md`. Secrets never live in this file: the KEK and
+//! the SMTP password are read from files or environment variables it names.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use serde::Deserialize;
+
+use crate::{
+    error::StartupError,
+    kek::{Kek, KeyRing, generate_kek_file},
+    mail::SmtpConfig,
+    tls,
+};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on, e.g. `0.0.0.0:8443` (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Directory for the database (`softtoken.db`) and, without SMTP, the mail outbox.
+    pub data_dir: PathBuf,
+    /// TLS certificate chain and key.
+    pub tls: TlsFiles,
+    /// Key-encryption keys.
+    pub kek: KekConfig,
+    /// Mail.
+    #[serde(default)]
+    pub mail: MailConfig,
+    /// Limits and timeouts.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Database tuning.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+/// TLS material (PEM files).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// Private key of the leaf.
+    pub key_file: PathBuf,
+}
+
+/// Where a KEK comes from: exactly one of `file` and `env`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KekSource {
+    /// Version number, stored beside every sealed secret.
+    pub version: u32,
+    /// A file holding 64 hex characters (or base64 of 32 bytes).
+    pub file: Option<PathBuf>,
+    /// An environment variable holding the same.
+    pub env: Option<String>,
+}
+
+/// The KEK used for new secrets and older ones still needed to open existing secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KekConfig {
+    /// Seals new secrets.
+    pub current: KekSource,
+    /// Older keys, until `softtoken-server kek rewrap` has moved everything to `current`.
+    #[serde(default)]
+    pub previous: Vec<KekSource>,
+}
+
+/// Mail settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Sender, e.g. `SoftToken <no-reply@otp-auth.net>`.
+    pub from: String,
+    /// The app download link put in every issuance mail.
+    pub app_link: String,
+    /// An SMTP relay; without it mail goes to `data_dir/outbox/*.eml`.
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "SoftToken <no-reply@otp-auth.net>".to_owned(),
+            app_link: "https://otp-auth.net/app".to_owned(),
+            smtp: None,
+        }
+    }
+}
+
+/// Limits and timeouts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Requests per minute per client IP on device endpoints (0 = unlimited).
+    pub device_requests_per_minute: u32,
+    /// Burst allowance per client IP on device endpoints.
+    pub device_burst: u32,
+    /// Whole-request timeout, seconds.
+    pub request_timeout_secs: u64,
+    /// How long an app has between KE2 and KE3, seconds.
+    pub activation_ttl_secs: u64,
+    /// How long SIGTERM waits for requests in flight, seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            device_requests_per_minute: 120,
+            device_burst: 30,
+            request_timeout_secs: 10,
+            activation_ttl_secs: 300,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Format.
+    pub format: LogFormat,
+    /// `tracing` filter, e.g. `info` or `softtoken_server=debug` (overridden by `RUST_LOG`).
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// Database tuning.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `synchronous = FULL`: survive power loss too, at the cost of an fsync per commit.
+    /// Default `NORMAL` survives process crashes.
+    pub full_sync: bool,
+}
+
+/// File name of the dev-mode KEK inside the data directory.
+pub const DEV_KEK_FILE: &str = "kek.hex";
+
+impl Config {
+    /// Reads a TOML config file.
+    pub fn load(path: &Path) -> Result<Config, StartupError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartupError::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text)
+            .map_err(|e| StartupError::Config(format!("{}: {}", path.display(), e.message())))
+    }
+
+    /// Development defaults: creates (if missing) a local CA and server certificate for
+    /// 127.0.0.1/localhost under `data_dir/tls/`, and a KEK in `data_dir/kek.hex`.
+    pub fn dev(data_dir: &Path, listen: SocketAddr) -> Result<Config, StartupError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StartupError::Config(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let tls = tls::ensure_dev_tls(data_dir)?;
+        let kek_file = data_dir.join(DEV_KEK_FILE);
+        if !kek_file.exists() {
+            generate_kek_file(&kek_file).map_err(|e| StartupError::Kek(e.to_string()))?;
+        }
+        Ok(Config {
+            listen,
+            data_dir: data_dir.to_path_buf(),
+            tls: TlsFiles {
+                cert_file: tls.cert_pem,
+                key_file: tls.key_pem,
+            },
+            kek: KekConfig {
+                current: KekSource {
+                    version: 1,
+                    file: Some(kek_file),
+                    env: None,
+                },
+                previous: Vec::new(),
+            },
+            mail: MailConfig::default(),
+            limits: Limits::default(),
+            log: LogConfig::default(),
+            database: DatabaseConfig::default(),
+        })
+    }
+
+    /// Loads the configured KEKs.
+    pub fn key_ring(&self) -> Result<KeyRing, StartupError> {
+        let current = load_kek(&self.kek.current)?;
+        let previous = self
+            .kek
+            .previous
+            .iter()
+            .map(load_kek)
+            .collect::<Result<Vec<_>, _>>()?;
+        KeyRing::new(current, previous).map_err(|e| StartupError::Kek(e.to_string()))
+    }
+
+    /// The mail outbox directory.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+fn load_kek(source: &KekSource) -> Result<Kek, StartupError> {
+    let kek = match (&source.file, &source.env) {
+        (Some(file), None) => Kek::from_file(source.version, file),
+        (None, Some(var)) => Kek::from_env(source.version, var),
+        _ => {
+            return Err(StartupError::Kek(format!(
+                "KEK version {}: set exactly one of `file` and `env`",
+                source.version
+            )));
+        }
+    };
+    kek.map_err(|e| StartupError::Kek(e.to_string()))
+}

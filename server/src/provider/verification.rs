@@ -1,0 +1,114 @@
+//! Verifying a code (認証確認 and every later login), with the replay and lockout rules of
+//! `docs/protocol.md` §7.3.
+
+use softtoken_protocol::{
+    ids::{ServiceId, UserId},
+    otp_input::parse_otp,
+    wire::{TokenState, VerifyResponse, VerifyResult},
+};
+
+use crate::{
+    app::{App, ServiceCtx},
+    error::ApiError,
+    store::{self, AuditEvent},
+};
+
+/// `POST /v1/services/{service_id}/tokens/{user_id}/verify`.
+///
+/// The whole check runs in one transaction on the single writing connection, so the replay
+/// check and the update of the last accepted step cannot interleave with another request.
+pub async fn verify(
+    app: &App,
+    service: &ServiceCtx,
+    user_id: &UserId,
+    otp: &str,
+    actor: &str,
+) -> Result<VerifyResponse, ApiError> {
+    let service_id = ServiceId::parse(&service.row.service_id).map_err(|_| ApiError::Internal)?;
+    let max_failures = service.row.max_failures;
+    let now = app.now_ms();
+    let mut tx = app.db.writer.begin().await?;
+    let Some(token) = store::token(&mut tx, &service_id, user_id).await? else {
+        return Err(ApiError::NotFound("token"));
+    };
+    let (sid, uid) = (service_id.as_str(), user_id.as_str());
+    let failures_left =
+        |failures: i64| u32::try_from(max_failures.saturating_sub(failures).max(0)).unwrap_or(0);
+    let reply = |result: VerifyResult, failures: i64| VerifyResponse {
+        result,
+        failures_left: failures_left(failures),
+        server_time_ms: now,
+    };
+    let audit = |outcome: &'static str| AuditEvent {
+        service_id: Some(sid),
+        user_id: Some(uid),
+        event: "verify",
+        outcome,
+        actor,
+        detail: None,
+    };
+
+    let state = token.state_at(now);
+    if state == TokenState::Expired && token.stored_state() != TokenState::Expired {
+        store::set_state(&mut tx, sid, uid, TokenState::Expired, now).await?;
+    }
+    let refused = match state {
+        TokenState::Revoked => Some(VerifyResult::Revoked),
+        TokenState::Issued => Some(VerifyResult::NotActivated),
+        TokenState::Expired | TokenState::ActivationLocked => Some(VerifyResult::Expired),
+        TokenState::Locked => Some(VerifyResult::Locked),
+        TokenState::PendingConfirmation | TokenState::Active => None,
+    };
+    if let Some(result) = refused {
+        store::audit(&mut tx, now, audit(state.as_str())).await?;
+        tx.commit().await?;
+        return Ok(reply(result, token.failures));
+    }
+
+    let params = token.params().ok_or(ApiError::Internal)?;
+    // A code of the wrong shape cannot be a guess: refuse it without counting a failure.
+    let Ok(typed) = parse_otp(otp, params.digits()) else {
+        store::audit(&mut tx, now, audit("malformed")).await?;
+        tx.commit().await?;
+        return Ok(reply(VerifyResult::Rejected, token.failures));
+    };
+    let Some(totp) = app.totp_key(&token)? else {
+        // Active without a seed cannot happen through the API; refuse rather than accept.
+        tracing::error!(service_id = sid, user_id = uid, "token in use has no seed");
+        return Err(ApiError::Internal);
+    };
+    let window = u32::try_from(service.row.verify_window).unwrap_or(1);
+    let matched = totp.verify(typed.as_str(), now / 1000, window);
+
+    let response = match matched {
+        Some(step) => {
+            if store::accept_step(&mut tx, sid, uid, step, now).await? {
+                store::audit(&mut tx, now, audit("accepted")).await?;
+                reply(VerifyResult::Accepted, 0)
+            } else {
+                store::audit(&mut tx, now, audit("replayed")).await?;
+                reply(VerifyResult::Replayed, token.failures)
+            }
+        }
+        None => {
+            let failures = store::count_failure(&mut tx, sid, uid, max_failures).await?;
+            if failures >= max_failures {
+                store::audit(
+                    &mut tx,
+                    now,
+                    AuditEvent {
+                        event: "lockout",
+                        ..audit("locked")
+                    },
+                )
+                .await?;
+                reply(VerifyResult::Locked, failures)
+            } else {
+                store::audit(&mut tx, now, audit("rejected")).await?;
+                reply(VerifyResult::Rejected, failures)
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(response)
+}

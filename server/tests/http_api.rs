@@ -1,0 +1,707 @@
+//! The provider over real HTTPS on 127.0.0.1: every endpoint, rule and error of
+//! docs/protocol.md §6–7.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::{ActivateError, Provider, SERVICE, code, start, start_with};
+use reqwest::StatusCode;
+use serde_json::json;
+use softtoken_protocol::{
+    activation::HandshakeError,
+    ids::{ServiceId, UserId},
+    wire::{ErrorCode, TokenState, VerifyResult},
+};
+
+const PASSWORD: &str = "Sakura#2026";
+
+async fn activated(p: &Provider) -> (common::Issued, common::Activated) {
+    let token = p.issue("hanako@example.jp", PASSWORD).await;
+    let activated = p.activate(&token, PASSWORD).await.unwrap();
+    (token, activated)
+}
+
+#[tokio::test]
+async fn healthz_and_unknown_routes_carry_server_time() {
+    let p = start().await;
+    let (status, body) = p.post("/nowhere", &json!({}), false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "not_found");
+    assert!(body["server_time_ms"].as_u64().unwrap() > 1_700_000_000_000);
+    let response = p
+        .client
+        .get(format!("{}/healthz", p.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn issuance_mails_the_ids_and_forgets_the_password() {
+    let p = start().await;
+    let token = p.issue("hanako@example.jp", PASSWORD).await;
+    let outbox: Vec<_> = std::fs::read_dir(p.dir.path().join("outbox"))
+        .unwrap()
+        .collect();
+    assert_eq!(outbox.len(), 1);
+    let mail = std::fs::read_to_string(outbox[0].as_ref().unwrap().path()).unwrap();
+    assert!(mail.contains(token.user_id.as_str()), "{mail}");
+    assert!(mail.contains(SERVICE));
+    // Nothing on disk holds the password: database, WAL, outbox, audit.
+    for entry in walk(p.dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !contains(&bytes, PASSWORD.as_bytes()),
+            "password found in {}",
+            entry.display()
+        );
+    }
+    let details = p.details(&token).await;
+    assert_eq!(details.state, TokenState::Issued);
+    assert_eq!(details.activation_attempts_left, 5);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn issuance_validates_input() {
+    let p = start().await;
+    let path = format!("/v1/services/{SERVICE}/tokens");
+    for body in [
+        json!({"email": "not-an-address", "activation_password": PASSWORD}),
+        json!({"email": "a@b.jp", "activation_password": "abc"}),
+        json!({"email": "a@b.jp"}),
+        json!({"email": "a@b.jp", "activation_password": "x".repeat(300)}),
+    ] {
+        let (status, reply) = p.post(&path, &body, true).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {reply}");
+        assert_eq!(reply["error"], "bad_request");
+        assert!(!reply.to_string().contains("xxxx"), "{reply}");
+    }
+}
+
+#[tokio::test]
+async fn bank_endpoints_need_the_services_own_key() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    let path = format!("/v1/services/{SERVICE}/tokens/{}", token.user_id);
+    for auth in [
+        None,
+        Some("Bearer nope"),
+        Some("Bearer st_abc.def"),
+        Some("Basic xyz"),
+    ] {
+        let mut request = p.client.get(format!("{}{path}", p.url));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The right key on another (even non-existent or malformed) service path is 401, not 404.
+    for other in ["99999999", "1234"] {
+        let (status, reply) = p
+            .get(&format!("/v1/services/{other}/tokens/{}", token.user_id))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+    }
+    let (status, _) = p
+        .get(&format!("/v1/services/{SERVICE}/tokens/00000000000000AA"))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "typo in the user id is a bad request"
+    );
+    let unknown = UserId::from_body("00000000000000").unwrap();
+    let (status, _) = p
+        .get(&format!("/v1/services/{SERVICE}/tokens/{unknown}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn activation_then_first_code_confirms_the_token() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    assert_eq!(app.finish.state, TokenState::PendingConfirmation);
+    assert_eq!(app.start.attempts_left, 4);
+    let details = p.details(&token).await;
+    assert_eq!(details.state, TokenState::PendingConfirmation);
+    assert_eq!(details.device.unwrap().platform, "linux");
+    assert_eq!(
+        details.activation_attempts_left, 5,
+        "a success resets the attempt count"
+    );
+
+    let reply = p.verify(&token, &code(&app, &p, 0)).await;
+    assert_eq!(reply.result, VerifyResult::Accepted);
+    assert_eq!(reply.failures_left, 5);
+    let details = p.details(&token).await;
+    assert_eq!(details.state, TokenState::Active);
+    assert!(details.confirmed_at_ms.is_some());
+}
+
+#[tokio::test]
+async fn full_width_ids_and_codes_are_accepted() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    let app = p.activate(&token, "Ｓａｋｕｒａ＃２０２６").await.unwrap();
+    let wide: String = code(&app, &p, 0)
+        .chars()
+        .map(|c| char::from_u32(u32::from(c) - u32::from('0') + 0xFF10).unwrap())
+        .collect();
+    let spaced = format!("{} {}", &wide[..12], &wide[12..]);
+    assert_eq!(
+        p.verify(&token, &spaced).await.result,
+        VerifyResult::Accepted
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_count_down_and_the_sixth_start_is_locked() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    for expected_left in [4, 3, 2, 1, 0] {
+        match p.activate(&token, "wrong-password").await {
+            Err(ActivateError::Handshake(HandshakeError::AuthenticationFailed, left)) => {
+                assert_eq!(left, expected_left)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    match p.activate(&token, PASSWORD).await {
+        Err(ActivateError::Http(status, body)) => {
+            assert_eq!(status, StatusCode::LOCKED);
+            assert_eq!(body.error, ErrorCode::ActivationLocked);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.details(&token).await.state, TokenState::ActivationLocked);
+    assert_eq!(
+        p.verify(&token, "12345678").await.result,
+        VerifyResult::Expired
+    );
+}
+
+#[tokio::test]
+async fn a_lost_reply_never_strands_the_user() {
+    // The phone crashed after the provider stored the seed: the same password works again and
+    // the newest seed replaces the pending one.
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    let first = p.activate(&token, PASSWORD).await.unwrap();
+    let second = p.activate(&token, PASSWORD).await.unwrap();
+    assert_ne!(first.seed, second.seed);
+    assert_eq!(
+        p.verify(&token, &code(&first, &p, 0)).await.result,
+        VerifyResult::Rejected
+    );
+    assert_eq!(
+        p.verify(&token, &code(&second, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    // Once active, a new phone cannot take the token over.
+    match p.activate(&token, PASSWORD).await {
+        Err(ActivateError::Http(status, body)) => {
+            assert_eq!(status, StatusCode::CONFLICT);
+            assert_eq!(body.error, ErrorCode::AlreadyActive);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unknown_tokens_look_like_wrong_passwords() {
+    let p = start().await;
+    let unknown = common::Issued {
+        service_id: ServiceId::parse(SERVICE).unwrap(),
+        user_id: UserId::from_body("11112222333344").unwrap(),
+        params: Default::default(),
+        password: PASSWORD.into(),
+    };
+    match p.activate(&unknown, PASSWORD).await {
+        Err(ActivateError::Handshake(HandshakeError::AuthenticationFailed, 4)) => {}
+        other => panic!("{other:?}"),
+    }
+    let other_service = common::Issued {
+        service_id: ServiceId::parse("55555555").unwrap(),
+        ..unknown
+    };
+    assert!(matches!(
+        p.activate(&other_service, PASSWORD).await,
+        Err(ActivateError::Handshake(
+            HandshakeError::AuthenticationFailed,
+            4
+        ))
+    ));
+}
+
+#[tokio::test]
+async fn tokens_expire_when_not_set_up_in_time() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    p.clock.advance_ms(24 * 3600 * 1000 + 1);
+    match p.activate(&token, PASSWORD).await {
+        Err(ActivateError::Http(StatusCode::GONE, body)) => {
+            assert_eq!(body.error, ErrorCode::TokenExpired)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        p.verify(&token, "12345678").await.result,
+        VerifyResult::Expired
+    );
+    assert_eq!(p.details(&token).await.state, TokenState::Expired);
+
+    // A token activated but never confirmed expires too.
+    let token = p.issue("b@b.jp", PASSWORD).await;
+    let app = p.activate(&token, PASSWORD).await.unwrap();
+    p.clock.advance_ms(24 * 3600 * 1000 + 1);
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 0)).await.result,
+        VerifyResult::Expired
+    );
+}
+
+#[tokio::test]
+async fn revocation_is_final_and_the_app_learns_it_by_status() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    assert_eq!(
+        p.status(&token, &app.seed).await.unwrap().state,
+        TokenState::Active
+    );
+
+    let (status, body) = p.bank_action(&token, "revoke").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["state"], "revoked");
+    let (status, _) = p.bank_action(&token, "revoke").await;
+    assert_eq!(status, StatusCode::OK, "revoking twice is fine");
+
+    let status = p.status(&token, &app.seed).await.unwrap();
+    assert_eq!(status.state, TokenState::Revoked);
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 1)).await.result,
+        VerifyResult::Revoked
+    );
+    match p.activate(&token, PASSWORD).await {
+        Err(ActivateError::Http(StatusCode::GONE, body)) => {
+            assert_eq!(body.error, ErrorCode::TokenRevoked)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn status_needs_the_seed() {
+    let p = start().await;
+    let (token, _app) = activated(&p).await;
+    let wrong = softtoken_protocol::secret::Seed::from_slice(&[9; 20]);
+    let (status, body) = p.status(&token, &wrong).await.unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body.error, ErrorCode::StatusDenied);
+    let issued_only = p.issue("c@b.jp", PASSWORD).await;
+    assert_eq!(
+        p.status(&issued_only, &wrong).await.unwrap_err().1.error,
+        ErrorCode::StatusDenied
+    );
+}
+
+#[tokio::test]
+async fn replays_are_refused_and_five_wrong_codes_lock() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    let now = code(&app, &p, 0);
+    assert_eq!(p.verify(&token, &now).await.result, VerifyResult::Accepted);
+    let again = p.verify(&token, &now).await;
+    assert_eq!(again.result, VerifyResult::Replayed);
+    assert_eq!(again.failures_left, 5, "a replay is not a failure");
+    // The previous step is within the window but before the last accepted one: replayed too.
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, -1)).await.result,
+        VerifyResult::Replayed
+    );
+
+    // Malformed codes are refused without counting.
+    for malformed in ["1234567", "abcdefgh", ""] {
+        let reply = p.verify(&token, malformed).await;
+        assert_eq!(
+            (reply.result, reply.failures_left),
+            (VerifyResult::Rejected, 5)
+        );
+    }
+    let wrong = if now == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    for left in [4, 3, 2, 1] {
+        let reply = p.verify(&token, wrong).await;
+        assert_eq!(
+            (reply.result, reply.failures_left),
+            (VerifyResult::Rejected, left)
+        );
+    }
+    let reply = p.verify(&token, wrong).await;
+    assert_eq!(
+        (reply.result, reply.failures_left),
+        (VerifyResult::Locked, 0)
+    );
+    assert_eq!(p.details(&token).await.state, TokenState::Locked);
+    // Locked refuses even the right code.
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 1)).await.result,
+        VerifyResult::Locked
+    );
+
+    let (status, body) = p.bank_action(&token, "unlock").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "active");
+    assert_eq!(body["failures_left"], 5);
+    let reply = p.verify(&token, &code(&app, &p, 1)).await;
+    assert_eq!(reply.result, VerifyResult::Accepted);
+    let (status, body) = p.bank_action(&token, "unlock").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+}
+
+#[tokio::test]
+async fn a_success_resets_the_failure_count() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    let right = code(&app, &p, 0);
+    let wrong = if right == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    for _ in 0..4 {
+        p.verify(&token, wrong).await;
+    }
+    assert_eq!(p.verify(&token, &right).await.failures_left, 5);
+}
+
+#[tokio::test]
+async fn verification_window_is_one_step_each_way() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 2)).await.result,
+        VerifyResult::Rejected
+    );
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 1)).await.result,
+        VerifyResult::Accepted
+    );
+}
+
+#[tokio::test]
+async fn not_activated_tokens_refuse_codes() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    assert_eq!(
+        p.verify(&token, "12345678").await.result,
+        VerifyResult::NotActivated
+    );
+}
+
+#[tokio::test]
+async fn reissue_for_the_same_customer_replaces_the_unfinished_token() {
+    let p = start().await;
+    let first = p.issue_for("wrong@b.jp", PASSWORD, Some("C-1")).await;
+    let second = p.issue_for("right@b.jp", PASSWORD, Some("C-1")).await;
+    assert_ne!(first.user_id, second.user_id);
+    assert_eq!(p.details(&first).await.state, TokenState::Revoked);
+    assert_eq!(p.details(&second).await.state, TokenState::Issued);
+    // Another customer's token is untouched.
+    let other = p.issue_for("x@b.jp", PASSWORD, Some("C-2")).await;
+    p.issue_for("y@b.jp", PASSWORD, Some("C-1")).await;
+    assert_eq!(p.details(&other).await.state, TokenState::Issued);
+}
+
+#[tokio::test]
+async fn device_requests_with_bad_bodies_get_typed_errors() {
+    let p = start().await;
+    let cases = [
+        (
+            json!({"v": 2, "service_id": SERVICE, "user_id": "12345678901234CI", "ke1": "AA"}),
+            StatusCode::BAD_REQUEST,
+            "unsupported_version",
+        ),
+        (
+            json!({"v": 1, "service_id": SERVICE}),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            json!({"v": 1, "service_id": SERVICE, "user_id": "12345678901234CI", "ke1": "AA"}),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            json!({"v": 1, "service_id": SERVICE, "user_id": "12345678901234CI", "ke1": "x".repeat(5000)}),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, reply) = p.post("/v1/activations", &body, false).await;
+        assert_eq!(
+            (got, reply["error"].as_str()),
+            (status, Some(code)),
+            "{reply}"
+        );
+    }
+    let finish =
+        json!({"v": 1, "ke3": "AA", "client_confirmation": "AA", "device": {"platform": "x"}});
+    let (status, reply) = p
+        .post("/v1/activations/doesnotexist/finish", &finish, false)
+        .await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    // Not JSON at all.
+    let response = p
+        .client
+        .post(format!("{}/v1/tokens/status", p.url))
+        .body("{{{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn tampered_ke3_fails_and_keeps_the_attempt_counted() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    let (_client, start) = p
+        .start_activation(&token.service_id, &token.user_id, PASSWORD)
+        .await
+        .unwrap();
+    let finish = json!({"v": 1, "ke3": "A".repeat(86), "client_confirmation": "A".repeat(43), "device": {"platform": "x"}});
+    let (status, reply) = p
+        .post(
+            &format!("/v1/activations/{}/finish", start.activation_id),
+            &finish,
+            false,
+        )
+        .await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("activation_failed")),
+        "{reply}"
+    );
+    assert_eq!(reply["attempts_left"], 4);
+    // The activation is consumed.
+    let (status, _) = p
+        .post(
+            &format!("/v1/activations/{}/finish", start.activation_id),
+            &finish,
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(p.details(&token).await.activation_attempts_left, 4);
+}
+
+#[tokio::test]
+async fn device_endpoints_are_rate_limited_per_ip() {
+    let p = start_with(|c| {
+        c.limits.device_requests_per_minute = 60;
+        c.limits.device_burst = 3;
+    })
+    .await;
+    let body = json!({"v": 1});
+    for _ in 0..3 {
+        let (status, _) = p.post("/v1/tokens/status", &body, false).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let response = p
+        .client
+        .post(format!("{}/v1/tokens/status", p.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_some());
+    let reply: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(reply["error"], "rate_limited");
+    assert!(reply["retry_after_s"].as_u64().unwrap() >= 1);
+    // Bank endpoints are not limited per IP.
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    assert_eq!(p.details(&token).await.state, TokenState::Issued);
+}
+
+#[tokio::test]
+async fn parallel_verifies_of_one_code_accept_exactly_once() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    let otp = code(&app, &p, 0);
+    let results = futures_join(32, || p.verify(&token, &otp)).await;
+    let accepted = results
+        .iter()
+        .filter(|r| r.result == VerifyResult::Accepted)
+        .count();
+    let replayed = results
+        .iter()
+        .filter(|r| r.result == VerifyResult::Replayed)
+        .count();
+    assert_eq!((accepted, replayed), (1, 31));
+}
+
+#[tokio::test]
+async fn parallel_activation_attempts_count_exactly() {
+    let p = start().await;
+    let token = p.issue("a@b.jp", PASSWORD).await;
+    let results = futures_join(12, || {
+        p.start_activation(&token.service_id, &token.user_id, "wrong")
+    })
+    .await;
+    let mut left: Vec<u32> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(_, s)| s.attempts_left)
+        .collect();
+    left.sort_unstable();
+    assert_eq!(
+        left,
+        vec![0, 1, 2, 3, 4],
+        "each started attempt counted once"
+    );
+    let locked = results
+        .iter()
+        .filter(|r| matches!(r, Err((StatusCode::LOCKED, _))))
+        .count();
+    assert_eq!(locked, 7);
+}
+
+/// Runs `n` copies of a future concurrently on the test runtime.
+async fn futures_join<F, Fut, T>(n: usize, make: F) -> Vec<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let futures: Vec<_> = (0..n).map(|_| make()).collect();
+    let mut out = Vec::with_capacity(n);
+    // join_all without the futures crate: poll them together through a JoinSet-free select.
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, fut) in results.iter_mut().zip(pinned.iter_mut()) {
+            if slot.is_none() {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.extend(results.into_iter().map(|r| r.unwrap()));
+    out
+}
+
+#[tokio::test]
+async fn audit_records_what_happened_without_secrets() {
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    let otp = code(&app, &p, 0);
+    p.verify(&token, &otp).await;
+    p.bank_action(&token, "revoke").await;
+    let mut conn = p.server.app.db.reader.acquire().await.unwrap();
+    let trail = softtoken_server::store::audit_of(
+        &mut conn,
+        token.service_id.as_str(),
+        token.user_id.as_str(),
+    )
+    .await
+    .unwrap();
+    let events: Vec<_> = trail
+        .iter()
+        .map(|(_, e, o, _, _)| format!("{e}:{o}"))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "issue:ok",
+            "activation_start:started",
+            "activation_finish:ok",
+            "verify:accepted",
+            "revoke:ok"
+        ]
+    );
+    let text = format!("{trail:?}");
+    assert!(!text.contains(&otp) && !text.contains(PASSWORD), "{text}");
+    assert!(
+        trail
+            .iter()
+            .any(|(_, _, _, actor, _)| actor.starts_with("bank:"))
+    );
+    assert!(
+        trail
+            .iter()
+            .any(|(_, _, _, actor, _)| actor == "device:127.0.0.1")
+    );
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let db = softtoken_server::db::Db::open(dir.path(), false)
+            .await
+            .unwrap();
+        assert_eq!(db.schema_version().await.unwrap(), 1);
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_kek_is_a_clear_startup_error() {
+    let p = start().await;
+    let dir = p.dir;
+    p.server.shutdown().await;
+    std::fs::write(dir.path().join("kek.hex"), format!("{}\n", "ab".repeat(32))).unwrap();
+    let config =
+        softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
+    let err = softtoken_server::server::start(softtoken_server::server::StartOptions::new(config))
+        .await
+        .err()
+        .expect("must refuse");
+    let text = err.to_string();
+    assert!(text.contains("key-encryption key"), "{text}");
+}
