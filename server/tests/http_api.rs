@@ -6,6 +6,7 @@ mod common;
 
 use common::{ActivateError, Provider, SERVICE, code, start, start_with};
 use reqwest::StatusCode;
+use softtoken_server::clock::Clock;
 use serde_json::json;
 use softtoken_protocol::{
     activation::HandshakeError,
@@ -18,7 +19,18 @@ const PASSWORD: &str = "Sakura#2026";
 async fn activated(p: &Provider) -> (common::Issued, common::Activated) {
     let token = p.issue("hanako@example.jp", PASSWORD).await;
     let activated = p.activate(&token, PASSWORD).await.unwrap();
+    settle(p);
     (token, activated)
+}
+
+/// Tests compare codes of neighbouring steps; if the current 30 s step is about to end, move
+/// the provider clock (which the test's codes also use) into the next one instead of racing it.
+fn settle(p: &Provider) {
+    let period_ms = 30_000;
+    let left = period_ms - p.clock.now_ms() % period_ms;
+    if left < 5_000 {
+        p.clock.advance_ms(left + 500);
+    }
 }
 
 #[tokio::test]
@@ -165,6 +177,7 @@ async fn full_width_ids_and_codes_are_accepted() {
     let p = start().await;
     let token = p.issue("a@b.jp", PASSWORD).await;
     let app = p.activate(&token, "Ｓａｋｕｒａ＃２０２６").await.unwrap();
+    settle(&p);
     let wide: String = code(&app, &p, 0)
         .chars()
         .map(|c| char::from_u32(u32::from(c) - u32::from('0') + 0xFF10).unwrap())
@@ -210,6 +223,7 @@ async fn a_lost_reply_never_strands_the_user() {
     let token = p.issue("a@b.jp", PASSWORD).await;
     let first = p.activate(&token, PASSWORD).await.unwrap();
     let second = p.activate(&token, PASSWORD).await.unwrap();
+    settle(&p);
     assert_ne!(first.seed, second.seed);
     assert_eq!(
         p.verify(&token, &code(&first, &p, 0)).await.result,
@@ -275,6 +289,7 @@ async fn tokens_expire_when_not_set_up_in_time() {
     // A token activated but never confirmed expires too.
     let token = p.issue("b@b.jp", PASSWORD).await;
     let app = p.activate(&token, PASSWORD).await.unwrap();
+    settle(&p);
     p.clock.advance_ms(24 * 3600 * 1000 + 1);
     assert_eq!(
         p.verify(&token, &code(&app, &p, 0)).await.result,
@@ -704,4 +719,38 @@ async fn a_wrong_kek_is_a_clear_startup_error() {
         .expect("must refuse");
     let text = err.to_string();
     assert!(text.contains("key-encryption key"), "{text}");
+}
+
+#[tokio::test]
+async fn kek_rotation_rewraps_every_secret() {
+    use softtoken_server::{config::KekSource, kek::generate_kek_file, provider::admin, server};
+    let p = start().await;
+    let (token, app) = activated(&p).await;
+    let dir = p.dir;
+    p.server.shutdown().await;
+
+    let new_kek = dir.path().join("kek-2.hex");
+    generate_kek_file(&new_kek).unwrap();
+    let rotate = |c: &mut softtoken_server::config::Config| {
+        let old = c.kek.current.clone();
+        c.kek.current = KekSource { version: 2, file: Some(new_kek.clone()), env: None };
+        c.kek.previous = vec![old];
+    };
+    let mut config = softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
+    rotate(&mut config);
+    let (db, keys) = server::open_store(&config).await.unwrap();
+    let count = admin::rewrap(&db, &keys, 0).await.unwrap();
+    assert_eq!(count, 2, "the service setup and the token");
+    db.close().await;
+
+    // Only the new key from now on: the old one is gone from the config.
+    let p = common::start_in(dir, |c| {
+        rotate(c);
+        c.kek.previous.clear();
+    })
+    .await;
+    settle(&p);
+    assert_eq!(p.verify(&token, &code(&app, &p, 0)).await.result, VerifyResult::Accepted);
+    let again = p.issue("new@b.jp", PASSWORD).await;
+    assert!(p.activate(&again, PASSWORD).await.is_ok());
 }
