@@ -6,13 +6,13 @@ mod common;
 
 use common::{ActivateError, Provider, SERVICE, code, start, start_with};
 use reqwest::StatusCode;
-use softtoken_server::clock::Clock;
 use serde_json::json;
 use softtoken_protocol::{
     activation::HandshakeError,
     ids::{ServiceId, UserId},
     wire::{ErrorCode, TokenState, VerifyResult},
 };
+use softtoken_server::clock::Clock;
 
 const PASSWORD: &str = "Sakura#2026";
 
@@ -733,10 +733,15 @@ async fn kek_rotation_rewraps_every_secret() {
     generate_kek_file(&new_kek).unwrap();
     let rotate = |c: &mut softtoken_server::config::Config| {
         let old = c.kek.current.clone();
-        c.kek.current = KekSource { version: 2, file: Some(new_kek.clone()), env: None };
+        c.kek.current = KekSource {
+            version: 2,
+            file: Some(new_kek.clone()),
+            env: None,
+        };
         c.kek.previous = vec![old];
     };
-    let mut config = softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
+    let mut config =
+        softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
     rotate(&mut config);
     let (db, keys) = server::open_store(&config).await.unwrap();
     let count = admin::rewrap(&db, &keys, 0).await.unwrap();
@@ -750,7 +755,10 @@ async fn kek_rotation_rewraps_every_secret() {
     })
     .await;
     settle(&p);
-    assert_eq!(p.verify(&token, &code(&app, &p, 0)).await.result, VerifyResult::Accepted);
+    assert_eq!(
+        p.verify(&token, &code(&app, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
     let again = p.issue("new@b.jp", PASSWORD).await;
     assert!(p.activate(&again, PASSWORD).await.is_ok());
 }
