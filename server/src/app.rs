@@ -52,6 +52,9 @@ pub struct App {
     pub limits: Limits,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Bounds concurrent Argon2id work (issuance) to the cores, so a burst queues instead of
+    /// every issuance slowing down together past the request time limit.
+    pub argon2_permits: tokio::sync::Semaphore,
     /// Answers activations for unknown tokens (OPAQUE's fake-record path) so they look like a
     /// wrong password. Random per process; never stored.
     pub dummy_setup: ProviderSetup,
@@ -78,6 +81,11 @@ impl App {
             limiter: RateLimiter::new(limits.device_requests_per_minute, limits.device_burst),
             limits,
             clock,
+            argon2_permits: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            ),
             dummy_setup: ProviderSetup::generate(&mut OsRng),
             services: RwLock::new(HashMap::new()),
             totp_keys: RwLock::new(HashMap::new()),

@@ -8,11 +8,17 @@
 //! Durability: WAL with `synchronous = NORMAL` survives a crash of the process (a committed
 //! transaction is in the WAL file before the reply is sent); only an OS crash or power loss can
 //! lose the last transactions. Set `synchronous = FULL` in the config for that too.
+//!
+//! Each connection is served by its own thread (sqlx), so every statement is a round trip
+//! between threads: the hot path (verification) therefore uses [`WriteTx`], which sends `BEGIN`
+//! and `COMMIT` in the same batch as the statements beside them, and connections are not pinged
+//! when taken from a pool (they are when given back).
 
 use std::{path::Path, str::FromStr, time::Duration};
 
 use sqlx::{
-    SqlitePool,
+    Sqlite, SqliteConnection, SqlitePool,
+    pool::PoolConnection,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -58,6 +64,11 @@ impl Db {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            // A local SQLite connection has no network to lose: the ping sqlx sends on every
+            // acquire would only add a round trip to the connection's thread, inside the
+            // writer's critical section. (sqlx still pings on release, and a dead connection
+            // fails its next statement.)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
             .await
@@ -68,6 +79,7 @@ impl Db {
             .map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.read_only(true))
             .await
@@ -86,5 +98,75 @@ impl Db {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// A write transaction on the writing connection whose `BEGIN` and `COMMIT` travel in the same
+/// batch as the statements next to them (`BEGIN IMMEDIATE; SELECT ...`, `UPDATE ...; COMMIT`),
+/// instead of costing a round trip each as with [`sqlx::Transaction`] (which also waits for an
+/// acknowledgement of each).
+///
+/// sqlx does not know about this transaction, so this guard makes sure the connection never goes
+/// back to the pool with it open: the store function that sends the `BEGIN` marks it open
+/// ([`WriteTx::opening`]) before sending, [`WriteTx::commit`] and [`WriteTx::rollback`] (or a
+/// batch ending in `COMMIT`, [`WriteTx::closed`]) mark it closed, and if the guard is dropped
+/// while it may still be open — an error, or the request future being dropped half-way — the
+/// connection is closed instead of returned, which rolls the transaction back, and the pool
+/// opens a fresh one.
+pub struct WriteTx {
+    conn: PoolConnection<Sqlite>,
+    open: bool,
+}
+
+impl WriteTx {
+    /// Takes the writing connection (waiting for it). No transaction is open yet.
+    pub async fn acquire(writer: &SqlitePool) -> Result<WriteTx, sqlx::Error> {
+        Ok(WriteTx {
+            conn: writer.acquire().await?,
+            open: false,
+        })
+    }
+
+    /// The connection, for statements inside the transaction.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+
+    /// Marks the transaction as (possibly) open: call just before sending a batch that
+    /// starts it.
+    pub fn opening(&mut self) {
+        self.open = true;
+    }
+
+    /// Marks the transaction as ended: call after a batch ending in `COMMIT` succeeded.
+    pub fn closed(&mut self) {
+        self.open = false;
+    }
+
+    /// Commits.
+    pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        if self.open {
+            sqlx::query("COMMIT").execute(&mut *self.conn).await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+
+    /// Rolls back (nothing to do if no transaction was begun).
+    pub async fn rollback(&mut self) -> Result<(), sqlx::Error> {
+        if self.open {
+            sqlx::query("ROLLBACK").execute(&mut *self.conn).await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // Closing the connection rolls back whatever it had begun; the pool replaces it.
+            self.conn.close_on_drop();
+        }
     }
 }

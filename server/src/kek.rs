@@ -516,7 +516,6 @@ fn associated_data(purpose: Purpose, kek_version: u32, context: &[u8]) -> Vec<u8
 mod tests {
     use super::*;
     use base64::engine::general_purpose;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
     const HEX_A: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     const HEX_B: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
@@ -527,29 +526,6 @@ mod tests {
 
     fn ring_v1() -> KeyRing {
         KeyRing::new(kek(1, HEX_A), vec![]).unwrap()
-    }
-
-    /// A unique scratch directory, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            static COUNTER: AtomicU32 = AtomicU32::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "softtoken-kek-{name}-{}-{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
     }
 
     /// Two keys decrypt the same way iff they are the same key.
@@ -820,8 +796,8 @@ mod tests {
 
     #[test]
     fn generated_file_is_hex_owner_only_and_never_overwritten() {
-        let tmp = TempDir::new("generate");
-        let path = tmp.0.join("kek.hex");
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("kek.hex");
         generate_kek_file(&path).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.len(), 65);
@@ -849,25 +825,25 @@ mod tests {
         assert!(same_key(loaded, kek(3, &text)));
 
         // Two generated keys differ.
-        let other = tmp.0.join("other.hex");
+        let other = tmp.path().join("other.hex");
         generate_kek_file(&other).unwrap();
         assert_ne!(fs::read_to_string(&other).unwrap(), text);
 
         // A directory that does not exist is a write error naming the path.
-        let nowhere = tmp.0.join("no-such-dir/kek.hex");
+        let nowhere = tmp.path().join("no-such-dir/kek.hex");
         let err = generate_kek_file(&nowhere).unwrap_err();
         assert!(matches!(err, KekError::FileWrite { ref path, .. } if *path == nowhere));
     }
 
     #[test]
     fn from_file_errors_name_the_path() {
-        let tmp = TempDir::new("from-file");
-        let missing = tmp.0.join("missing.key");
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("missing.key");
         let err = Kek::from_file(1, &missing).unwrap_err();
         assert!(matches!(err, KekError::FileRead { ref path, .. } if *path == missing));
         assert!(err.to_string().contains(&*missing.to_string_lossy()));
 
-        let bad = tmp.0.join("bad.key");
+        let bad = tmp.path().join("bad.key");
         fs::write(&bad, "hunter2\n").unwrap();
         let err = Kek::from_file(1, &bad).unwrap_err();
         assert!(matches!(err, KekError::FileFormat { ref path, .. } if *path == bad));
@@ -876,14 +852,14 @@ mod tests {
         assert!(msg.contains("64 hex characters"), "{msg}");
         assert!(!msg.contains("hunter2"), "{msg}");
 
-        let binary = tmp.0.join("binary.key");
+        let binary = tmp.path().join("binary.key");
         fs::write(&binary, [0xffu8, 0xfe, 0x00]).unwrap();
         assert!(matches!(
             Kek::from_file(1, &binary),
             Err(KekError::FileFormat { .. })
         ));
 
-        let huge = tmp.0.join("huge.key");
+        let huge = tmp.path().join("huge.key");
         fs::write(&huge, "0".repeat(4096)).unwrap();
         assert!(matches!(
             Kek::from_file(1, &huge),
@@ -891,7 +867,7 @@ mod tests {
         ));
 
         // base64 in a file, with the group-readable mode that only earns a warning.
-        let b64 = tmp.0.join("b64.key");
+        let b64 = tmp.path().join("b64.key");
         let raw: Vec<u8> = (0u8..32).collect();
         fs::write(&b64, general_purpose::STANDARD.encode(&raw) + "\n").unwrap();
         assert!(same_key(Kek::from_file(1, &b64).unwrap(), kek(1, HEX_A)));

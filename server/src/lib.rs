@@ -21,6 +21,9 @@
 
 pub mod api;
 pub mod app;
+/// Benchmark support: bulk-creating activated tokens without OPAQUE (never used by the server).
+#[doc(hidden)]
+pub mod bench_support;
 pub mod clock;
 pub mod config;
 pub mod db;

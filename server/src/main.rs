@@ -144,6 +144,7 @@ enum KeyCommand {
         #[command(flatten)]
         target: Target,
         /// Key id (the part between `st_` and `.`).
+        #[arg(allow_hyphen_values = true)]
         key_id: String,
     },
 }

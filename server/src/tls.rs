@@ -593,30 +593,6 @@ mod tests {
     use super::*;
     use rustls::ClientConfig;
     use std::io::Read;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    /// A unique scratch directory, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            static COUNTER: AtomicU32 = AtomicU32::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "softtoken-tls-{name}-{}-{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn client_config(ca_pem: &Path) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
@@ -681,22 +657,22 @@ mod tests {
 
     #[test]
     fn dev_tls_files_are_created_once_and_reused() {
-        let tmp = TempDir::new("reuse");
-        let first = ensure_dev_tls(&tmp.0).unwrap();
-        assert_eq!(first.ca_pem, tmp.0.join("tls/ca.pem"));
-        assert_eq!(first.cert_pem, tmp.0.join("tls/server.pem"));
-        assert_eq!(first.key_pem, tmp.0.join("tls/server-key.pem"));
-        let ca_key = tmp.0.join("tls/ca-key.pem");
+        let tmp = tempfile::tempdir().unwrap();
+        let first = ensure_dev_tls(tmp.path()).unwrap();
+        assert_eq!(first.ca_pem, tmp.path().join("tls/ca.pem"));
+        assert_eq!(first.cert_pem, tmp.path().join("tls/server.pem"));
+        assert_eq!(first.key_pem, tmp.path().join("tls/server-key.pem"));
+        let ca_key = tmp.path().join("tls/ca-key.pem");
         let files = [&first.ca_pem, &ca_key, &first.cert_pem, &first.key_pem];
         let before: Vec<Vec<u8>> = files.iter().map(|p| read(p)).collect();
 
-        let second = ensure_dev_tls(&tmp.0).unwrap();
+        let second = ensure_dev_tls(tmp.path()).unwrap();
         assert_eq!(first, second);
         let after: Vec<Vec<u8>> = files.iter().map(|p| read(p)).collect();
         assert_eq!(before, after, "existing files must not be regenerated");
 
         // No temporary files left behind.
-        let names: Vec<String> = fs::read_dir(tmp.0.join("tls"))
+        let names: Vec<String> = fs::read_dir(tmp.path().join("tls"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
@@ -707,9 +683,9 @@ mod tests {
     #[test]
     fn key_files_are_owner_only() {
         use std::os::unix::fs::PermissionsExt;
-        let tmp = TempDir::new("mode");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
-        for key in [dev.key_pem.clone(), tmp.0.join("tls/ca-key.pem")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
+        for key in [dev.key_pem.clone(), tmp.path().join("tls/ca-key.pem")] {
             let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", key.display());
         }
@@ -717,8 +693,8 @@ mod tests {
 
     #[test]
     fn handshake_with_pinned_dev_ca_for_name_and_ips() {
-        let tmp = TempDir::new("handshake");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
         let server = Arc::new(load_server_config(&dev.cert_pem, &dev.key_pem).unwrap());
         let client = client_config(&dev.ca_pem);
         for name in ["localhost", "127.0.0.1", "::1"] {
@@ -735,10 +711,10 @@ mod tests {
 
     #[test]
     fn handshake_fails_with_another_ca() {
-        let a = TempDir::new("ca-a");
-        let b = TempDir::new("ca-b");
-        let dev_a = ensure_dev_tls(&a.0).unwrap();
-        let dev_b = ensure_dev_tls(&b.0).unwrap();
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let dev_a = ensure_dev_tls(a.path()).unwrap();
+        let dev_b = ensure_dev_tls(b.path()).unwrap();
         let server = Arc::new(load_server_config(&dev_a.cert_pem, &dev_a.key_pem).unwrap());
         let err = handshake(client_config(&dev_b.ca_pem), server, "localhost").unwrap_err();
         assert!(
@@ -752,16 +728,16 @@ mod tests {
 
     #[test]
     fn missing_server_cert_is_reissued_from_the_stored_ca() {
-        let tmp = TempDir::new("reissue");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
         let ca_before = read(&dev.ca_pem);
-        let ca_key_before = read(&tmp.0.join("tls/ca-key.pem"));
+        let ca_key_before = read(&tmp.path().join("tls/ca-key.pem"));
         let cert_before = read(&dev.cert_pem);
         fs::remove_file(&dev.cert_pem).unwrap();
 
-        let again = ensure_dev_tls(&tmp.0).unwrap();
+        let again = ensure_dev_tls(tmp.path()).unwrap();
         assert_eq!(read(&again.ca_pem), ca_before);
-        assert_eq!(read(&tmp.0.join("tls/ca-key.pem")), ca_key_before);
+        assert_eq!(read(&tmp.path().join("tls/ca-key.pem")), ca_key_before);
         assert_ne!(read(&again.cert_pem), cert_before);
         let server = Arc::new(load_server_config(&again.cert_pem, &again.key_pem).unwrap());
         handshake(client_config(&again.ca_pem), server, "localhost").unwrap();
@@ -769,10 +745,10 @@ mod tests {
 
     #[test]
     fn expired_server_cert_is_reissued() {
-        let tmp = TempDir::new("expired");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
         // Replace the server certificate with one from the same CA that expired yesterday.
-        let ca_key = load_ca_key(&tmp.0.join("tls/ca-key.pem")).unwrap();
+        let ca_key = load_ca_key(&tmp.path().join("tls/ca-key.pem")).unwrap();
         let ca_params = ca_params(&ca_key).unwrap();
         let key = KeyPair::generate().unwrap();
         let mut params = server_params().unwrap();
@@ -785,7 +761,7 @@ mod tests {
         fs::write(&dev.key_pem, key.serialize_pem()).unwrap();
         let ca_before = read(&dev.ca_pem);
 
-        let again = ensure_dev_tls(&tmp.0).unwrap();
+        let again = ensure_dev_tls(tmp.path()).unwrap();
         assert_eq!(read(&again.ca_pem), ca_before);
         assert_ne!(read(&again.cert_pem), cert.pem().into_bytes());
         let server = Arc::new(load_server_config(&again.cert_pem, &again.key_pem).unwrap());
@@ -794,23 +770,23 @@ mod tests {
 
     #[test]
     fn missing_ca_key_is_reported_when_a_cert_must_be_issued() {
-        let tmp = TempDir::new("no-ca-key");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
-        let ca_key = tmp.0.join("tls/ca-key.pem");
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
+        let ca_key = tmp.path().join("tls/ca-key.pem");
         fs::remove_file(&ca_key).unwrap();
         // Everything else is fine: reused without the CA key.
-        ensure_dev_tls(&tmp.0).unwrap();
+        ensure_dev_tls(tmp.path()).unwrap();
         fs::remove_file(&dev.cert_pem).unwrap();
-        let err = ensure_dev_tls(&tmp.0).unwrap_err();
+        let err = ensure_dev_tls(tmp.path()).unwrap_err();
         assert!(matches!(err, TlsError::CaKeyMissing { .. }), "{err:?}");
         assert!(err.to_string().contains(&*ca_key.to_string_lossy()));
     }
 
     #[test]
     fn missing_files_name_the_path() {
-        let tmp = TempDir::new("missing");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
-        let nowhere = tmp.0.join("nowhere.pem");
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
+        let nowhere = tmp.path().join("nowhere.pem");
 
         let err = load_server_config(&nowhere, &dev.key_pem).unwrap_err();
         assert!(matches!(err, TlsError::Missing { ref path } if *path == nowhere));
@@ -825,9 +801,9 @@ mod tests {
 
     #[test]
     fn wrong_file_contents_are_reported() {
-        let tmp = TempDir::new("contents");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
-        let ca_key = tmp.0.join("tls/ca-key.pem");
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
+        let ca_key = tmp.path().join("tls/ca-key.pem");
 
         // A key file where the certificate should be.
         let err = load_server_config(&dev.key_pem, &dev.key_pem).unwrap_err();
@@ -842,7 +818,7 @@ mod tests {
         assert!(matches!(err, TlsError::KeyMismatch { .. }), "{err:?}");
 
         // A syntactically valid PEM key block whose contents are not a key.
-        let junk = tmp.0.join("junk-key.pem");
+        let junk = tmp.path().join("junk-key.pem");
         fs::write(
             &junk,
             "-----BEGIN PRIVATE KEY-----\nAAECAwQFBgcICQ==\n-----END PRIVATE KEY-----\n",
@@ -856,7 +832,7 @@ mod tests {
         assert!(!err.to_string().contains("AAECAwQFBgcICQ"));
 
         // Broken framing.
-        let broken = tmp.0.join("broken.pem");
+        let broken = tmp.path().join("broken.pem");
         fs::write(&broken, "-----BEGIN CERTIFICATE-----\nAAAA\n").unwrap();
         let err = load_ca_certs(&broken).unwrap_err();
         assert!(
@@ -867,8 +843,8 @@ mod tests {
 
     #[test]
     fn server_config_offers_h2_and_http11() {
-        let tmp = TempDir::new("alpn");
-        let dev = ensure_dev_tls(&tmp.0).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
         let config = load_server_config(&dev.cert_pem, &dev.key_pem).unwrap();
         assert_eq!(
             config.alpn_protocols,

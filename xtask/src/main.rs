@@ -15,6 +15,10 @@ struct Step {
     what: &'static str,
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
+    /// Run inside a fresh kernel session keyring (`keyctl session -`): the app core's tests
+    /// store seeds in the real Linux kernel keyring, which as root refuses access unless the
+    /// process has a session keyring of its own.
+    keyring_session: bool,
 }
 
 const TEST: &[Step] = &[
@@ -22,6 +26,7 @@ const TEST: &[Step] = &[
         what: "format check",
         args: &["fmt", "--all", "--check"],
         env: &[],
+        keyring_session: false,
     },
     Step {
         what: "clippy (warnings denied)",
@@ -35,16 +40,19 @@ const TEST: &[Step] = &[
             "warnings",
         ],
         env: &[],
+        keyring_session: false,
     },
     Step {
         what: "tests",
         args: &["test", "--workspace", "--locked"],
         env: &[],
+        keyring_session: true,
     },
     Step {
         what: "doc tests and rustdoc (warnings denied)",
         args: &["doc", "--workspace", "--no-deps", "--locked"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
+        keyring_session: false,
     },
 ];
 
@@ -52,6 +60,7 @@ const BENCH: &[Step] = &[Step {
     what: "criterion benchmarks",
     args: &["bench", "--workspace", "--locked"],
     env: &[],
+    keyring_session: true,
 }];
 
 const VECTORS: &[Step] = &[Step {
@@ -65,6 +74,7 @@ const VECTORS: &[Step] = &[Step {
         "--locked",
     ],
     env: &[("UPDATE_VECTORS", "1")],
+    keyring_session: false,
 }];
 
 fn usage() -> ExitCode {
@@ -74,9 +84,22 @@ fn usage() -> ExitCode {
 
 fn run(steps: &[Step]) -> ExitCode {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let keyctl = cfg!(target_os = "linux") && on_path("keyctl");
     for step in steps {
+        let mut command = if step.keyring_session && keyctl {
+            let mut command = Command::new("keyctl");
+            command.args(["session", "-", &cargo]);
+            command
+        } else {
+            if step.keyring_session && cfg!(target_os = "linux") {
+                eprintln!(
+                    "xtask: `keyctl` not found (apt-get install keyutils): keyring tests may fail"
+                );
+            }
+            Command::new(&cargo)
+        };
         eprintln!("==> {}: cargo {}", step.what, step.args.join(" "));
-        let status = Command::new(&cargo)
+        let status = command
             .args(step.args)
             .envs(step.env.iter().copied())
             .status();
@@ -93,6 +116,13 @@ fn run(steps: &[Step]) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Whether a program is on PATH.
+fn on_path(program: &str) -> bool {
+    env::var_os("PATH")
+        .map(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
 }
 
 fn main() -> ExitCode {

@@ -71,15 +71,41 @@ pub(super) async fn verify(
     Ok(ok(StatusCode::OK, &reply))
 }
 
+/// What the bank asks of one token without a body.
+enum TokenAction {
+    Details,
+    Revoke,
+    Unlock,
+}
+
+async fn token_action(
+    app: &App,
+    headers: &HeaderMap,
+    service_id: &str,
+    user: &str,
+    action: TokenAction,
+) -> Result<Response, ApiError> {
+    let (service, actor) = authorize(app, headers, service_id).await?;
+    let service_id = ServiceId::parse(&service.row.service_id).map_err(|_| ApiError::Internal)?;
+    let user_id = user_id(user)?;
+    let reply = match action {
+        TokenAction::Details => provider::lifecycle::get(app, &service_id, &user_id).await?,
+        TokenAction::Revoke => {
+            provider::lifecycle::revoke(app, &service_id, &user_id, &actor).await?
+        }
+        TokenAction::Unlock => {
+            provider::lifecycle::unlock(app, &service_id, &user_id, &actor).await?
+        }
+    };
+    Ok(ok(StatusCode::OK, &reply))
+}
+
 pub(super) async fn details(
     State(app): State<Arc<App>>,
     Path((service_id, user)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (service, _) = authorize(&app, &headers, &service_id).await?;
-    let service_id = ServiceId::parse(&service.row.service_id).map_err(|_| ApiError::Internal)?;
-    let reply = provider::lifecycle::get(&app, &service_id, &user_id(&user)?).await?;
-    Ok(ok(StatusCode::OK, &reply))
+    token_action(&app, &headers, &service_id, &user, TokenAction::Details).await
 }
 
 pub(super) async fn revoke(
@@ -87,10 +113,7 @@ pub(super) async fn revoke(
     Path((service_id, user)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (service, actor) = authorize(&app, &headers, &service_id).await?;
-    let service_id = ServiceId::parse(&service.row.service_id).map_err(|_| ApiError::Internal)?;
-    let reply = provider::lifecycle::revoke(&app, &service_id, &user_id(&user)?, &actor).await?;
-    Ok(ok(StatusCode::OK, &reply))
+    token_action(&app, &headers, &service_id, &user, TokenAction::Revoke).await
 }
 
 pub(super) async fn unlock(
@@ -98,8 +121,5 @@ pub(super) async fn unlock(
     Path((service_id, user)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (service, actor) = authorize(&app, &headers, &service_id).await?;
-    let service_id = ServiceId::parse(&service.row.service_id).map_err(|_| ApiError::Internal)?;
-    let reply = provider::lifecycle::unlock(&app, &service_id, &user_id(&user)?, &actor).await?;
-    Ok(ok(StatusCode::OK, &reply))
+    token_action(&app, &headers, &service_id, &user, TokenAction::Unlock).await
 }

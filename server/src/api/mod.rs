@@ -21,7 +21,6 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 use softtoken_protocol::wire;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::{
     app::App,
@@ -68,15 +67,22 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(bank)
         .route("/healthz", get(healthz))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&app),
-            stamp_server_time,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
+        // Innermost first: the time limit answers with our JSON error, and the time stamp
+        // wraps everything, that answer included.
+        .layer(middleware::from_fn_with_state(timeout, limit_time))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), stamp_server_time))
         .with_state(app)
+}
+
+/// A request that takes longer than the configured limit is answered `503 unavailable`.
+async fn limit_time(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_s = limit.as_secs(), "request timed out");
+            ApiError::Unavailable.into_response()
+        }
+    }
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {

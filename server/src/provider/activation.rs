@@ -53,12 +53,14 @@ pub async fn start(
     };
     let (sid, uid) = (token.service_id.clone(), token.user_id.clone());
     let audit = |outcome: &'static str, detail: Option<&'static str>| AuditEvent {
-        service_id: Some(request.service_id.as_str()),
-        user_id: Some(request.user_id.as_str()),
-        event: "activation_start",
-        outcome,
-        actor,
         detail,
+        ..AuditEvent::token(
+            request.service_id.as_str(),
+            request.user_id.as_str(),
+            "activation_start",
+            outcome,
+            actor,
+        )
     };
 
     let state = token.state_at(now);
@@ -198,12 +200,8 @@ pub async fn finish(
     };
     let (sid, uid) = (token.service_id.as_str(), token.user_id.as_str());
     let audit = |outcome: &'static str, detail: Option<&'static str>| AuditEvent {
-        service_id: Some(sid),
-        user_id: Some(uid),
-        event: "activation_finish",
-        outcome,
-        actor,
         detail,
+        ..AuditEvent::token(sid, uid, "activation_finish", outcome, actor)
     };
     let state = token.state_at(now);
     if let Some(err) = refusal(state) {

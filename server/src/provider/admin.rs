@@ -149,8 +149,14 @@ pub async fn create_api_key(
     if store::service(&mut conn, service_id).await?.is_none() {
         return Err(AdminError::NoService(service_id.to_string()));
     }
-    // 9 random bytes name the key (12 characters), 32 random bytes are its secret.
-    let key_id = random_id(9);
+    // 8 random bytes name the key, in hex: an id can never start with '-' (which a command line
+    // would read as a flag) or contain the '.' separating it from the secret. 32 random bytes,
+    // base64url, are the secret.
+    let key_id = {
+        let mut bytes = [0u8; 8];
+        rand_core::RngCore::fill_bytes(&mut OsRng, &mut bytes);
+        hex::encode(bytes)
+    };
     let secret = zeroize::Zeroizing::new(random_id(32));
     store::insert_api_key(
         &mut conn,

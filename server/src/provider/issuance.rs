@@ -45,7 +45,12 @@ pub async fn issue(
     let user_id = fresh_user_id(app, &service_id).await?;
     let binding = Binding::new(service_id, user_id, service.params);
 
-    // Argon2id takes ~0.1 s of CPU: keep it off the async workers.
+    // Argon2id takes ~0.1 s of CPU: keep it off the async workers, a core at a time.
+    let _permit = app
+        .argon2_permits
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
     let setup_bytes = service.setup.to_bytes();
     let password_file = tokio::task::spawn_blocking(move || {
         let setup = softtoken_protocol::activation::ProviderSetup::from_bytes(&setup_bytes)?;
@@ -102,14 +107,8 @@ pub async fn issue(
         store::audit(
             &mut tx,
             now,
-            AuditEvent {
-                service_id: Some(service_id.as_str()),
-                user_id: Some(&old),
-                event: "revoke",
-                outcome: "ok",
-                actor,
-                detail: Some("replaced by re-issue"),
-            },
+            AuditEvent::token(service_id.as_str(), &old, "revoke", "ok", actor)
+                .with_detail("replaced by re-issue"),
         )
         .await?;
     }
@@ -117,14 +116,7 @@ pub async fn issue(
     store::audit(
         &mut tx,
         now,
-        AuditEvent {
-            service_id: Some(service_id.as_str()),
-            user_id: Some(user_id.as_str()),
-            event: "issue",
-            outcome: "ok",
-            actor,
-            detail: None,
-        },
+        AuditEvent::token(service_id.as_str(), user_id.as_str(), "issue", "ok", actor),
     )
     .await?;
     tx.commit().await?;
@@ -144,14 +136,13 @@ pub async fn issue(
         store::audit(
             &mut conn,
             now,
-            AuditEvent {
-                service_id: Some(service_id.as_str()),
-                user_id: Some(user_id.as_str()),
-                event: "mail",
-                outcome: "failed",
+            AuditEvent::token(
+                service_id.as_str(),
+                user_id.as_str(),
+                "mail",
+                "failed",
                 actor,
-                detail: None,
-            },
+            ),
         )
         .await?;
     }

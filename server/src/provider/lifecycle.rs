@@ -94,14 +94,7 @@ pub async fn revoke(
     store::audit(
         &mut tx,
         now,
-        AuditEvent {
-            service_id: Some(service_id.as_str()),
-            user_id: Some(user_id.as_str()),
-            event: "revoke",
-            outcome: "ok",
-            actor,
-            detail: None,
-        },
+        AuditEvent::token(service_id.as_str(), user_id.as_str(), "revoke", "ok", actor),
     )
     .await?;
     let token = store::token(&mut tx, service_id, user_id)
@@ -130,14 +123,7 @@ pub async fn unlock(
     store::audit(
         &mut tx,
         now,
-        AuditEvent {
-            service_id: Some(service_id.as_str()),
-            user_id: Some(user_id.as_str()),
-            event: "unlock",
-            outcome: "ok",
-            actor,
-            detail: None,
-        },
+        AuditEvent::token(service_id.as_str(), user_id.as_str(), "unlock", "ok", actor),
     )
     .await?;
     let token = store::token(&mut tx, service_id, user_id)

@@ -9,6 +9,7 @@ use softtoken_protocol::{
 
 use crate::{
     app::{App, ServiceCtx},
+    db::WriteTx,
     error::ApiError,
     store::{self, AuditEvent},
 };
@@ -17,8 +18,35 @@ use crate::{
 ///
 /// The whole check runs in one transaction on the single writing connection, so the replay
 /// check and the update of the last accepted step cannot interleave with another request.
+///
+/// This is the provider's hot path, so the transaction is a [`WriteTx`]: `BEGIN` travels with
+/// the read of the token and, for a right code, the update, its audit record and `COMMIT`
+/// travel together — two round trips to SQLite's thread per accepted code.
 pub async fn verify(
     app: &App,
+    service: &ServiceCtx,
+    user_id: &UserId,
+    otp: &str,
+    actor: &str,
+) -> Result<VerifyResponse, ApiError> {
+    let mut tx = WriteTx::acquire(&app.db.writer).await?;
+    match verify_in(app, &mut tx, service, user_id, otp, actor).await {
+        Ok(reply) => Ok(reply),
+        Err(err) => {
+            // Nothing of a failed check is kept. If even the rollback fails, dropping `tx`
+            // closes the connection, which rolls back too.
+            if let Err(rollback) = tx.rollback().await {
+                tracing::error!(error = %rollback, "rollback after a failed verification failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The check itself; ends the transaction on success (the caller rolls back on error).
+async fn verify_in(
+    app: &App,
+    tx: &mut WriteTx,
     service: &ServiceCtx,
     user_id: &UserId,
     otp: &str,
@@ -27,8 +55,7 @@ pub async fn verify(
     let service_id = ServiceId::parse(&service.row.service_id).map_err(|_| ApiError::Internal)?;
     let max_failures = service.row.max_failures;
     let now = app.now_ms();
-    let mut tx = app.db.writer.begin().await?;
-    let Some(token) = store::token(&mut tx, &service_id, user_id).await? else {
+    let Some(token) = store::begin_and_token(tx, &service_id, user_id).await? else {
         return Err(ApiError::NotFound("token"));
     };
     let (sid, uid) = (service_id.as_str(), user_id.as_str());
@@ -50,7 +77,7 @@ pub async fn verify(
 
     let state = token.state_at(now);
     if state == TokenState::Expired && token.stored_state() != TokenState::Expired {
-        store::set_state(&mut tx, sid, uid, TokenState::Expired, now).await?;
+        store::set_state(tx.conn(), sid, uid, TokenState::Expired, now).await?;
     }
     let refused = match state {
         TokenState::Revoked => Some(VerifyResult::Revoked),
@@ -60,7 +87,7 @@ pub async fn verify(
         TokenState::PendingConfirmation | TokenState::Active => None,
     };
     if let Some(result) = refused {
-        store::audit(&mut tx, now, audit(state.as_str())).await?;
+        store::audit(tx.conn(), now, audit(state.as_str())).await?;
         tx.commit().await?;
         return Ok(reply(result, token.failures));
     }
@@ -68,7 +95,7 @@ pub async fn verify(
     let params = token.params().ok_or(ApiError::Internal)?;
     // A code of the wrong shape cannot be a guess: refuse it without counting a failure.
     let Ok(typed) = parse_otp(otp, params.digits()) else {
-        store::audit(&mut tx, now, audit("malformed")).await?;
+        store::audit(tx.conn(), now, audit("malformed")).await?;
         tx.commit().await?;
         return Ok(reply(VerifyResult::Rejected, token.failures));
     };
@@ -80,35 +107,34 @@ pub async fn verify(
     let window = u32::try_from(service.row.verify_window).unwrap_or(1);
     let matched = totp.verify(typed.as_str(), now / 1000, window);
 
-    let response = match matched {
-        Some(step) => {
-            if store::accept_step(&mut tx, sid, uid, step, now).await? {
-                store::audit(&mut tx, now, audit("accepted")).await?;
-                reply(VerifyResult::Accepted, 0)
-            } else {
-                store::audit(&mut tx, now, audit("replayed")).await?;
-                reply(VerifyResult::Replayed, token.failures)
-            }
-        }
-        None => {
-            let failures = store::count_failure(&mut tx, sid, uid, max_failures).await?;
-            if failures >= max_failures {
-                store::audit(
-                    &mut tx,
-                    now,
-                    AuditEvent {
-                        event: "lockout",
-                        ..audit("locked")
-                    },
-                )
-                .await?;
-                reply(VerifyResult::Locked, failures)
-            } else {
-                store::audit(&mut tx, now, audit("rejected")).await?;
-                reply(VerifyResult::Rejected, failures)
-            }
-        }
+    let Some(step) = matched else {
+        let failures = store::count_failure(tx.conn(), sid, uid, max_failures).await?;
+        let response = if failures >= max_failures {
+            store::audit(
+                tx.conn(),
+                now,
+                AuditEvent {
+                    event: "lockout",
+                    ..audit("locked")
+                },
+            )
+            .await?;
+            reply(VerifyResult::Locked, failures)
+        } else {
+            store::audit(tx.conn(), now, audit("rejected")).await?;
+            reply(VerifyResult::Rejected, failures)
+        };
+        tx.commit().await?;
+        return Ok(response);
     };
-    tx.commit().await?;
-    Ok(response)
+    // Accepted unless a step at or after this one was accepted before (a replay); audited
+    // either way and committed, in one round trip.
+    let accepted =
+        store::accept_step_audit_commit(tx, sid, uid, step, now, audit("accepted"), "replayed")
+            .await?;
+    Ok(if accepted {
+        reply(VerifyResult::Accepted, 0)
+    } else {
+        reply(VerifyResult::Replayed, token.failures)
+    })
 }

@@ -175,27 +175,7 @@ impl Provider {
         user_id: &UserId,
         password: &str,
     ) -> Result<(ClientActivation, ActivationStartResponse), (StatusCode, ErrorBody)> {
-        let prepared = prepare_password(password).unwrap();
-        let (client, ke1) = ClientActivation::start(&mut OsRng, &prepared).unwrap();
-        let request = ActivationStartRequest {
-            v: V1,
-            service_id: *service_id,
-            user_id: *user_id,
-            ke1: Bytes(ke1),
-        };
-        let response = self
-            .client
-            .post(format!("{}/v1/activations", self.url))
-            .body(wire::encode(&request))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = response.bytes().await.unwrap();
-        if status != StatusCode::OK {
-            return Err((status, wire::decode(&body, 65536).unwrap()));
-        }
-        Ok((client, wire::decode(&body, 65536).unwrap()))
+        start_activation_at(&self.client, &self.url, service_id, user_id, password).await
     }
 
     /// The whole activation as the app runs it.
@@ -204,58 +184,7 @@ impl Provider {
         token: &Issued,
         password: &str,
     ) -> Result<Activated, ActivateError> {
-        let (client, start) = self
-            .start_activation(&token.service_id, &token.user_id, password)
-            .await
-            .map_err(|(s, b)| ActivateError::Http(s, b))?;
-        let prepared = prepare_password(password).unwrap();
-        let binding = softtoken_protocol::activation::Binding::new(
-            token.service_id,
-            token.user_id,
-            start.token,
-        );
-        let finish = client
-            .finish(&mut OsRng, &prepared, &binding, start.ke2.as_slice())
-            .map_err(|e| ActivateError::Handshake(e, start.attempts_left))?;
-        let request = ActivationFinishRequest {
-            v: V1,
-            ke3: Bytes(finish.ke3.clone()),
-            client_confirmation: Bytes(finish.client_confirmation.to_vec()),
-            device: DeviceInfo {
-                platform: "linux".into(),
-                model: Some("test".into()),
-                app_version: None,
-            },
-        };
-        let response = self
-            .client
-            .post(format!(
-                "{}/v1/activations/{}/finish",
-                self.url, start.activation_id
-            ))
-            .body(wire::encode(&request))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = response.bytes().await.unwrap();
-        if status != StatusCode::OK {
-            return Err(ActivateError::Http(
-                status,
-                wire::decode(&body, 65536).unwrap(),
-            ));
-        }
-        let done: ActivationFinishResponse = wire::decode(&body, 65536).unwrap();
-        let seed = finish
-            .pending
-            .accept_server_confirmation(done.server_confirmation.as_slice())
-            .unwrap();
-        Ok(Activated {
-            seed,
-            params: start.token,
-            start,
-            finish: done,
-        })
+        activate_at(&self.client, &self.url, token, password).await
     }
 
     pub async fn verify(&self, token: &Issued, otp: &str) -> VerifyResponse {
@@ -347,4 +276,91 @@ pub fn code(activated: &Activated, provider: &Provider, offset_steps: i64) -> St
         .now_secs()
         .saturating_add_signed(offset_steps * i64::try_from(period).unwrap());
     totp.code_at(t).as_str().to_owned()
+}
+
+/// KE1 → KE2 only, against the provider at `url` (in process or a child process).
+pub async fn start_activation_at(
+    http: &Client,
+    url: &str,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    password: &str,
+) -> Result<(ClientActivation, ActivationStartResponse), (StatusCode, ErrorBody)> {
+    let prepared = prepare_password(password).unwrap();
+    let (client, ke1) = ClientActivation::start(&mut OsRng, &prepared).unwrap();
+    let request = ActivationStartRequest {
+        v: V1,
+        service_id: *service_id,
+        user_id: *user_id,
+        ke1: Bytes(ke1),
+    };
+    let response = http
+        .post(format!("{url}/v1/activations"))
+        .body(wire::encode(&request))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    if status != StatusCode::OK {
+        return Err((status, wire::decode(&body, 65536).unwrap()));
+    }
+    Ok((client, wire::decode(&body, 65536).unwrap()))
+}
+
+/// The whole activation as the app runs it, against the provider at `url`.
+pub async fn activate_at(
+    http: &Client,
+    url: &str,
+    token: &Issued,
+    password: &str,
+) -> Result<Activated, ActivateError> {
+    let (client, start) =
+        start_activation_at(http, url, &token.service_id, &token.user_id, password)
+            .await
+            .map_err(|(s, b)| ActivateError::Http(s, b))?;
+    let prepared = prepare_password(password).unwrap();
+    let binding =
+        softtoken_protocol::activation::Binding::new(token.service_id, token.user_id, start.token);
+    let finish = client
+        .finish(&mut OsRng, &prepared, &binding, start.ke2.as_slice())
+        .map_err(|e| ActivateError::Handshake(e, start.attempts_left))?;
+    let request = ActivationFinishRequest {
+        v: V1,
+        ke3: Bytes(finish.ke3.clone()),
+        client_confirmation: Bytes(finish.client_confirmation.to_vec()),
+        device: DeviceInfo {
+            platform: "linux".into(),
+            model: Some("test".into()),
+            app_version: None,
+        },
+    };
+    let response = http
+        .post(format!(
+            "{url}/v1/activations/{}/finish",
+            start.activation_id
+        ))
+        .body(wire::encode(&request))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    if status != StatusCode::OK {
+        return Err(ActivateError::Http(
+            status,
+            wire::decode(&body, 65536).unwrap(),
+        ));
+    }
+    let done: ActivationFinishResponse = wire::decode(&body, 65536).unwrap();
+    let seed = finish
+        .pending
+        .accept_server_confirmation(done.server_confirmation.as_slice())
+        .unwrap();
+    Ok(Activated {
+        seed,
+        params: start.token,
+        start,
+        finish: done,
+    })
 }

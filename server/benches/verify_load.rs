@@ -1,0 +1,564 @@
+//! Load benchmark of the bank's verify call: valid verifications per second and latency
+//! percentiles of a bounded, closed-loop Rust client against the real provider over HTTPS on
+//! loopback, with SQLite in its default durability (WAL + `synchronous = NORMAL`: every accepted
+//! code is in the WAL before the reply leaves, so it survives a crash of the process).
+//!
+//! Run: `cargo bench -p softtoken-server --bench verify_load` (release profile, about 45 s).
+//!
+//! What happens:
+//!
+//! 1. The provider starts in process exactly as `--dev` starts it (`Config::dev` in a temporary
+//!    directory, demo service `10121234`, its bank API key, the per-IP device limit off; bank
+//!    endpoints have none anyway), on its own Tokio runtime.
+//! 2. `bench_support::create_active_tokens` puts activated tokens straight into the database
+//!    (no OPAQUE, so no Argon2id). A token accepts one code per 30 s step, so every request
+//!    uses a token nobody has used yet, with the code of the current step: every request is a
+//!    real, valid, first-time verification that the provider writes (last step, audit record)
+//!    and commits before replying. The seed cache starts cold, as after a restart.
+//! 3. For each HTTP version and each connection count C, C workers (each its own client with
+//!    exactly one connection, pinned to the dev CA) send `POST .../verify` one after another
+//!    (closed loop) for a warm-up, then for the measured time, bounded also by the tokens set
+//!    aside for the phase. Any reply other than 200 with `"result":"accepted"` is an error.
+//! 4. The client runs on its own Tokio runtime in the same process: client and provider share
+//!    the machine's cores, which the figures include.
+//!
+//! Environment (all optional): `VERIFY_LOAD_SECS` (measured seconds per phase, default 8),
+//! `VERIFY_LOAD_WARMUP_SECS` (default 1), `VERIFY_LOAD_CONNECTIONS` (default `2,4`),
+//! `VERIFY_LOAD_HTTP` (`1`, `2` or `1,2`; default `1,2`), `VERIFY_LOAD_MAX_REQUESTS` (per
+//! phase, default 60000), `VERIFY_LOAD_SERVER_THREADS` / `VERIFY_LOAD_CLIENT_THREADS` (Tokio
+//! workers, default 2 each).
+#![allow(
+    missing_docs,
+    // A benchmark reports on stdout.
+    clippy::print_stdout
+)]
+
+use std::{
+    collections::BTreeMap,
+    error::Error,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use reqwest::{Client, StatusCode, header::HeaderValue};
+use softtoken_protocol::{
+    ids::{ServiceId, UserId},
+    totp::{TokenParams, Totp},
+    wire::{VerifyResponse, VerifyResult},
+};
+use softtoken_server::{
+    app::{App, ServiceCtx},
+    bench_support,
+    config::Config,
+    provider::verification,
+    server::{self, DEV_SERVICE_ID, StartOptions},
+};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// What the phone holds for one token: its User ID and TOTP key.
+struct BenchToken {
+    user_id: UserId,
+    totp: Totp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Http {
+    One,
+    Two,
+    /// No HTTP: the verification function called in process.
+    Direct,
+}
+
+impl Http {
+    fn label(self) -> &'static str {
+        match self {
+            Http::One => "HTTP/1.1",
+            Http::Two => "HTTP/2",
+            Http::Direct => "direct call",
+        }
+    }
+}
+
+struct Settings {
+    warmup: Duration,
+    measure: Duration,
+    connections: Vec<usize>,
+    http: Vec<Http>,
+    max_requests: usize,
+    server_threads: usize,
+    client_threads: usize,
+}
+
+impl Settings {
+    fn from_env() -> Result<Settings, BoxError> {
+        let number = |name: &str, default: u64| -> Result<u64, BoxError> {
+            match std::env::var(name) {
+                Ok(value) => Ok(value.trim().parse()?),
+                Err(_) => Ok(default),
+            }
+        };
+        let list = |name: &str, default: &str| -> Result<Vec<usize>, BoxError> {
+            let text = std::env::var(name).unwrap_or_else(|_| default.to_owned());
+            text.split(',')
+                .map(|item| Ok(item.trim().parse::<usize>()?))
+                .collect()
+        };
+        let http = list("VERIFY_LOAD_HTTP", "1,2")?
+            .into_iter()
+            .map(|v| match v {
+                0 => Ok(Http::Direct),
+                1 => Ok(Http::One),
+                2 => Ok(Http::Two),
+                other => Err(format!("VERIFY_LOAD_HTTP: no HTTP version {other}").into()),
+            })
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        let connections = list("VERIFY_LOAD_CONNECTIONS", "2,4")?;
+        if connections.contains(&0) {
+            return Err("VERIFY_LOAD_CONNECTIONS: at least one connection".into());
+        }
+        Ok(Settings {
+            warmup: Duration::from_secs(number("VERIFY_LOAD_WARMUP_SECS", 1)?),
+            measure: Duration::from_secs(number("VERIFY_LOAD_SECS", 8)?.max(1)),
+            connections,
+            http,
+            max_requests: usize::try_from(number("VERIFY_LOAD_MAX_REQUESTS", 60_000)?)?,
+            server_threads: usize::try_from(number("VERIFY_LOAD_SERVER_THREADS", 2)?)?.max(1),
+            client_threads: usize::try_from(number("VERIFY_LOAD_CLIENT_THREADS", 2)?)?.max(1),
+        })
+    }
+}
+
+/// Everything a worker needs to send a verification over HTTPS.
+struct Target {
+    url: String,
+    authorization: HeaderValue,
+}
+
+/// How a worker verifies a code: over HTTPS (the benchmark), or by calling the provider's
+/// verification function directly (diagnostic: the provider's own ceiling, no HTTP or TLS).
+enum Sender {
+    Https(Client, Arc<Target>),
+    Direct(Arc<App>, Arc<ServiceCtx>),
+}
+
+impl Sender {
+    async fn verify(&self, user_id: &UserId, code: &str) -> Result<(), String> {
+        match self {
+            Sender::Https(client, target) => verify_once(client, target, user_id, code).await,
+            Sender::Direct(app, service) => {
+                match verification::verify(app, service, user_id, code, "bench").await {
+                    Ok(reply) if reply.result == VerifyResult::Accepted => Ok(()),
+                    Ok(reply) => Err(format!("result {:?}", reply.result)),
+                    Err(e) => Err(format!("error {e}")),
+                }
+            }
+        }
+    }
+}
+
+/// One worker's measured requests.
+#[derive(Default)]
+struct WorkerResult {
+    latencies: Vec<Duration>,
+    accepted: usize,
+    errors: BTreeMap<String, usize>,
+    warmup_requests: usize,
+    warmup_accepted: usize,
+}
+
+/// One phase's figures.
+struct PhaseResult {
+    http: Http,
+    connections: usize,
+    requests: usize,
+    accepted: usize,
+    errors: BTreeMap<String, usize>,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    warmup_accepted: usize,
+    exhausted: bool,
+}
+
+fn main() -> Result<(), BoxError> {
+    let settings = Settings::from_env()?;
+    softtoken_server::tls::install_crypto_provider();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.server_threads)
+        .thread_name("provider")
+        .enable_all()
+        .build()?;
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.client_threads)
+        .thread_name("client")
+        .enable_all()
+        .build()?;
+
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::dev(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    config.limits.device_requests_per_minute = 0;
+    let mut options = StartOptions::new(config);
+    options.dev = true;
+    let running = server_rt.block_on(server::start(options))?;
+    let api_key = running
+        .dev_api_key
+        .clone()
+        .ok_or("--dev start gave no API key")?;
+    let service_id = ServiceId::parse(DEV_SERVICE_ID)?;
+
+    let (journal_mode, synchronous): (String, i64) = server_rt.block_on(async {
+        let mut conn = running.app.db.writer.acquire().await?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok::<_, sqlx::Error>((mode, sync))
+    })?;
+
+    let phases: Vec<(Http, usize)> = settings
+        .http
+        .iter()
+        .flat_map(|http| settings.connections.iter().map(move |c| (*http, *c)))
+        .collect();
+    let total_tokens = settings.max_requests.saturating_mul(phases.len());
+    let created_at = Instant::now();
+    let created = server_rt.block_on(bench_support::create_active_tokens(
+        &running.app,
+        &service_id,
+        total_tokens,
+    ))?;
+    let creation_time = created_at.elapsed();
+    let params = TokenParams::default();
+    let tokens = created
+        .into_iter()
+        .map(|(user_id, seed)| {
+            Ok(BenchToken {
+                user_id,
+                totp: Totp::new(params, &seed)?,
+            })
+        })
+        .collect::<Result<Vec<_>, BoxError>>()?;
+    let tokens = Arc::new(tokens);
+
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("verify_load: POST /v1/services/{DEV_SERVICE_ID}/tokens/{{user_id}}/verify");
+    println!(
+        "  provider {} (in process, {} Tokio workers), client: {} Tokio workers, {cores} CPU cores shared",
+        running.url(),
+        settings.server_threads,
+        settings.client_threads
+    );
+    println!(
+        "  SQLite journal_mode={journal_mode}, synchronous={} (WAL + NORMAL: a reply is sent only \
+         after its commit is in the WAL, so accepted codes survive a crash of the process; \
+         not an OS crash or power loss)",
+        synchronous_name(synchronous)
+    );
+    println!(
+        "  {} active tokens created in {:.2} s; each request uses a fresh token with its current code",
+        tokens.len(),
+        creation_time.as_secs_f64()
+    );
+    println!(
+        "  per phase: {:.0} s warm-up + {:.0} s measured, closed loop, at most {} requests",
+        settings.warmup.as_secs_f64(),
+        settings.measure.as_secs_f64(),
+        settings.max_requests
+    );
+    println!();
+
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.path().join("tls/ca.pem"))?)?;
+    let target = Arc::new(Target {
+        url: format!("{}/v1/services/{DEV_SERVICE_ID}/tokens", running.url()),
+        authorization: HeaderValue::from_str(&format!("Bearer {api_key}"))?,
+    });
+
+    let service = server_rt
+        .block_on(running.app.service(&service_id))
+        .map_err(|e| format!("service: {e}"))?
+        .ok_or("no dev service")?;
+    let direct = (Arc::clone(&running.app), service);
+
+    let mut results = Vec::new();
+    for (index, (http, connections)) in phases.iter().enumerate() {
+        let start = index.saturating_mul(settings.max_requests);
+        let end = start.saturating_add(settings.max_requests);
+        let senders = senders(*http, *connections, &ca, &target, &direct)?;
+        let phase = run_phase(&settings, *http, senders, &tokens, start..end);
+        // The direct calls run on the provider's runtime, as its handlers do.
+        let result = if *http == Http::Direct {
+            server_rt.block_on(phase)?
+        } else {
+            client_rt.block_on(phase)?
+        };
+        print_phase(&result);
+        results.push(result);
+    }
+
+    let recorded: i64 = server_rt.block_on(async {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM audit WHERE event = 'verify' AND outcome = 'accepted'",
+        )
+        .fetch_one(&running.app.db.reader)
+        .await
+    })?;
+    let client_accepted: usize = results
+        .iter()
+        .map(|r| r.accepted.saturating_add(r.warmup_accepted))
+        .sum();
+    println!();
+    println!(
+        "  cross-check: {recorded} accepted verifications in the audit table, {client_accepted} accepted replies seen by the client"
+    );
+    println!();
+    println!(
+        "| HTTP | connections | requests | errors | valid verifications/s | p50 | p90 | p99 | max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for r in &results {
+        let (p50, p90, p99, max) = percentiles(&r.latencies);
+        println!(
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            r.http.label(),
+            r.connections,
+            r.requests,
+            r.errors.values().sum::<usize>(),
+            rate(r.accepted, r.elapsed),
+            ms(p50),
+            ms(p90),
+            ms(p99),
+            ms(max)
+        );
+    }
+
+    server_rt.block_on(running.shutdown());
+    drop(client_rt);
+    drop(server_rt);
+    Ok(())
+}
+
+/// Builds one sender per connection: its own client with one connection, pinned to the dev CA.
+fn senders(
+    http: Http,
+    connections: usize,
+    ca: &reqwest::Certificate,
+    target: &Arc<Target>,
+    direct: &(Arc<App>, Arc<ServiceCtx>),
+) -> Result<Vec<Sender>, BoxError> {
+    (0..connections)
+        .map(|_| {
+            let builder = Client::builder()
+                .tls_certs_only([ca.clone()])
+                .pool_max_idle_per_host(1)
+                .timeout(Duration::from_secs(30));
+            Ok(match http {
+                Http::One => Sender::Https(builder.http1_only().build()?, Arc::clone(target)),
+                // ALPN offers h2 and http/1.1; the provider picks h2.
+                Http::Two => Sender::Https(builder.build()?, Arc::clone(target)),
+                Http::Direct => Sender::Direct(Arc::clone(&direct.0), Arc::clone(&direct.1)),
+            })
+        })
+        .collect()
+}
+
+/// Runs one phase: one closed-loop worker per sender over tokens `range`.
+async fn run_phase(
+    settings: &Settings,
+    http: Http,
+    senders: Vec<Sender>,
+    tokens: &Arc<Vec<BenchToken>>,
+    range: std::ops::Range<usize>,
+) -> Result<PhaseResult, BoxError> {
+    let connections = senders.len();
+    let next = Arc::new(AtomicUsize::new(range.start));
+    let began = Instant::now();
+    let measure_from = began + settings.warmup;
+    let stop_at = measure_from + settings.measure;
+    let workers: Vec<_> = senders
+        .into_iter()
+        .map(|sender| {
+            tokio::spawn(worker(
+                sender,
+                Arc::clone(tokens),
+                Arc::clone(&next),
+                range.end,
+                measure_from,
+                stop_at,
+            ))
+        })
+        .collect();
+    let mut merged = WorkerResult::default();
+    for handle in workers {
+        let one = handle.await?;
+        merged.latencies.extend(one.latencies);
+        merged.accepted += one.accepted;
+        merged.warmup_requests += one.warmup_requests;
+        merged.warmup_accepted += one.warmup_accepted;
+        for (kind, n) in one.errors {
+            *merged.errors.entry(kind).or_default() += n;
+        }
+    }
+    let elapsed = Instant::now().saturating_duration_since(measure_from);
+    merged.latencies.sort_unstable();
+    Ok(PhaseResult {
+        http,
+        connections,
+        requests: merged.latencies.len(),
+        accepted: merged.accepted,
+        errors: merged.errors,
+        elapsed,
+        latencies: merged.latencies,
+        warmup_accepted: merged.warmup_accepted,
+        exhausted: next.load(Ordering::Relaxed) >= range.end,
+    })
+}
+
+/// One connection's closed loop: take the next unused token, send its current code, wait for
+/// the reply, repeat until `stop_at` or the phase's tokens run out.
+async fn worker(
+    sender: Sender,
+    tokens: Arc<Vec<BenchToken>>,
+    next: Arc<AtomicUsize>,
+    end: usize,
+    measure_from: Instant,
+    stop_at: Instant,
+) -> WorkerResult {
+    let mut result = WorkerResult {
+        latencies: Vec::with_capacity(40_000),
+        ..WorkerResult::default()
+    };
+    loop {
+        let sent = Instant::now();
+        if sent >= stop_at {
+            break;
+        }
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(token) = tokens.get(index).filter(|_| index < end) else {
+            break;
+        };
+        let code = token.totp.code_at(unix_secs());
+        let outcome = sender.verify(&token.user_id, code.as_str()).await;
+        let latency = sent.elapsed();
+        if sent < measure_from {
+            result.warmup_requests += 1;
+            result.warmup_accepted += usize::from(outcome.is_ok());
+            continue;
+        }
+        result.latencies.push(latency);
+        match outcome {
+            Ok(()) => result.accepted += 1,
+            Err(kind) => *result.errors.entry(kind).or_default() += 1,
+        }
+    }
+    result
+}
+
+/// Sends one verification; `Err` describes anything but 200 `accepted`.
+async fn verify_once(
+    client: &Client,
+    target: &Target,
+    user_id: &UserId,
+    code: &str,
+) -> Result<(), String> {
+    let response = client
+        .post(format!("{}/{user_id}/verify", target.url))
+        .header(reqwest::header::AUTHORIZATION, target.authorization.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(format!(r#"{{"otp":"{code}"}}"#))
+        .send()
+        .await
+        .map_err(|e| format!("transport: {e}"))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("reading reply: {e}"))?;
+    if status != StatusCode::OK {
+        return Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(120)
+                .collect::<String>()
+        ));
+    }
+    let reply: VerifyResponse =
+        serde_json::from_slice(&body).map_err(|e| format!("bad reply: {e}"))?;
+    if reply.result == VerifyResult::Accepted {
+        Ok(())
+    } else {
+        Err(format!("result {:?}", reply.result))
+    }
+}
+
+fn print_phase(r: &PhaseResult) {
+    let (p50, p90, p99, max) = percentiles(&r.latencies);
+    let errors: usize = r.errors.values().sum();
+    println!(
+        "{} C={}: {} requests in {:.2} s, {} errors, {:.0} valid verifications/s, p50 {} p90 {} p99 {} max {}{}",
+        r.http.label(),
+        r.connections,
+        r.requests,
+        r.elapsed.as_secs_f64(),
+        errors,
+        rate(r.accepted, r.elapsed),
+        ms(p50),
+        ms(p90),
+        ms(p99),
+        ms(max),
+        if r.exhausted {
+            " (stopped early: request bound reached)"
+        } else {
+            ""
+        }
+    );
+    for (kind, n) in &r.errors {
+        println!("    {n} × {kind}");
+    }
+}
+
+fn percentiles(sorted: &[Duration]) -> (Duration, Duration, Duration, Duration) {
+    let at = |q: f64| -> Duration {
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        // Nearest rank: the smallest value with at least q of the samples at or below it.
+        let rank = (q * sorted.len() as f64).ceil() as usize;
+        sorted
+            .get(rank.saturating_sub(1).min(sorted.len() - 1))
+            .copied()
+            .unwrap_or_default()
+    };
+    (at(0.50), at(0.90), at(0.99), at(1.0))
+}
+
+fn rate(count: usize, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 { count as f64 / secs } else { 0.0 }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn synchronous_name(value: i64) -> &'static str {
+    match value {
+        0 => "OFF",
+        1 => "NORMAL",
+        2 => "FULL",
+        3 => "EXTRA",
+        _ => "?",
+    }
+}

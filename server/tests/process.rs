@@ -1,0 +1,855 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+// Helpers outside #[test] functions fail the test with a message; that is their job.
+#![allow(clippy::panic)]
+//! The real `softtoken-server` binary as a child process on 127.0.0.1: the `serve` contract
+//! (ready line, `--dev` bootstrap, config refusal, SIGTERM), the admin subcommands, and
+//! durability across `kill -9`.
+//!
+//! Every wait is bounded by [`WAIT`]; every child is killed when its guard drops.
+
+mod common;
+
+use std::{
+    collections::HashSet,
+    os::unix::{fs::PermissionsExt, process::ExitStatusExt},
+    path::{Path, PathBuf},
+    process::{ExitStatus, Output, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use common::{Issued, activate_at, client_for};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use softtoken_protocol::{
+    totp::Totp,
+    wire::{IssueTokenResponse, TokenDetails, TokenState, VerifyResponse, VerifyResult},
+};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader, Lines},
+    process::{Child, ChildStdout, Command},
+    sync::Notify,
+    time::timeout,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_softtoken-server");
+/// The bound on every wait for the child or the network.
+const WAIT: Duration = Duration::from_secs(30);
+const DEV_SERVICE: &str = "10121234";
+const PASSWORD: &str = "Sakura#2026";
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------------
+
+/// A `softtoken-server serve` child that has printed its ready line. Killed on drop.
+struct Server {
+    child: Child,
+    pid: u32,
+    url: String,
+    stdout: Lines<BufReader<ChildStdout>>,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Sends SIGKILL if it is still running; an already reaped child is an error to ignore.
+        let _ = self.child.start_kill();
+    }
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        // The CLI reads `--config` from it; a developer's environment must not leak in.
+        .env_remove("SOFTTOKEN_CONFIG")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Starts `softtoken-server serve ARGS`, with stderr (the logs) going to `log`, and waits
+/// (bounded) for the one ready line, which must be exactly `ready https://127.0.0.1:PORT`.
+async fn serve(args: &[&str], log: &Path) -> Server {
+    let mut cmd = command(&[&["serve"], args].concat());
+    cmd.stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = match timeout(WAIT, stdout.next_line()).await {
+        Ok(Ok(Some(line))) => line,
+        other => {
+            let _ = child.start_kill();
+            panic!(
+                "no ready line from `serve {args:?}` ({other:?}); log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        }
+    };
+    let port: u16 = line
+        .strip_prefix("ready https://127.0.0.1:")
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected ready line {line:?}"));
+    assert_ne!(port, 0, "{line}");
+    assert_eq!(line, format!("ready https://127.0.0.1:{port}"));
+    Server {
+        child,
+        pid,
+        url: format!("https://127.0.0.1:{port}"),
+        stdout,
+        log: log.to_path_buf(),
+    }
+}
+
+/// `serve --dev --data-dir DIR --listen 127.0.0.1:0`, logging to `DIR/../<log_name>`.
+async fn serve_dev(data_dir: &Path, log_name: &str) -> Server {
+    let log = data_dir.parent().unwrap().join(log_name);
+    serve(
+        &[
+            "--dev",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &log,
+    )
+    .await
+}
+
+impl Server {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `kill -TERM`, then waits (bounded) for the exit; checks nothing more was printed on
+    /// stdout after the ready line.
+    async fn sigterm(&mut self) -> ExitStatus {
+        let sent = self.sigterm_nowait();
+        assert!(sent.success(), "kill -TERM {}", self.pid);
+        let status = timeout(WAIT, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("no exit within {WAIT:?} of SIGTERM:\n{}", self.log()))
+            .unwrap();
+        let rest = timeout(WAIT, self.stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rest, None, "stdout after the ready line");
+        status
+    }
+
+    /// Sends SIGTERM without waiting for the exit.
+    fn sigterm_nowait(&self) -> ExitStatus {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .unwrap()
+    }
+
+    /// `kill -9`: no chance to flush or close anything.
+    async fn kill9(&mut self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -KILL {}", self.pid);
+        let status = timeout(WAIT, self.child.wait()).await.unwrap().unwrap();
+        assert_eq!(status.signal(), Some(9), "{status:?}");
+    }
+}
+
+/// Runs a short-lived subcommand to completion (bounded).
+async fn run(args: &[&str]) -> Output {
+    let mut cmd = command(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    timeout(WAIT, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("`{args:?}` did not finish within {WAIT:?}"))
+        .unwrap()
+}
+
+/// Runs a subcommand that must succeed; returns its stdout.
+async fn run_ok(args: &[&str]) -> String {
+    let out = run(args).await;
+    assert!(
+        out.status.success(),
+        "{args:?} → {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a subcommand that must fail with exit code `code`; returns its stderr.
+async fn run_fails(args: &[&str], code: i32) -> String {
+    let out = run(args).await;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    stderr
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A TOML basic string holding `path` (JSON string escapes are valid TOML).
+fn toml_path(path: &Path) -> String {
+    serde_json::to_string(s(path)).unwrap()
+}
+
+/// A production config file: TLS files, one KEK file, a data directory.
+fn write_config(file: &Path, data_dir: &Path, cert: &Path, key: &Path, kek: &Path) {
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\n\
+         data_dir = {}\n\
+         \n\
+         [tls]\n\
+         cert_file = {}\n\
+         key_file = {}\n\
+         \n\
+         [kek.current]\n\
+         version = 1\n\
+         file = {}\n",
+        toml_path(data_dir),
+        toml_path(cert),
+        toml_path(key),
+        toml_path(kek),
+    );
+    std::fs::write(file, text).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bank side over HTTPS
+// ---------------------------------------------------------------------------------------------
+
+struct Bank {
+    client: Client,
+    url: String,
+    key: String,
+}
+
+impl Bank {
+    fn new(ca_pem: &Path, url: &str, key: &str) -> Self {
+        Self {
+            client: client_for(ca_pem),
+            url: url.to_owned(),
+            key: key.to_owned(),
+        }
+    }
+
+    /// A bank for the `--dev` demo service of `data_dir`.
+    fn dev(data_dir: &Path, server: &Server) -> Self {
+        let key = std::fs::read_to_string(data_dir.join("dev-api-key")).unwrap();
+        Self::new(&data_dir.join("tls/ca.pem"), &server.url, key.trim())
+    }
+
+    async fn try_issue(&self, service: &str, email: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/v1/services/{service}/tokens", self.url))
+            .bearer_auth(&self.key)
+            .json(&json!({"email": email, "activation_password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn issue(&self, service: &str, email: &str) -> Issued {
+        let (status, reply) = self.try_issue(service, email).await;
+        assert_eq!(status, StatusCode::CREATED, "{reply}");
+        let reply: IssueTokenResponse = serde_json::from_value(reply).unwrap();
+        Issued {
+            service_id: reply.service_id,
+            user_id: reply.user_id,
+            params: reply.token,
+            password: PASSWORD.into(),
+        }
+    }
+
+    async fn try_details(&self, token: &Issued) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(format!(
+                "{}/v1/services/{}/tokens/{}",
+                self.url, token.service_id, token.user_id
+            ))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn details(&self, token: &Issued) -> TokenDetails {
+        let (status, reply) = self.try_details(token).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        serde_json::from_value(reply).unwrap()
+    }
+
+    /// A verify request; `Err` when no reply was received (e.g. the server was killed).
+    async fn try_verify(&self, token: &Issued, otp: &str) -> Result<VerifyResponse, String> {
+        let response = self
+            .client
+            .post(format!(
+                "{}/v1/services/{}/tokens/{}/verify",
+                self.url, token.service_id, token.user_id
+            ))
+            .bearer_auth(&self.key)
+            .json(&json!({"otp": otp}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        Ok(serde_json::from_str(&text).unwrap())
+    }
+
+    async fn verify(&self, token: &Issued, otp: &str) -> VerifyResponse {
+        self.try_verify(token, otp).await.unwrap()
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn dev_server_prints_ready_serves_https_and_exits_0_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = serve_dev(&data, "server.log").await;
+
+    for file in ["tls/ca.pem", "dev-api-key", "kek.hex"] {
+        assert!(data.join(file).is_file(), "{file} missing");
+    }
+    let client = client_for(&data.join("tls/ca.pem"));
+    let response = client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+
+    let status = server.sigterm().await;
+    assert_eq!(status.code(), Some(0), "{status:?}; log:\n{}", server.log());
+}
+
+#[tokio::test]
+async fn restart_reuses_ca_key_and_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+
+    let mut first = serve_dev(&data, "first.log").await;
+    let ca = std::fs::read(data.join("tls/ca.pem")).unwrap();
+    let api_key = std::fs::read(data.join("dev-api-key")).unwrap();
+    let token = Bank::dev(&data, &first).issue(DEV_SERVICE, "a@b.jp").await;
+    assert_eq!(first.sigterm().await.code(), Some(0), "{}", first.log());
+
+    let mut second = serve_dev(&data, "second.log").await;
+    assert_eq!(std::fs::read(data.join("tls/ca.pem")).unwrap(), ca);
+    assert_eq!(std::fs::read(data.join("dev-api-key")).unwrap(), api_key);
+    // A client pinned to the old CA bytes still connects, with the old key.
+    let details = Bank::dev(&data, &second).details(&token).await;
+    assert_eq!(details.state, TokenState::Issued);
+    assert_eq!(details.user_id, token.user_id);
+    assert_eq!(second.sigterm().await.code(), Some(0), "{}", second.log());
+}
+
+#[tokio::test]
+async fn refuses_to_start_without_config_or_dev() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let listen = ["--listen", "127.0.0.1:0"];
+
+    // Neither --config nor --dev.
+    let stderr = run_fails(
+        &[&["serve", "--data-dir", s(&data)], &listen[..]].concat(),
+        2,
+    )
+    .await;
+    assert!(stderr.contains("--config"), "{stderr}");
+    assert!(!data.join("softtoken.db").exists(), "nothing is created");
+    // Contradictory or incomplete flags are usage errors too.
+    let config = tmp.path().join("server.toml");
+    let stderr = run_fails(
+        &[&["serve", "--dev", "--config", s(&config)], &listen[..]].concat(),
+        2,
+    )
+    .await;
+    assert!(stderr.contains("--dev"), "{stderr}");
+    let stderr = run_fails(&[&["serve", "--dev"], &listen[..]].concat(), 2).await;
+    assert!(stderr.contains("--data-dir"), "{stderr}");
+
+    // A config whose TLS files do not exist.
+    let tls_dir = tmp.path().join("tls");
+    let kek = tmp.path().join("kek");
+    write_config(
+        &config,
+        &data,
+        &tls_dir.join("server.pem"),
+        &tls_dir.join("server-key.pem"),
+        &kek,
+    );
+    let stderr = run_fails(
+        &[&["serve", "--config", s(&config)], &listen[..]].concat(),
+        2,
+    )
+    .await;
+    assert!(
+        stderr.contains(s(&tls_dir.join("server.pem"))),
+        "names the missing file: {stderr}"
+    );
+
+    // TLS present, KEK missing.
+    let tls = softtoken_server::tls::ensure_dev_tls(tmp.path()).unwrap();
+    write_config(&config, &data, &tls.cert_pem, &tls.key_pem, &kek);
+    let stderr = run_fails(
+        &[&["serve", "--config", s(&config)], &listen[..]].concat(),
+        2,
+    )
+    .await;
+    assert!(stderr.contains("KEK"), "{stderr}");
+    assert!(stderr.contains(s(&kek)), "names the KEK file: {stderr}");
+    assert!(
+        stderr.contains("kek generate"),
+        "says how to fix it: {stderr}"
+    );
+    assert!(!kek.exists(), "a production start never invents a KEK");
+    assert!(!data.join("softtoken.db").exists(), "nothing is created");
+}
+
+#[tokio::test]
+async fn production_config_works_end_to_end() {
+    // TLS material as a deployment would have it (here: from the dev CA), in another dir.
+    let tls_home = tempfile::tempdir().unwrap();
+    let tls = softtoken_server::tls::ensure_dev_tls(tls_home.path()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tmp.path();
+    let kek = b.join("kek");
+    let data = b.join("data");
+    let config = b.join("server.toml");
+
+    let out = run_ok(&["kek", "generate", s(&kek)]).await;
+    assert!(out.contains(s(&kek)), "{out}");
+    let meta = std::fs::metadata(&kek).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(meta.len(), 65, "64 hex characters and a newline");
+    let original = std::fs::read(&kek).unwrap();
+    // Never over an existing key.
+    let stderr = run_fails(&["kek", "generate", s(&kek)], 1).await;
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(std::fs::read(&kek).unwrap(), original);
+
+    write_config(&config, &data, &tls.cert_pem, &tls.key_pem, &kek);
+    let f = s(&config);
+
+    let out = run_ok(&["migrate", "--config", f]).await;
+    assert!(out.contains("schema version 1"), "{out}");
+
+    let out = run_ok(&[
+        "service",
+        "add",
+        "--config",
+        f,
+        "--service-id",
+        "20240001",
+        "--name",
+        "Test Bank",
+    ])
+    .await;
+    assert!(out.contains("20240001"), "{out}");
+    let out = run_ok(&["service", "list", "--config", f]).await;
+    assert!(
+        out.contains("20240001") && out.contains("Test Bank"),
+        "{out}"
+    );
+
+    let out = run_ok(&[
+        "key",
+        "create",
+        "--config",
+        f,
+        "--service-id",
+        "20240001",
+        "--label",
+        "t",
+    ])
+    .await;
+    let api_key = out.trim().to_owned();
+    assert_eq!(api_key.lines().count(), 1, "stdout is the key alone: {out}");
+    let (key_id, secret) = api_key
+        .strip_prefix("st_")
+        .and_then(|rest| rest.split_once('.'))
+        .unwrap_or_else(|| panic!("not an API key: {api_key:?}"));
+    assert!(!key_id.is_empty() && !secret.is_empty());
+    let listing = run_ok(&["key", "list", "--config", f]).await;
+    assert!(listing.contains(key_id), "{listing}");
+    assert!(listing.contains("20240001"), "{listing}");
+    assert!(
+        !listing.contains(secret),
+        "key list shows a secret: {listing}"
+    );
+
+    let mut server = serve(
+        &["--config", f, "--listen", "127.0.0.1:0"],
+        &b.join("server.log"),
+    )
+    .await;
+    assert!(
+        !data.join("dev-api-key").exists(),
+        "no dev bootstrap in production"
+    );
+    let bank = Bank::new(&tls.ca_pem, &server.url, &api_key);
+    let token = bank.issue("20240001", "a@b.jp").await;
+    assert_eq!(token.service_id.as_str(), "20240001");
+    assert_eq!(bank.details(&token).await.state, TokenState::Issued);
+
+    // Revoked by another process while the server runs: the very next request is refused.
+    // `--`: key ids are URL-safe base64 and may start with `-` (see the report on main.rs).
+    let out = run_ok(&["key", "revoke", "--config", f, "--", key_id]).await;
+    assert!(out.contains(key_id), "{out}");
+    let (status, reply) = bank.try_details(&token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+    let (status, reply) = bank.try_issue("20240001", "c@d.jp").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+    let listing = run_ok(&["key", "list", "--config", f]).await;
+    assert!(
+        listing
+            .lines()
+            .any(|line| line.contains(key_id) && line.contains("revoked")),
+        "{listing}"
+    );
+    // Unknown key ids are an error, not a silent success.
+    let out = run(&["key", "revoke", "--config", f, "nosuchkey000"]).await;
+    assert!(!out.status.success());
+
+    assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+}
+
+/// One token the load drives with right codes, as the app holds it.
+struct App {
+    token: Issued,
+    totp: Totp,
+}
+
+/// A code `totp` does not produce for `step` or its neighbours (so it is wrong, whatever the
+/// window), of the right length.
+fn wrong_code(totp: &Totp, step: u64) -> String {
+    let near: Vec<String> = (step.saturating_sub(1)..=step + 1)
+        .map(|s| totp.code_for_step(s).as_str().to_owned())
+        .collect();
+    let digits = near[0].len();
+    (0..10u8)
+        .map(|d| char::from(b'0' + d).to_string().repeat(digits))
+        .find(|candidate| !near.contains(candidate))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_dash_nine_mid_load_keeps_every_promise() {
+    const TASKS: usize = 8;
+    const KILL_AFTER_REPLIES: usize = 150;
+    const WRONG_CODES: usize = 4; // below the dev service's 5 (never locks); the last near the kill
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = serve_dev(&data, "before.log").await;
+    let bank = Bank::dev(&data, &server);
+
+    // Three tokens for right codes, a fourth for wrong ones; all activated like the app does.
+    let mut apps = Vec::new();
+    for i in 0..4 {
+        let token = bank
+            .issue(DEV_SERVICE, &format!("user{i}@example.jp"))
+            .await;
+        let activated = activate_at(&bank.client, &bank.url, &token, PASSWORD)
+            .await
+            .unwrap();
+        let totp = Totp::new(activated.params, activated.seed.expose()).unwrap();
+        apps.push(App { token, totp });
+    }
+    let wrong = apps.pop().unwrap();
+    let apps = Arc::new(apps);
+    let wrong = Arc::new(wrong);
+    let bank = Arc::new(bank);
+
+    // Load: every task verifies the current code of a token in turn, and now and then a wrong
+    // code for the fourth, until the server goes away.
+    let replies = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let wrong_sent = Arc::new(AtomicUsize::new(0));
+    let enough = Arc::new(Notify::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(Mutex::new(Vec::<(usize, String, u64)>::new()));
+    let wrong_acks = Arc::new(Mutex::new(Vec::<u32>::new()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..TASKS {
+        let (apps, wrong, bank) = (apps.clone(), wrong.clone(), bank.clone());
+        let (replies, sent, wrong_sent, enough, stop) = (
+            replies.clone(),
+            sent.clone(),
+            wrong_sent.clone(),
+            enough.clone(),
+            stop.clone(),
+        );
+        let (accepted, wrong_acks) = (accepted.clone(), wrong_acks.clone());
+        tasks.spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let n = sent.fetch_add(1, Ordering::SeqCst);
+                let step = apps[0].totp.step_at(now_secs());
+                if n % 37 == 36 && wrong_sent.fetch_add(1, Ordering::SeqCst) < WRONG_CODES {
+                    let otp = wrong_code(&wrong.totp, step);
+                    let Ok(reply) = bank.try_verify(&wrong.token, &otp).await else {
+                        break;
+                    };
+                    assert_eq!(reply.result, VerifyResult::Rejected, "{reply:?}");
+                    wrong_acks.lock().unwrap().push(reply.failures_left);
+                } else {
+                    let i = n % apps.len();
+                    let otp = apps[i].totp.code_for_step(step).as_str().to_owned();
+                    let Ok(reply) = bank.try_verify(&apps[i].token, &otp).await else {
+                        break;
+                    };
+                    match reply.result {
+                        VerifyResult::Accepted => accepted.lock().unwrap().push((i, otp, step)),
+                        VerifyResult::Replayed => {}
+                        other => panic!("right code answered {other:?}"),
+                    }
+                }
+                if replies.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER_REPLIES {
+                    enough.notify_one();
+                }
+            }
+        });
+    }
+    let began = Instant::now();
+    let _ = timeout(Duration::from_secs(1), enough.notified()).await;
+    server.kill9().await;
+    let killed_after = replies.load(Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    timeout(WAIT, async {
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+    })
+    .await
+    .expect("load tasks did not stop after the kill");
+    eprintln!(
+        "killed after {killed_after} replies in {:?}; {} requests sent",
+        began.elapsed(),
+        sent.load(Ordering::SeqCst)
+    );
+    assert!(killed_after > 0, "no load reached the server");
+
+    let accepted = std::mem::take(&mut *accepted.lock().unwrap());
+    let wrong_acks = std::mem::take(&mut *wrong_acks.lock().unwrap());
+    // Before the kill: at most one accepted code per token and step (replay protection).
+    let distinct: HashSet<_> = accepted.iter().map(|(i, _, step)| (*i, *step)).collect();
+    assert_eq!(distinct.len(), accepted.len(), "{accepted:?}");
+    for i in 0..apps.len() {
+        assert!(
+            accepted.iter().any(|(j, _, _)| *j == i),
+            "token {i} never accepted a code before the kill: {accepted:?}"
+        );
+    }
+    assert!(!wrong_acks.is_empty(), "no wrong code was acknowledged");
+
+    // Same directory, new process.
+    let mut server = serve_dev(&data, "after.log").await;
+    let bank = Bank::dev(&data, &server);
+
+    // Every promise made before the kill holds: an accepted code is never accepted again.
+    for (i, otp, step) in &accepted {
+        let reply = bank.verify(&apps[*i].token, otp).await;
+        let age = apps[*i].totp.step_at(now_secs()) - step;
+        if age <= 1 {
+            assert_eq!(
+                reply.result,
+                VerifyResult::Replayed,
+                "token {i} step {step}"
+            );
+        } else {
+            // Only if this test stalled for a whole period: the code left the window.
+            assert_ne!(
+                reply.result,
+                VerifyResult::Accepted,
+                "token {i} step {step}"
+            );
+        }
+    }
+    // Failure counters never go back.
+    let acked_left = *wrong_acks.iter().min().unwrap();
+    let details = bank.details(&wrong.token).await;
+    assert!(
+        details.failures_left <= acked_left,
+        "failures_left {} after the restart, {acked_left} acknowledged before",
+        details.failures_left
+    );
+    assert!(details.failures_left >= 5 - u32::try_from(WRONG_CODES).unwrap());
+    assert_eq!(details.state, TokenState::PendingConfirmation);
+    // And the tokens still work: the next step's code is accepted once.
+    for app in apps.iter() {
+        let next = app.totp.step_at(now_secs()) + 1;
+        let otp = app.totp.code_for_step(next).as_str().to_owned();
+        assert_eq!(
+            bank.verify(&app.token, &otp).await.result,
+            VerifyResult::Accepted
+        );
+        assert_eq!(
+            bank.verify(&app.token, &otp).await.result,
+            VerifyResult::Replayed
+        );
+    }
+    assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+}
+
+/// An HTTP/1.1 exchange over TLS (pinned to `ca_pem`), driven by hand so the test knows
+/// when the server has started on a request: the request says `Expect: 100-continue`, and
+/// hyper answers `100 Continue` only once the handler reads the body. In between, `between`
+/// runs (the test sends SIGTERM there). Returns the final response, head and body.
+fn request_with_pause(
+    ca_pem: &Path,
+    addr: &str,
+    head: &str,
+    body: &[u8],
+    between: impl FnOnce(),
+) -> String {
+    use std::io::{Read, Write};
+
+    softtoken_server::tls::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        <rustls_pki_types::CertificateDer as rustls_pki_types::pem::PemObject>::pem_file_iter(
+            ca_pem,
+        )
+        .unwrap()
+    {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(WAIT)).unwrap();
+    tcp.set_write_timeout(Some(WAIT)).unwrap();
+    let mut stream = rustls::StreamOwned::new(tls, tcp);
+
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.flush().unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).unwrap();
+        assert_ne!(n, 0, "closed before 100 Continue");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let interim = String::from_utf8_lossy(&got).into_owned();
+    assert!(
+        interim.starts_with("HTTP/1.1 100 Continue\r\n"),
+        "{interim}"
+    );
+    let split = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut response = got.split_off(split);
+
+    between();
+
+    stream.write_all(body).unwrap();
+    stream.flush().unwrap();
+    // `Connection: close`: the response ends when the server closes (with or without
+    // close_notify; a read timeout or reset also ends it, and the asserts judge the result).
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8(response).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_requests_in_flight() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = serve_dev(&data, "server.log").await;
+    let api_key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+
+    // An issuance whose handler is already reading the body when SIGTERM arrives.
+    let body =
+        serde_json::to_vec(&json!({"email": "a@b.jp", "activation_password": PASSWORD})).unwrap();
+    let head = format!(
+        "POST /v1/services/{DEV_SERVICE}/tokens HTTP/1.1\r\n\
+         Host: 127.0.0.1\r\n\
+         Authorization: Bearer {}\r\n\
+         Content-Type: application/json\r\n\
+         Content-Length: {}\r\n\
+         Expect: 100-continue\r\n\
+         Connection: close\r\n\r\n",
+        api_key.trim(),
+        body.len()
+    );
+    let addr = server.url.strip_prefix("https://").unwrap().to_owned();
+    let ca = data.join("tls/ca.pem");
+    let pid = server.pid;
+    let probe = addr.clone();
+    let response = timeout(
+        WAIT,
+        tokio::task::spawn_blocking(move || {
+            request_with_pause(&ca, &addr, &head, &body, || {
+                let sent = std::process::Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(sent.success());
+                // Shutdown has begun once the listener is gone; our request is still open.
+                let deadline = Instant::now() + WAIT;
+                while std::net::TcpStream::connect(&probe).is_ok() {
+                    assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let status = timeout(WAIT, server.child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", server.log());
+
+    // The request finished, answered in full.
+    assert!(response.starts_with("HTTP/1.1 201 "), "{response}");
+    let (_, json) = response.split_once("\r\n\r\n").unwrap();
+    let reply: IssueTokenResponse = serde_json::from_str(json).unwrap();
+
+    // And what it acknowledged is in the database.
+    let mut server = serve_dev(&data, "again.log").await;
+    let token = Issued {
+        service_id: reply.service_id,
+        user_id: reply.user_id,
+        params: reply.token,
+        password: PASSWORD.into(),
+    };
+    let details = Bank::dev(&data, &server).details(&token).await;
+    assert_eq!(details.state, TokenState::Issued);
+    assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+}
