@@ -9,7 +9,24 @@
 //! | [`secret_store`] | the `SecretStore` trait a shell may implement, and its adapter into keyring-core |
 //! | [`keystore`] | the seed vault: which keystore, entry naming, the stored seed format |
 //! | [`metadata`] | token metadata (no secrets) in a versioned JSON file, replaced atomically |
+//! | [`softtoken`] | [`SoftToken`], the API: activate, tokens, current code, refresh, remove, rename |
+//! | [`token`] | what the app shows: [`TokenInfo`], [`TokenStatus`], [`OtpCode`] |
+//! | [`error`] | [`CoreError`], the one error callers see |
+//! | [`clock`] | the [`Clock`] trait |
+//! | `net` | the HTTPS client to the provider (pinned CA, timeouts, bounded bodies, retries) |
 
+pub mod clock;
+pub mod error;
 pub mod keystore;
 pub mod metadata;
+mod net;
 pub mod secret_store;
+pub mod softtoken;
+pub mod token;
+
+pub use clock::{Clock, SystemClock};
+pub use error::CoreError;
+pub use keystore::StoreChoice;
+pub use net::Timeouts;
+pub use softtoken::{CoreConfig, SoftToken};
+pub use token::{OtpCode, TokenInfo, TokenStatus};

@@ -1,0 +1,329 @@
+//! The HTTPS client to the provider: rustls on ring, trusting only the configured CA
+//! certificates, with timeouts, bounded response bodies, and retries only where a request is
+//! safe to repeat.
+
+use std::{sync::Arc, time::Duration};
+
+use reqwest::{Client, StatusCode};
+use rustls_pki_types::{CertificateDer, pem::PemObject};
+use serde::{Serialize, de::DeserializeOwned};
+use softtoken_protocol::wire::{self, ErrorBody, MAX_RESPONSE_BYTES};
+
+use crate::{clock::Clock, error::CoreError};
+
+/// Network timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP + TLS connection, milliseconds.
+    pub connect_ms: u64,
+    /// Whole request, milliseconds.
+    pub request_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect_ms: 10_000,
+            request_ms: 30_000,
+        }
+    }
+}
+
+/// How many times an idempotent request is tried in all.
+const MAX_TRIES: u32 = 3;
+/// Longest `Retry-After` the client will wait for by itself, seconds.
+const MAX_RETRY_AFTER_S: u64 = 10;
+
+/// What a request failed with, before mapping to [`CoreError`].
+#[derive(Debug)]
+pub(crate) enum NetError {
+    /// The provider answered with an error status (and, normally, an error body).
+    Status {
+        status: StatusCode,
+        body: Option<ErrorBody>,
+        retry_after_s: Option<u64>,
+    },
+    /// Transport or reply failure, already mapped.
+    Core(CoreError),
+}
+
+/// A reply with the timing the clock offset needs.
+pub(crate) struct Timed<T> {
+    pub reply: T,
+    /// Device clock when the request was sent, ms.
+    pub sent_ms: u64,
+    /// Device clock when the reply arrived, ms.
+    pub received_ms: u64,
+}
+
+impl<T> Timed<T> {
+    /// Provider time minus device time, estimated at the middle of the round trip.
+    pub fn clock_offset_ms(&self, server_time_ms: u64) -> i64 {
+        let rtt = self.received_ms.saturating_sub(self.sent_ms);
+        let device_mid = self.sent_ms.saturating_add(rtt / 2);
+        i64::try_from(server_time_ms)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(i64::try_from(device_mid).unwrap_or(i64::MAX))
+    }
+}
+
+/// The provider client.
+#[derive(Clone)]
+pub(crate) struct ProviderClient {
+    http: Client,
+    base: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ProviderClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderClient {
+    /// A client for `base_url` trusting only the CA certificates in `ca_pem`.
+    pub fn new(
+        base_url: &str,
+        ca_pem: &str,
+        timeouts: Timeouts,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CoreError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        if !base.starts_with("https://") {
+            return Err(CoreError::InvalidInput {
+                reason: "the provider URL must start with https://".into(),
+            });
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            let cert = cert.map_err(|_| CoreError::InvalidInput {
+                reason: "the provider CA is not valid PEM".into(),
+            })?;
+            roots.add(cert).map_err(|_| CoreError::InvalidInput {
+                reason: "the provider CA certificate is invalid".into(),
+            })?;
+        }
+        if roots.is_empty() {
+            return Err(CoreError::InvalidInput {
+                reason: "no provider CA certificate configured".into(),
+            });
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| CoreError::Tls {
+                reason: e.to_string(),
+            })?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let http = Client::builder()
+            .tls_backend_preconfigured(tls)
+            .http1_only()
+            .connect_timeout(Duration::from_millis(timeouts.connect_ms))
+            .timeout(Duration::from_millis(timeouts.request_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| CoreError::Tls {
+                reason: e.to_string(),
+            })?;
+        Ok(Self { http, base, clock })
+    }
+
+    /// POSTs a JSON message and decodes the JSON reply. `idempotent` requests are retried
+    /// (network failures, 429 with a short `Retry-After`, 502/503/504) with backoff.
+    pub async fn post<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+        idempotent: bool,
+    ) -> Result<Timed<Resp>, NetError> {
+        let body = wire::encode(body);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.post_once(path, body.clone()).await;
+            let retry_in = match &result {
+                Err(NetError::Core(CoreError::Network {
+                    retryable: true, ..
+                })) => Some(backoff(attempt)),
+                Err(NetError::Status {
+                    status,
+                    retry_after_s,
+                    ..
+                }) if *status == StatusCode::TOO_MANY_REQUESTS
+                    || *status == StatusCode::BAD_GATEWAY
+                    || *status == StatusCode::SERVICE_UNAVAILABLE
+                    || *status == StatusCode::GATEWAY_TIMEOUT =>
+                {
+                    match retry_after_s {
+                        Some(s) if *s > MAX_RETRY_AFTER_S => None,
+                        Some(s) => Some(Duration::from_secs(*s)),
+                        None => Some(backoff(attempt)),
+                    }
+                }
+                _ => None,
+            };
+            match retry_in {
+                Some(wait) if idempotent && attempt < MAX_TRIES => tokio::time::sleep(wait).await,
+                _ => return result,
+            }
+        }
+    }
+
+    async fn post_once<Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Timed<Resp>, NetError> {
+        let sent_ms = self.clock.now_ms();
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| NetError::Core(map_transport(&e)))?;
+        let status = response.status();
+        let retry_after_s = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let bytes = read_bounded(response).await.map_err(NetError::Core)?;
+        let received_ms = self.clock.now_ms();
+        if !status.is_success() {
+            let body = wire::decode::<ErrorBody>(&bytes, MAX_RESPONSE_BYTES).ok();
+            return Err(NetError::Status {
+                status,
+                body,
+                retry_after_s,
+            });
+        }
+        let reply = wire::decode(&bytes, MAX_RESPONSE_BYTES).map_err(|e| {
+            NetError::Core(CoreError::Protocol {
+                reason: e.to_string(),
+            })
+        })?;
+        Ok(Timed {
+            reply,
+            sent_ms,
+            received_ms,
+        })
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)))
+}
+
+/// Reads a body, refusing more than [`MAX_RESPONSE_BYTES`].
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, CoreError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(CoreError::Protocol {
+            reason: "reply too large".into(),
+        });
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
+                    return Err(CoreError::Protocol {
+                        reason: "reply too large".into(),
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(err) if err.is_timeout() => {
+                return Err(CoreError::Network {
+                    retryable: true,
+                    reason: "the provider timed out".into(),
+                });
+            }
+            Err(_) => {
+                return Err(CoreError::Protocol {
+                    reason: "reply cut short".into(),
+                });
+            }
+        }
+    }
+}
+
+/// Maps a transport failure: certificate problems are TLS errors, the rest network errors.
+fn map_transport(err: &reqwest::Error) -> CoreError {
+    if err.is_timeout() {
+        return CoreError::Network {
+            retryable: true,
+            reason: "the provider timed out".into(),
+        };
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return CoreError::Tls {
+                reason: tls.to_string(),
+            };
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return CoreError::Tls {
+                reason: tls.to_string(),
+            };
+        }
+        source = current.source();
+    }
+    if err.is_connect() {
+        return CoreError::Network {
+            retryable: true,
+            reason: "cannot connect to the provider".into(),
+        };
+    }
+    if err.is_body() || err.is_decode() {
+        return CoreError::Protocol {
+            reason: "reply cut short".into(),
+        };
+    }
+    CoreError::Network {
+        retryable: true,
+        reason: "the connection to the provider failed".into(),
+    }
+}
+
+/// Maps a provider error status to what the app should say.
+pub(crate) fn map_status(status: StatusCode, body: Option<&ErrorBody>) -> CoreError {
+    use softtoken_protocol::wire::ErrorCode;
+    match body.map(|b| b.error) {
+        Some(ErrorCode::ActivationLocked) => CoreError::ActivationLocked,
+        Some(ErrorCode::TokenExpired) => CoreError::TokenExpired,
+        Some(ErrorCode::TokenRevoked) => CoreError::TokenRevoked,
+        Some(ErrorCode::AlreadyActive) => CoreError::AlreadyActiveElsewhere,
+        Some(ErrorCode::ActivationFailed) => CoreError::WrongActivationPassword {
+            attempts_left: body.and_then(|b| b.attempts_left).unwrap_or(0),
+        },
+        Some(ErrorCode::RateLimited) | Some(ErrorCode::Unavailable) | Some(ErrorCode::Internal) => {
+            CoreError::Network {
+                retryable: true,
+                reason: format!("the provider is busy ({status})"),
+            }
+        }
+        _ if status.is_server_error() => CoreError::Network {
+            retryable: true,
+            reason: format!("the provider failed ({status})"),
+        },
+        _ => CoreError::Protocol {
+            reason: format!("the provider refused the request ({status})"),
+        },
+    }
+}

@@ -1,0 +1,428 @@
+//! [`SoftToken`]: the app core's API.
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use rand_core::{OsRng, RngCore};
+use softtoken_protocol::{
+    activation::{Binding, ClientActivation, prepare_password},
+    ids::{ServiceId, UserId},
+    secret::Seed,
+    status::StatusKey,
+    totp::{TokenParams, Totp},
+    wire::{
+        ActivationFinishRequest, ActivationFinishResponse, ActivationStartRequest,
+        ActivationStartResponse, Bytes, DeviceInfo, StatusRequest, StatusResponse, TokenState, V1,
+    },
+};
+
+use crate::{
+    clock::{Clock, SystemClock},
+    error::CoreError,
+    keystore::{SeedLookup, SeedVault, StoreChoice},
+    metadata::{MetadataStore, RecordState, TokenRecord},
+    net::{NetError, ProviderClient, Timeouts, map_status},
+    token::{CLOCK_SKEW_WARNING_MS, OtpCode, TokenInfo, TokenStatus},
+};
+
+/// Longest label, in characters.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// Earliest plausible corrected time (2020-01-01), unix ms.
+const PLAUSIBLE_FROM_MS: u64 = 1_577_836_800_000;
+/// Latest plausible corrected time (2100-01-01), unix ms.
+const PLAUSIBLE_UNTIL_MS: u64 = 4_102_444_800_000;
+
+/// How to build a [`SoftToken`].
+pub struct CoreConfig {
+    /// Provider base URL, `https://…`.
+    pub provider_url: String,
+    /// The provider CA certificate(s) to trust, PEM. Only these: no platform roots.
+    pub provider_ca_pem: String,
+    /// Directory for the metadata file (no secrets).
+    pub data_dir: PathBuf,
+    /// Where seeds live.
+    pub secret_store: StoreChoice,
+    /// The device clock (default: the system clock).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// Network timeouts.
+    pub timeouts: Timeouts,
+    /// What the app tells the provider about the phone.
+    pub device: DeviceInfo,
+}
+
+/// The app core: activation, seeds in the keystore, codes, status and re-setup.
+pub struct SoftToken {
+    provider_url: String,
+    client: ProviderClient,
+    vault: SeedVault,
+    metadata: MetadataStore,
+    clock: Arc<dyn Clock>,
+    device: DeviceInfo,
+    // Serialises read-modify-write of the metadata file within this process.
+    write_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for SoftToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftToken")
+            .field("provider_url", &self.provider_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftToken {
+    /// Opens the core: metadata directory, keystore, provider client.
+    pub fn new(config: CoreConfig) -> Result<SoftToken, CoreError> {
+        let clock = config.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let client = ProviderClient::new(
+            &config.provider_url,
+            &config.provider_ca_pem,
+            config.timeouts,
+            Arc::clone(&clock),
+        )?;
+        Ok(SoftToken {
+            provider_url: config.provider_url.trim_end_matches('/').to_owned(),
+            client,
+            vault: SeedVault::new(config.secret_store)?,
+            metadata: MetadataStore::open(&config.data_dir)?,
+            clock,
+            device: config.device,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// Sets up a token: IDs as the user typed them (checked locally first, so a typo costs no
+    /// attempt), then OPAQUE activation with the provider. The seed is stored in the keystore
+    /// before the metadata, so a crash at any point leaves no token or a usable one, and
+    /// retrying with the same password always works.
+    pub async fn activate(
+        &self,
+        service_id: &str,
+        user_id: &str,
+        activation_password: &str,
+    ) -> Result<TokenInfo, CoreError> {
+        let service_id = ServiceId::parse(service_id).map_err(|e| CoreError::from_id(&e))?;
+        let user_id = UserId::parse(user_id).map_err(|e| CoreError::from_id(&e))?;
+        let password =
+            prepare_password(activation_password).map_err(|e| CoreError::from_handshake(e, 0))?;
+
+        let (client_state, ke1) = ClientActivation::start(&mut OsRng, &password)
+            .map_err(|e| CoreError::from_handshake(e, 0))?;
+        let start: ActivationStartResponse = self
+            .client
+            .post(
+                "/v1/activations",
+                &ActivationStartRequest {
+                    v: V1,
+                    service_id,
+                    user_id,
+                    ke1: Bytes(ke1),
+                },
+                false,
+            )
+            .await
+            .map_err(net_error)?
+            .reply;
+
+        // Argon2id: seconds of CPU on a slow phone, so off the async workers.
+        let params = start.token;
+        let binding = Binding::new(service_id, user_id, params);
+        let ke2 = start.ke2.0.clone();
+        let finished = tokio::task::spawn_blocking(move || {
+            client_state.finish(&mut OsRng, &password, &binding, &ke2)
+        })
+        .await
+        .map_err(|_| CoreError::Protocol {
+            reason: "activation was interrupted".into(),
+        })?
+        .map_err(|e| CoreError::from_handshake(e, start.attempts_left))?;
+
+        let request = ActivationFinishRequest {
+            v: V1,
+            ke3: Bytes(finished.ke3.clone()),
+            client_confirmation: Bytes(finished.client_confirmation.to_vec()),
+            device: self.device.clone(),
+        };
+        let done = self
+            .client
+            .post::<_, ActivationFinishResponse>(
+                &format!("/v1/activations/{}/finish", start.activation_id),
+                &request,
+                false,
+            )
+            .await
+            .map_err(net_error)?;
+        let seed = finished
+            .pending
+            .accept_server_confirmation(done.reply.server_confirmation.as_slice())
+            .map_err(|e| CoreError::Protocol {
+                reason: e.to_string(),
+            })?;
+        let offset = done.clock_offset_ms(done.reply.server_time_ms);
+
+        let id = token_id(&service_id, &user_id);
+        let record = TokenRecord {
+            id: id.clone(),
+            service_id: service_id.as_str().to_owned(),
+            user_id: user_id.as_str().to_owned(),
+            label: None,
+            algorithm: params.algorithm(),
+            digits: params.digits(),
+            period: params.period(),
+            state: RecordState::PendingConfirmation,
+            created_at_ms: self.clock.now_ms(),
+            clock_offset_ms: offset,
+            last_refresh_ms: Some(self.clock.now_ms()),
+            provider_url: self.provider_url.clone(),
+        };
+        let _guard = self.lock();
+        let mut records = self.metadata.load()?;
+        // Keystore first: if it refuses, nothing is written and the user can simply retry.
+        self.vault.put(&id, params.algorithm(), &seed)?;
+        let label = records
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.label.clone());
+        records.retain(|r| r.id != id);
+        records.push(TokenRecord {
+            label,
+            ..record.clone()
+        });
+        self.metadata.save(&records)?;
+        Ok(self.info(
+            records.last().unwrap_or(&record),
+            TokenStatus::PendingConfirmation,
+        ))
+    }
+
+    /// All tokens on this phone, with their state (a token whose seed is gone reports
+    /// `NeedsResetup`).
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, CoreError> {
+        let records = self.metadata.load()?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in &records {
+            let status = self.status_of(record)?;
+            out.push(self.info(record, status));
+        }
+        Ok(out)
+    }
+
+    /// The code to show now, computed with the provider clock offset. Refused for revoked,
+    /// expired and unreadable tokens: a wrong code is never shown.
+    pub fn current_code(&self, token_id: &str) -> Result<OtpCode, CoreError> {
+        let record = self.record(token_id)?;
+        match record.state {
+            RecordState::Revoked => return Err(CoreError::TokenRevoked),
+            RecordState::Expired => return Err(CoreError::TokenExpired),
+            _ => {}
+        }
+        let params = params_of(&record)?;
+        let seed = self.seed_of(&record)?;
+        let now_ms = corrected_now(self.clock.now_ms(), record.clock_offset_ms)?;
+        let totp = Totp::new(params, seed.expose()).map_err(|_| CoreError::SeedMissing)?;
+        let window = totp.window_at_ms(now_ms);
+        Ok(OtpCode {
+            code: totp.code_for_step(window.step).as_str().to_owned(),
+            period: params.period(),
+            valid_from_unix: window.valid_from_secs,
+            remaining_ms: window.remaining_ms,
+        })
+    }
+
+    /// Asks the provider for the token's state (proving possession of the seed) and corrects
+    /// the clock offset. This is how the app learns of a revocation.
+    pub async fn refresh(&self, token_id: &str) -> Result<TokenInfo, CoreError> {
+        let record = self.record(token_id)?;
+        let service_id =
+            ServiceId::parse(&record.service_id).map_err(|e| CoreError::from_id(&e))?;
+        let user_id = UserId::parse(&record.user_id).map_err(|e| CoreError::from_id(&e))?;
+        let seed = self.seed_of(&record)?;
+        let key = StatusKey::derive(&seed, &service_id, &user_id);
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let time_ms = self.clock.now_ms();
+        let request = StatusRequest {
+            v: V1,
+            service_id,
+            user_id,
+            nonce: Bytes(nonce.to_vec()),
+            time_ms,
+            proof: Bytes(key.request_proof(&nonce, time_ms).to_vec()),
+        };
+        let state = match self
+            .client
+            .post::<_, StatusResponse>("/v1/tokens/status", &request, true)
+            .await
+        {
+            Ok(timed) => {
+                let reply = &timed.reply;
+                if !key.verify_response(
+                    &nonce,
+                    reply.state,
+                    reply.server_time_ms,
+                    reply.mac.as_slice(),
+                ) {
+                    return Err(CoreError::Protocol {
+                        reason: "the status reply is not authentic".into(),
+                    });
+                }
+                Some((
+                    record_state(reply.state),
+                    timed.clock_offset_ms(reply.server_time_ms),
+                ))
+            }
+            // The provider does not know this seed any more (another phone took the token over,
+            // or it was deleted): this phone's token is dead.
+            Err(NetError::Status {
+                body: Some(body), ..
+            }) if body.error == softtoken_protocol::wire::ErrorCode::StatusDenied => {
+                Some((RecordState::Revoked, record.clock_offset_ms))
+            }
+            Err(err) => return Err(net_error(err)),
+        };
+        let _guard = self.lock();
+        let mut records = self.metadata.load()?;
+        let Some(stored) = records.iter_mut().find(|r| r.id == token_id) else {
+            return Err(CoreError::TokenNotFound);
+        };
+        if let Some((state, offset)) = state {
+            stored.state = state;
+            stored.clock_offset_ms = offset;
+            stored.last_refresh_ms = Some(self.clock.now_ms());
+        }
+        let updated = stored.clone();
+        self.metadata.save(&records)?;
+        let status = self.status_of(&updated)?;
+        Ok(self.info(&updated, status))
+    }
+
+    /// Removes a token from this phone: seed and metadata. The only way anything is deleted.
+    pub fn remove(&self, token_id: &str) -> Result<(), CoreError> {
+        let _guard = self.lock();
+        let mut records = self.metadata.load()?;
+        if !records.iter().any(|r| r.id == token_id) {
+            return Err(CoreError::TokenNotFound);
+        }
+        self.vault.delete(token_id)?;
+        records.retain(|r| r.id != token_id);
+        self.metadata.save(&records)?;
+        Ok(())
+    }
+
+    /// Sets or clears a token's label.
+    pub fn rename(&self, token_id: &str, label: Option<String>) -> Result<TokenInfo, CoreError> {
+        let label = label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+        if label
+            .as_ref()
+            .is_some_and(|l| l.chars().count() > MAX_LABEL_CHARS)
+        {
+            return Err(CoreError::InvalidInput {
+                reason: format!("a label has at most {MAX_LABEL_CHARS} characters"),
+            });
+        }
+        let _guard = self.lock();
+        let mut records = self.metadata.load()?;
+        let Some(stored) = records.iter_mut().find(|r| r.id == token_id) else {
+            return Err(CoreError::TokenNotFound);
+        };
+        stored.label = label;
+        let updated = stored.clone();
+        self.metadata.save(&records)?;
+        let status = self.status_of(&updated)?;
+        Ok(self.info(&updated, status))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn record(&self, token_id: &str) -> Result<TokenRecord, CoreError> {
+        self.metadata
+            .load()?
+            .into_iter()
+            .find(|r| r.id == token_id)
+            .ok_or(CoreError::TokenNotFound)
+    }
+
+    fn seed_of(&self, record: &TokenRecord) -> Result<Seed, CoreError> {
+        match self.vault.get(&record.id, record.algorithm)? {
+            SeedLookup::Found(seed) => Ok(seed),
+            SeedLookup::Missing | SeedLookup::Unreadable => Err(CoreError::SeedMissing),
+        }
+    }
+
+    fn status_of(&self, record: &TokenRecord) -> Result<TokenStatus, CoreError> {
+        let status = match record.state {
+            RecordState::Revoked => return Ok(TokenStatus::Revoked),
+            RecordState::Expired => return Ok(TokenStatus::Expired),
+            RecordState::PendingConfirmation => TokenStatus::PendingConfirmation,
+            RecordState::Active | RecordState::Unknown => TokenStatus::Active,
+            RecordState::Locked => TokenStatus::Locked,
+        };
+        match self.vault.get(&record.id, record.algorithm)? {
+            SeedLookup::Found(_) => Ok(status),
+            SeedLookup::Missing | SeedLookup::Unreadable => Ok(TokenStatus::NeedsResetup),
+        }
+    }
+
+    fn info(&self, record: &TokenRecord, status: TokenStatus) -> TokenInfo {
+        TokenInfo {
+            id: record.id.clone(),
+            service_id: record.service_id.clone(),
+            user_id: record.user_id.clone(),
+            label: record.label.clone(),
+            algorithm: record.algorithm,
+            digits: record.digits,
+            period: record.period,
+            status,
+            created_at_ms: record.created_at_ms,
+            clock_offset_ms: record.clock_offset_ms,
+            clock_skewed: record.clock_offset_ms.unsigned_abs()
+                > CLOCK_SKEW_WARNING_MS.unsigned_abs(),
+        }
+    }
+}
+
+/// The id of a token on this phone: `<service id>-<user id>`, so re-activating the same token
+/// (after a crash or a lost reply) replaces it instead of adding a second one.
+pub fn token_id(service_id: &ServiceId, user_id: &UserId) -> String {
+    format!("{service_id}-{user_id}")
+}
+
+fn params_of(record: &TokenRecord) -> Result<TokenParams, CoreError> {
+    TokenParams::new(record.algorithm, record.digits, record.period).map_err(|e| {
+        CoreError::StorageCorrupted {
+            reason: e.to_string(),
+        }
+    })
+}
+
+fn corrected_now(device_ms: u64, offset_ms: i64) -> Result<u64, CoreError> {
+    let now = device_ms.saturating_add_signed(offset_ms);
+    if !(PLAUSIBLE_FROM_MS..PLAUSIBLE_UNTIL_MS).contains(&now) {
+        return Err(CoreError::ClockImplausible);
+    }
+    Ok(now)
+}
+
+fn record_state(state: TokenState) -> RecordState {
+    match state {
+        TokenState::Issued | TokenState::PendingConfirmation => RecordState::PendingConfirmation,
+        TokenState::Active => RecordState::Active,
+        TokenState::Locked => RecordState::Locked,
+        TokenState::Revoked | TokenState::ActivationLocked => RecordState::Revoked,
+        TokenState::Expired => RecordState::Expired,
+    }
+}
+
+fn net_error(err: NetError) -> CoreError {
+    match err {
+        NetError::Core(err) => err,
+        NetError::Status { status, body, .. } => map_status(status, body.as_ref()),
+    }
+}
