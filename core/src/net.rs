@@ -249,9 +249,12 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, CoreEr
                     reason: "the provider timed out".into(),
                 });
             }
+            // The connection ended (or broke) before the whole reply arrived: a network
+            // failure like any other lost connection, worth retrying.
             Err(_) => {
-                return Err(CoreError::Protocol {
-                    reason: "reply cut short".into(),
+                return Err(CoreError::Network {
+                    retryable: true,
+                    reason: "the connection to the provider broke during the reply".into(),
                 });
             }
         }
@@ -273,14 +276,20 @@ fn map_transport(err: &reqwest::Error) -> CoreError {
                 reason: tls.to_string(),
             };
         }
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && let Some(tls) = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return CoreError::Tls {
-                reason: tls.to_string(),
-            };
+        // hyper-util wraps the rustls error in an io::Error inside another io::Error, and
+        // io::Error::source() skips the wrapped error itself, so unwrap io::Errors by hand.
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            let mut inner = io.get_ref();
+            while let Some(wrapped) = inner {
+                if let Some(tls) = wrapped.downcast_ref::<rustls::Error>() {
+                    return CoreError::Tls {
+                        reason: tls.to_string(),
+                    };
+                }
+                inner = wrapped
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(std::io::Error::get_ref);
+            }
         }
         source = current.source();
     }
