@@ -3,10 +3,10 @@
 //!
 //! **For benchmarks only** (`server/benches/verify_load.rs`); the server never calls it. The rows
 //! are what activation leaves behind, sealed under the KEK exactly as activation seals them
-//! (seed under [`Purpose::Seed`] bound to `service_id ‖ user_id`), except that:
+//! (seed under [`Purpose::Seed`](crate::kek::Purpose::Seed) bound to `service_id ‖ user_id`), except that:
 //!
 //! - the state is already `active` (as after the first accepted code), and
-//! - the OPAQUE password file is a random placeholder sealed under [`Purpose::PasswordFile`]:
+//! - the OPAQUE password file is a random placeholder sealed under [`Purpose::PasswordFile`](crate::kek::Purpose::PasswordFile):
 //!   verification never opens it, but an activation attempt on such a token would fail.
 //!
 //! The SQL lives here rather than in [`crate::store`] because no provider rule runs it.
@@ -61,7 +61,8 @@ struct NewToken {
 /// Inserts `count` tokens of `service_id` in state `active`, each with a fresh random
 /// [`SEED_LEN`]-byte seed and a unique random User ID, in one transaction on the writer
 /// (multi-row `INSERT`s). Returns each token's User ID with its plaintext seed, which is what the
-/// phone would hold: feed it to `Totp::new` with the service's token parameters.
+/// phone would hold (feed it to `Totp::new` with the service's token parameters), in random
+/// order.
 ///
 /// For benchmarks only; see the module documentation.
 pub async fn create_active_tokens(
@@ -106,6 +107,10 @@ pub async fn create_active_tokens(
             password_file_kek_version: i64::from(password_file.kek_version),
         });
     }
+
+    // Inserted in key order (a B-tree append, many times faster than random inserts), handed
+    // out in random order (so the benchmark touches the table as real traffic would).
+    tokens.sort_unstable_by(|a, b| a.user_id.as_str().cmp(b.user_id.as_str()));
 
     let now = to_i64(app.now_ms());
     let expires = now.saturating_add(service.token_ttl_secs.saturating_mul(1000));
@@ -159,10 +164,21 @@ pub async fn create_active_tokens(
     .await?;
     tx.commit().await?;
 
-    Ok(tokens
+    let mut created: Vec<(UserId, Vec<u8>)> = tokens
         .into_iter()
         .map(|token| (token.user_id, token.seed))
-        .collect())
+        .collect();
+    shuffle(&mut created);
+    Ok(created)
+}
+
+/// Fisher–Yates with the OS generator (the modulo bias is irrelevant for an access order).
+fn shuffle<T>(items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let bound = u64::try_from(i + 1).unwrap_or(u64::MAX);
+        let j = usize::try_from(OsRng.next_u64() % bound).unwrap_or(i);
+        items.swap(i, j);
+    }
 }
 
 /// Fourteen uniformly random decimal digits (rejection sampling, as issuance does).

@@ -494,7 +494,7 @@ pub async fn accept_step(
     Ok(done.rows_affected() == 1)
 }
 
-// The two statements below batch several SQL statements in one query, so that `BEGIN` and
+// The statements below batch several SQL statements in one query, so that `BEGIN` and
 // `COMMIT` cost no round trip of their own to the connection's thread (see `db::WriteTx`). Only
 // SQLite's sqlx driver runs several statements in one prepared query, and sqlx has deprecated
 // that (launchbadge/sqlx#3108); the verification tests fail if an upgrade stops running them.
@@ -562,6 +562,58 @@ pub async fn accept_step_audit_commit(
             outcomes.len()
         ))),
     }
+}
+
+/// An accepted code in one round trip, if the token is still as `seen` (read outside the
+/// transaction): `BEGIN IMMEDIATE`, [`accept_step`] on condition that nothing the decision
+/// rested on has changed since (state, seed generation, deadline, parameters), [`audit`] only if
+/// that updated the token, `COMMIT`. Returns whether the code was accepted; if not, nothing was
+/// written and the caller decides afresh inside a transaction.
+pub async fn accept_step_if_unchanged(
+    tx: &mut WriteTx,
+    seen: &TokenRow,
+    step: u64,
+    now_ms: u64,
+    audit: AuditEvent<'_>,
+) -> Result<bool, sqlx::Error> {
+    tx.opening();
+    // `changes()` in the INSERT is the row count of the UPDATE just before it.
+    let outcomes: Vec<String> = sqlx::query_scalar(
+        "BEGIN IMMEDIATE;
+         UPDATE tokens SET last_step = ?, failures = 0, last_used_at_ms = ?,
+             state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
+             confirmed_at_ms = COALESCE(confirmed_at_ms, ?)
+         WHERE service_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)
+             AND state = ? AND seed_generation = ? AND expires_at_ms = ?
+             AND algorithm = ? AND digits = ? AND period = ?;
+         INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+         SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1
+         RETURNING outcome;
+         COMMIT",
+    )
+    .bind(to_i64(step))
+    .bind(to_i64(now_ms))
+    .bind(to_i64(now_ms))
+    .bind(&seen.service_id)
+    .bind(&seen.user_id)
+    .bind(to_i64(step))
+    .bind(&seen.state)
+    .bind(seen.seed_generation)
+    .bind(seen.expires_at_ms)
+    .bind(&seen.algorithm)
+    .bind(seen.digits)
+    .bind(seen.period)
+    .bind(to_i64(now_ms))
+    .bind(audit.service_id)
+    .bind(audit.user_id)
+    .bind(audit.event)
+    .bind(audit.outcome)
+    .bind(audit.actor)
+    .bind(audit.detail)
+    .fetch_all(tx.conn())
+    .await?;
+    tx.closed();
+    Ok(outcomes.len() == 1)
 }
 
 /// Counts a wrong code; locks the token when the count reaches `max_failures`. Returns the new
