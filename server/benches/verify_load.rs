@@ -14,7 +14,8 @@
 //!    (no OPAQUE, so no Argon2id). A token accepts one code per 30 s step, so every request
 //!    uses a token nobody has used yet, with the code of the current step: every request is a
 //!    real, valid, first-time verification that the provider writes (last step, audit record)
-//!    and commits before replying. The seed cache starts cold, as after a restart.
+//!    and commits before replying. Every token is new to the provider, so every request also
+//!    opens its sealed seed (the provider's seed cache never hits).
 //! 3. For each HTTP version and each connection count C, C workers (each its own client with
 //!    exactly one connection, pinned to the dev CA) send `POST .../verify` one after another
 //!    (closed loop) for a warm-up, then for the measured time, bounded also by the tokens set
@@ -24,7 +25,9 @@
 //!
 //! Environment (all optional): `VERIFY_LOAD_SECS` (measured seconds per phase, default 8),
 //! `VERIFY_LOAD_WARMUP_SECS` (default 1), `VERIFY_LOAD_CONNECTIONS` (default `2,4`),
-//! `VERIFY_LOAD_HTTP` (`1`, `2` or `1,2`; default `1,2`), `VERIFY_LOAD_MAX_REQUESTS` (per
+//! `VERIFY_LOAD_HTTP` (HTTP versions, default `1,2`; `0` adds a diagnostic phase that calls
+//! the verification function in process, without HTTP, TLS or the API key check: the database
+//! path's own ceiling), `VERIFY_LOAD_MAX_REQUESTS` (per
 //! phase, default 40000), `VERIFY_LOAD_SERVER_THREADS` / `VERIFY_LOAD_CLIENT_THREADS` (Tokio
 //! workers, default 2 each).
 #![allow(
