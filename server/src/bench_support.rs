@@ -84,7 +84,7 @@ pub async fn create_active_tokens(
     let mut seen = HashSet::with_capacity(count);
     let mut tokens = Vec::with_capacity(count);
     while tokens.len() < count {
-        let user_id = UserId::from_body_digits(random_digits());
+        let user_id = UserId::from_body_digits(crate::provider::issuance::random_digits());
         if !seen.insert(user_id) {
             continue;
         }
@@ -179,21 +179,4 @@ fn shuffle<T>(items: &mut [T]) {
         let j = usize::try_from(OsRng.next_u64() % bound).unwrap_or(i);
         items.swap(i, j);
     }
-}
-
-/// Fourteen uniformly random decimal digits (rejection sampling, as issuance does).
-fn random_digits() -> [u8; UserId::BODY_LEN] {
-    let mut digits = [0u8; UserId::BODY_LEN];
-    let mut filled = 0;
-    let mut buf = [0u8; 32];
-    while filled < digits.len() {
-        OsRng.fill_bytes(&mut buf);
-        for byte in buf.iter().filter(|b| **b < 250) {
-            if let Some(slot) = digits.get_mut(filled) {
-                *slot = byte % 10;
-                filled += 1;
-            }
-        }
-    }
-    digits
 }

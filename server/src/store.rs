@@ -468,32 +468,6 @@ pub async fn store_activated_seed(
     Ok(())
 }
 
-/// Records an accepted code at `step`, atomically with the replay check: returns false (and
-/// changes nothing) if a step at or after `step` was already accepted.
-pub async fn accept_step(
-    conn: &mut SqliteConnection,
-    service_id: &str,
-    user_id: &str,
-    step: u64,
-    now_ms: u64,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE tokens SET last_step = ?, failures = 0, last_used_at_ms = ?,
-             state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
-             confirmed_at_ms = COALESCE(confirmed_at_ms, ?)
-         WHERE service_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)",
-    )
-    .bind(to_i64(step))
-    .bind(to_i64(now_ms))
-    .bind(to_i64(now_ms))
-    .bind(service_id)
-    .bind(user_id)
-    .bind(to_i64(step))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 // The statements below batch several SQL statements in one query, so that `BEGIN` and
 // `COMMIT` cost no round trip of their own to the connection's thread (see `db::WriteTx`). Only
 // SQLite's sqlx driver runs several statements in one prepared query, and sqlx has deprecated
@@ -515,7 +489,9 @@ pub async fn begin_and_token(
         .await
 }
 
-/// [`accept_step`], then [`audit`] with `audit.outcome` if the step was accepted or
+/// Records an accepted code at a step, atomically with the replay check (the update applies only
+/// if no step at or after it was accepted: last step, failures reset, `pending_confirmation` →
+/// `active`), then [`audit`] with `audit.outcome` if the step was accepted or
 /// `replayed_outcome` if not, then `COMMIT`, in one round trip. Returns whether the step was
 /// accepted.
 pub async fn accept_step_audit_commit(
@@ -565,7 +541,8 @@ pub async fn accept_step_audit_commit(
 }
 
 /// An accepted code in one round trip, if the token is still as `seen` (read outside the
-/// transaction): `BEGIN IMMEDIATE`, [`accept_step`] on condition that nothing the decision
+/// transaction): `BEGIN IMMEDIATE`, the step update of [`accept_step_audit_commit`] on condition
+/// that nothing the decision
 /// rested on has changed since (state, seed generation, deadline, parameters), [`audit`] only if
 /// that updated the token, `COMMIT`. Returns whether the code was accepted; if not, nothing was
 /// written and the caller decides afresh inside a transaction.

@@ -177,7 +177,8 @@ async fn fresh_user_id(app: &App, service_id: &ServiceId) -> Result<UserId, ApiE
     Err(ApiError::Internal)
 }
 
-fn random_digits() -> [u8; UserId::BODY_LEN] {
+/// Fourteen uniformly random decimal digits, the body of a new User ID.
+pub(crate) fn random_digits() -> [u8; UserId::BODY_LEN] {
     let mut digits = [0u8; UserId::BODY_LEN];
     let mut filled = 0;
     let mut buf = [0u8; 32];
