@@ -192,6 +192,8 @@ impl SoftToken {
             ..record.clone()
         });
         self.metadata.save(&records)?;
+        // Ids and parameters only: never the password, the seed or a code.
+        tracing::info!(token = %id, algorithm = ?params.algorithm(), clock_offset_ms = offset, "token activated");
         Ok(self.info(
             records.last().unwrap_or(&record),
             TokenStatus::PendingConfirmation,
@@ -296,6 +298,7 @@ impl SoftToken {
         let updated = stored.clone();
         self.metadata.save(&records)?;
         let status = self.status_of(&updated)?;
+        tracing::info!(token = token_id, status = ?status, clock_offset_ms = updated.clock_offset_ms, "token refreshed");
         Ok(self.info(&updated, status))
     }
 
@@ -309,6 +312,7 @@ impl SoftToken {
         self.vault.delete(token_id)?;
         records.retain(|r| r.id != token_id);
         self.metadata.save(&records)?;
+        tracing::info!(token = token_id, "token removed");
         Ok(())
     }
 
@@ -332,6 +336,7 @@ impl SoftToken {
         let updated = stored.clone();
         self.metadata.save(&records)?;
         let status = self.status_of(&updated)?;
+        tracing::info!(token = token_id, "token renamed");
         Ok(self.info(&updated, status))
     }
 

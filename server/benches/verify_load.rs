@@ -15,7 +15,8 @@
 //!    uses a token nobody has used yet, with the code of the current step: every request is a
 //!    real, valid, first-time verification that the provider writes (last step, audit record)
 //!    and commits before replying. Every token is new to the provider, so every request also
-//!    opens its sealed seed (the provider's seed cache never hits).
+//!    opens its sealed seed (the provider's seed cache never hits) and reads the token row on a
+//!    reading connection (the fast path's row cache never hits either): the worst case.
 //! 3. For each HTTP version and each connection count C, C workers (each its own client with
 //!    exactly one connection, pinned to the dev CA) send `POST .../verify` one after another
 //!    (closed loop) for a warm-up, then for the measured time, bounded also by the tokens set

@@ -1,5 +1,6 @@
-//! The provider's shared state: database, keys, mailer, limiter, clock, and caches of
-//! decrypted per-service OPAQUE setups and per-token TOTP keys.
+//! The provider's shared state: database, keys, mailer, limiter, clock, the verification
+//! batcher, and caches of decrypted per-service OPAQUE setups, per-token TOTP keys, token rows
+//! for verification's fast path and bank API keys.
 
 use std::{
     collections::HashMap,
@@ -20,6 +21,7 @@ use crate::{
     error::ApiError,
     kek::{KeyRing, Purpose},
     mail::Mailer,
+    provider::{accept_batch::AcceptBatcher, key_cache::KeyCache},
     rate_limit::RateLimiter,
     store::{self, ServiceRow, TokenRow},
 };
@@ -27,6 +29,10 @@ use crate::{
 /// Most decrypted TOTP keys kept in memory; beyond that the cache starts over (each entry is
 /// re-derived from the database on its next use).
 const SEED_CACHE_MAX: usize = 200_000;
+
+/// Most token rows kept for verification's fast path (each a few hundred bytes: the row without
+/// what verification never reads); beyond that the cache starts over.
+const TOKEN_CACHE_MAX: usize = 100_000;
 
 /// A service with its OPAQUE setup opened.
 pub struct ServiceCtx {
@@ -58,8 +64,13 @@ pub struct App {
     /// Answers activations for unknown tokens (OPAQUE's fake-record path) so they look like a
     /// wrong password. Random per process; never stored.
     pub dummy_setup: ProviderSetup,
+    /// Records the right codes of verification's fast path, several per transaction.
+    pub accepts: AcceptBatcher,
+    /// Bank API keys confirmed in the last seconds.
+    pub bank_keys: KeyCache,
     services: RwLock<HashMap<ServiceId, Arc<ServiceCtx>>>,
     totp_keys: RwLock<TotpKeyCache>,
+    tokens: RwLock<HashMap<(ServiceId, UserId), Arc<TokenRow>>>,
 }
 
 /// Decrypted TOTP keys by token, with the seed generation they were opened from.
@@ -75,6 +86,8 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> App {
         App {
+            accepts: AcceptBatcher::new(db.writer.clone()),
+            bank_keys: KeyCache::new(),
             db,
             keys,
             mailer,
@@ -89,7 +102,59 @@ impl App {
             dummy_setup: ProviderSetup::generate(&mut OsRng),
             services: RwLock::new(HashMap::new()),
             totp_keys: RwLock::new(HashMap::new()),
+            tokens: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// A token row as verification's fast path last saw it, if cached. It may be out of date:
+    /// the fast path's write re-checks in the database everything its decision rested on, and
+    /// anything else goes through the full check, which reads the row afresh.
+    pub fn cached_token(&self, service_id: &ServiceId, user_id: &UserId) -> Option<Arc<TokenRow>> {
+        read(&self.tokens).get(&(*service_id, *user_id)).cloned()
+    }
+
+    /// Caches a token row for the fast path (without the fields verification never reads:
+    /// password file, device, mail address, label). Returns the cached copy.
+    pub fn remember_token(&self, token: &TokenRow) -> Option<Arc<TokenRow>> {
+        let (service_id, user_id) = token.ids()?;
+        let slim = Arc::new(TokenRow {
+            service_id: token.service_id.clone(),
+            user_id: token.user_id.clone(),
+            customer_ref: String::new(),
+            email: String::new(),
+            label: None,
+            state: token.state.clone(),
+            algorithm: token.algorithm.clone(),
+            digits: token.digits,
+            period: token.period,
+            password_file: Vec::new(),
+            password_file_kek_version: token.password_file_kek_version,
+            seed: token.seed.clone(),
+            seed_kek_version: token.seed_kek_version,
+            seed_generation: token.seed_generation,
+            activation_attempts: token.activation_attempts,
+            failures: token.failures,
+            last_step: token.last_step,
+            issued_at_ms: token.issued_at_ms,
+            expires_at_ms: token.expires_at_ms,
+            activated_at_ms: token.activated_at_ms,
+            confirmed_at_ms: token.confirmed_at_ms,
+            revoked_at_ms: token.revoked_at_ms,
+            last_used_at_ms: token.last_used_at_ms,
+            device_json: None,
+        });
+        let mut cache = write(&self.tokens);
+        if cache.len() >= TOKEN_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert((service_id, user_id), Arc::clone(&slim));
+        Some(slim)
+    }
+
+    /// Drops a token's cached row (after a change the next verification should not have to
+    /// discover by falling back).
+    pub fn forget_token(&self, service_id: &ServiceId, user_id: &UserId) {
+        write(&self.tokens).remove(&(*service_id, *user_id));
     }
 
     /// Now, unix ms.

@@ -540,57 +540,120 @@ pub async fn accept_step_audit_commit(
     }
 }
 
-/// An accepted code in one round trip, if the token is still as `seen` (read outside the
-/// transaction): `BEGIN IMMEDIATE`, the step update of [`accept_step_audit_commit`] on condition
-/// that nothing the decision
-/// rested on has changed since (state, seed generation, deadline, parameters), [`audit`] only if
-/// that updated the token, `COMMIT`. Returns whether the code was accepted; if not, nothing was
-/// written and the caller decides afresh inside a transaction.
-pub async fn accept_step_if_unchanged(
+/// Most accepts [`accept_steps_if_unchanged`] takes at once (20 bound values each).
+pub const ACCEPT_BATCH_MAX: usize = 32;
+
+/// One right code to record by [`accept_steps_if_unchanged`].
+#[derive(Debug, Clone, Copy)]
+pub struct SeenAccept<'a> {
+    /// The token as read (outside the transaction) when the code was checked.
+    pub seen: &'a TokenRow,
+    /// The step the code matched.
+    pub step: u64,
+    /// Now, unix ms.
+    pub now_ms: u64,
+    /// The audit actor.
+    pub actor: &'a str,
+}
+
+/// Accepted codes, in one transaction and one round trip: `BEGIN IMMEDIATE`, then for each
+/// accept in order the step update of [`accept_step_audit_commit`] on condition that nothing the
+/// decision rested on has changed since the token was read (state, sealed seed, seed generation,
+/// deadline, parameters) and an `accepted` [`audit`] record only if that updated the token, then
+/// `COMMIT`. Returns, per accept, whether it was recorded; for one that was not, nothing was
+/// written and the caller decides afresh inside a transaction. At most [`ACCEPT_BATCH_MAX`].
+///
+/// Two accepts of the same token and step: the second finds `last_step` already at its step
+/// and is not recorded (the replay rule holds inside the batch).
+pub async fn accept_steps_if_unchanged(
     tx: &mut WriteTx,
-    seen: &TokenRow,
-    step: u64,
-    now_ms: u64,
-    audit: AuditEvent<'_>,
-) -> Result<bool, sqlx::Error> {
+    accepts: &[SeenAccept<'_>],
+) -> Result<Vec<bool>, sqlx::Error> {
+    if accepts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(sql) = accept_batch_sql(accepts.len()) else {
+        return Err(sqlx::Error::Protocol(format!(
+            "accept_steps_if_unchanged: {} accepts, at most {ACCEPT_BATCH_MAX}",
+            accepts.len()
+        )));
+    };
+    let mut query = sqlx::query_scalar::<_, i64>(sql);
+    for accept in accepts {
+        let seen = accept.seen;
+        let (step, now) = (to_i64(accept.step), to_i64(accept.now_ms));
+        query = query
+            .bind(step)
+            .bind(now)
+            .bind(now)
+            .bind(seen.service_id.as_str())
+            .bind(seen.user_id.as_str())
+            .bind(step)
+            .bind(seen.state.as_str())
+            .bind(seen.seed.as_deref())
+            .bind(seen.seed_generation)
+            .bind(seen.expires_at_ms)
+            .bind(seen.algorithm.as_str())
+            .bind(seen.digits)
+            .bind(seen.period)
+            .bind(now)
+            .bind(seen.service_id.as_str())
+            .bind(seen.user_id.as_str())
+            .bind("verify")
+            .bind("accepted")
+            .bind(accept.actor)
+            .bind(None::<&str>);
+    }
     tx.opening();
-    // `changes()` in the INSERT is the row count of the UPDATE just before it.
-    let outcomes: Vec<String> = sqlx::query_scalar(
-        "BEGIN IMMEDIATE;
-         UPDATE tokens SET last_step = ?, failures = 0, last_used_at_ms = ?,
-             state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
-             confirmed_at_ms = COALESCE(confirmed_at_ms, ?)
-         WHERE service_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)
-             AND state = ? AND seed_generation = ? AND expires_at_ms = ?
-             AND algorithm = ? AND digits = ? AND period = ?;
-         INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
-         SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1
-         RETURNING outcome;
-         COMMIT",
-    )
-    .bind(to_i64(step))
-    .bind(to_i64(now_ms))
-    .bind(to_i64(now_ms))
-    .bind(&seen.service_id)
-    .bind(&seen.user_id)
-    .bind(to_i64(step))
-    .bind(&seen.state)
-    .bind(seen.seed_generation)
-    .bind(seen.expires_at_ms)
-    .bind(&seen.algorithm)
-    .bind(seen.digits)
-    .bind(seen.period)
-    .bind(to_i64(now_ms))
-    .bind(audit.service_id)
-    .bind(audit.user_id)
-    .bind(audit.event)
-    .bind(audit.outcome)
-    .bind(audit.actor)
-    .bind(audit.detail)
-    .fetch_all(tx.conn())
-    .await?;
+    let recorded = query.fetch_all(tx.conn()).await?;
     tx.closed();
-    Ok(outcomes.len() == 1)
+    let mut accepted = vec![false; accepts.len()];
+    for index in recorded {
+        match usize::try_from(index)
+            .ok()
+            .and_then(|index| accepted.get_mut(index))
+        {
+            Some(slot) => *slot = true,
+            // Only a broken statement could get here (after the commit).
+            None => {
+                return Err(sqlx::Error::Protocol(format!(
+                    "accept_steps_if_unchanged: unexpected accept index {index}"
+                )));
+            }
+        }
+    }
+    Ok(accepted)
+}
+
+/// The statement of [`accept_steps_if_unchanged`] for `count` accepts (1..=[`ACCEPT_BATCH_MAX`]),
+/// built once per count so that sqlx's statement cache keeps one prepared statement per count.
+fn accept_batch_sql(count: usize) -> Option<&'static str> {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| (0..=ACCEPT_BATCH_MAX).map(build_accept_batch_sql).collect());
+    all.get(count).filter(|_| count > 0).map(String::as_str)
+}
+
+fn build_accept_batch_sql(count: usize) -> String {
+    // `changes()` in each INSERT is the row count of the UPDATE just before it; the INSERT
+    // returns the accept's index (a number of ours, not input) so the caller knows which applied.
+    let mut sql = String::from("BEGIN IMMEDIATE;\n");
+    for index in 0..count {
+        sql.push_str(
+            "UPDATE tokens SET last_step = ?, failures = 0, last_used_at_ms = ?,
+                 state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
+                 confirmed_at_ms = COALESCE(confirmed_at_ms, ?)
+             WHERE service_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)
+                 AND state = ? AND seed = ? AND seed_generation = ? AND expires_at_ms = ?
+                 AND algorithm = ? AND digits = ? AND period = ?;
+             INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1
+             RETURNING ",
+        );
+        sql.push_str(&index.to_string());
+        sql.push_str(";\n");
+    }
+    sql.push_str("COMMIT");
+    sql
 }
 
 /// Counts a wrong code; locks the token when the count reaches `max_failures`. Returns the new
@@ -819,4 +882,23 @@ pub async fn audit_of(
     .bind(user_id)
     .fetch_all(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_batch_statement_has_one_update_and_insert_per_accept() {
+        let sql = accept_batch_sql(3).unwrap();
+        assert!(sql.starts_with("BEGIN IMMEDIATE;"));
+        assert!(sql.ends_with("COMMIT"));
+        assert_eq!(sql.matches("UPDATE tokens").count(), 3);
+        assert_eq!(sql.matches("INSERT INTO audit").count(), 3);
+        assert!(sql.contains("RETURNING 2;"));
+        let max = accept_batch_sql(ACCEPT_BATCH_MAX).unwrap();
+        assert_eq!(max.matches('?').count(), 20 * ACCEPT_BATCH_MAX);
+        assert!(accept_batch_sql(0).is_none());
+        assert!(accept_batch_sql(ACCEPT_BATCH_MAX + 1).is_none());
+    }
 }

@@ -4,6 +4,21 @@
 //!   the command README and CI promise.
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask vectors`: regenerate `docs/vectors/` after a deliberate protocol change.
+//! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
+//!   into `android/` and `ios/` ([`bindings`]).
+//! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
+//! - `cargo xtask swift`: the Swift package's tests in a Debian trixie chroot ([`swift`]).
+//!
+//! - `cargo xtask size`: the stripped size of the phone library ([`bindings::size`]).
+//! - `cargo xtask bench-ffi`: `current_code` per call from Kotlin (JNA) and Swift.
+//!
+//! `test` runs the Rust steps, then `bindings`, `kotlin` and `swift`.
+
+mod bindings;
+mod kotlin;
+mod provider;
+mod swift;
+mod tools;
 
 use std::{
     env,
@@ -78,13 +93,45 @@ const VECTORS: &[Step] = &[Step {
 }];
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <test|bench|vectors>");
+    eprintln!("usage: cargo xtask <test|bench|vectors|bindings|size|kotlin|swift|bench-ffi>");
     ExitCode::from(2)
+}
+
+/// Everything `cargo xtask test` promises: the Rust steps, then the bindings and the Kotlin and
+/// Swift suites over them.
+fn test_all() -> ExitCode {
+    let rust = run(TEST);
+    if rust != ExitCode::SUCCESS {
+        return rust;
+    }
+    for (what, task) in [
+        ("bindings", bindings::run as fn() -> Result<(), String>),
+        ("kotlin", kotlin::run),
+        ("swift", swift::run),
+    ] {
+        eprintln!("==> {what}");
+        if let Err(err) = task() {
+            eprintln!("xtask: {what} failed: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs one of the non-cargo tasks.
+fn task(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn run(steps: &[Step]) -> ExitCode {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let keyctl = cfg!(target_os = "linux") && on_path("keyctl");
+    let keyctl = cfg!(target_os = "linux") && tools::on_path("keyctl");
     for step in steps {
         let mut command = if step.keyring_session && keyctl {
             let mut command = Command::new("keyctl");
@@ -118,18 +165,20 @@ fn run(steps: &[Step]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Whether a program is on PATH.
-fn on_path(program: &str) -> bool {
-    env::var_os("PATH")
-        .map(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
-
 fn main() -> ExitCode {
     match env::args().nth(1).as_deref() {
-        Some("test") => run(TEST),
+        Some("test") => test_all(),
         Some("bench") => run(BENCH),
         Some("vectors") => run(VECTORS),
+        Some("bindings") => task(bindings::run()),
+        Some("size") => task(bindings::size()),
+        Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),
+        Some("swift") => task(bindings::run().and_then(|()| swift::run())),
+        Some("bench-ffi") => task(
+            bindings::run()
+                .and_then(|()| kotlin::bench())
+                .and_then(|()| swift::bench()),
+        ),
         _ => usage(),
     }
 }

@@ -33,7 +33,8 @@ async fn authorize(
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or(ApiError::Unauthorized)?;
     let service_id = ServiceId::parse(service_id).map_err(|_| ApiError::Unauthorized)?;
-    let key_id = admin::authenticate(&app.db, presented.trim(), &service_id).await?;
+    let key_id =
+        admin::authenticate(&app.db, &app.bank_keys, presented.trim(), &service_id).await?;
     let service = app
         .service(&service_id)
         .await?

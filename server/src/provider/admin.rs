@@ -6,7 +6,7 @@ use ring::digest;
 use softtoken_protocol::{activation::ProviderSetup, ids::ServiceId, totp::TokenParams};
 use subtle::ConstantTimeEq;
 
-use super::random_id;
+use super::{key_cache::KeyCache, random_id};
 use crate::{
     app::token_context,
     db::Db,
@@ -211,9 +211,12 @@ pub async fn revoke_api_key(db: &Db, key_id: &str, now_ms: u64) -> Result<(), Ad
 }
 
 /// Checks a presented bank API key for `service_id`; returns the key id (for the audit actor).
-/// Every failure is the same `unauthorized`, and the secret is compared in constant time.
+/// Every failure is the same `unauthorized`, and the secret is compared in constant time. A key
+/// `cache` confirmed less than [`KEY_CACHE_TTL`](super::key_cache::KEY_CACHE_TTL) ago is not read
+/// again: a revoked key stops working within that time.
 pub async fn authenticate(
     db: &Db,
+    cache: &KeyCache,
     presented: &str,
     service_id: &ServiceId,
 ) -> Result<String, ApiError> {
@@ -224,15 +227,19 @@ pub async fn authenticate(
     if key_id.len() > 64 || secret.len() > 128 {
         return Err(ApiError::Unauthorized);
     }
+    let hash = digest::digest(&digest::SHA256, secret.as_bytes());
+    if cache.confirmed(key_id, hash.as_ref(), service_id.as_str()) {
+        return Ok(key_id.to_owned());
+    }
     let mut conn = db.reader.acquire().await?;
     let row = store::api_key(&mut conn, key_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let hash = digest::digest(&digest::SHA256, secret.as_bytes());
     let secret_ok: bool = hash.as_ref().ct_eq(&row.secret_sha256).into();
     if !secret_ok || row.revoked_at_ms.is_some() || row.service_id != service_id.as_str() {
         return Err(ApiError::Unauthorized);
     }
+    cache.confirm(&row.key_id, &row.secret_sha256, &row.service_id);
     Ok(row.key_id)
 }
 

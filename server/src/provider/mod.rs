@@ -2,9 +2,11 @@
 //! [`App`](crate::app::App) and returns a wire reply or an [`ApiError`](crate::error::ApiError).
 //! `docs/protocol.md` §7 is the specification these implement.
 
+pub mod accept_batch;
 pub mod activation;
 pub mod admin;
 pub mod issuance;
+pub mod key_cache;
 pub mod lifecycle;
 pub mod status;
 pub mod verification;

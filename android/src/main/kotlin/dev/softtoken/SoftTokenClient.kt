@@ -1,0 +1,87 @@
+package dev.softtoken
+
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.flow
+import dev.softtoken.ffi.SoftToken as FfiSoftToken
+
+/**
+ * The app core: activation, seeds in the keystore, codes, status. One per app is enough; it is
+ * safe to use from any thread. Close it ([close] or `use {}`) when done; calls after that throw
+ * [IllegalStateException].
+ *
+ * Suspending calls run on the library's own threads: call them from any dispatcher, and cancel
+ * them by cancelling the coroutine (the work stops with it). The other calls are short (a file
+ * read, a keystore read, an HMAC) and may run on the main thread.
+ *
+ * Every failure is a [SoftTokenException].
+ *
+ * @param config the provider, data directory, keystore and clock to use.
+ * @throws SoftTokenException if the data directory, keystore or provider CA cannot be used.
+ */
+public class SoftTokenClient(config: SoftTokenConfig) : AutoCloseable {
+    private val core: FfiSoftToken = ffiCall { FfiSoftToken(config.toFfi()) }
+
+    /**
+     * Sets up a token from what the user typed: [serviceId], [userId] (full-width digits, spaces
+     * and hyphens are fine; a typo is caught here before anything is sent) and the
+     * [activationPassword] (利用開始パスワード). Retrying after a lost reply is safe.
+     *
+     * @throws SoftTokenException.WrongActivationPassword with the attempts left, or another
+     *   [SoftTokenException].
+     */
+    public suspend fun activate(
+        serviceId: String,
+        userId: String,
+        activationPassword: String,
+    ): TokenInfo = ffiCall { core.activate(serviceId, userId, activationPassword) }.toKotlin()
+
+    /**
+     * Asks the provider for the token's state (how the app learns of a confirmation or a
+     * revocation) and corrects the clock offset.
+     */
+    public suspend fun refresh(tokenId: String): TokenInfo =
+        ffiCall { core.refresh(tokenId) }.toKotlin()
+
+    /** Every token on this phone, oldest first. */
+    public fun tokens(): List<TokenInfo> = ffiCall { core.tokens() }.map { it.toKotlin() }
+
+    /**
+     * The code to show now, with its countdown.
+     *
+     * @throws SoftTokenException for a revoked, expired or set-up-again token.
+     */
+    public fun currentCode(tokenId: String): OtpCode = ffiCall { core.currentCode(tokenId) }.toKotlin()
+
+    /**
+     * The token's codes as they change: the current code at once, then each new code at its
+     * period boundary, each with its [OtpCode.remainingMs]. Time is the core's clock (with the
+     * provider offset); the waits are coroutine [delay]s, so tests may run it in virtual time
+     * with a [Clock] that follows the test scheduler.
+     *
+     * The flow never completes by itself; it fails with a [SoftTokenException] when the token
+     * can no longer show codes (e.g. revoked after a [refresh]). Collect it while the code is on
+     * screen.
+     */
+    public fun codes(tokenId: String): Flow<OtpCode> = flow {
+        var shownFrom: Long? = null
+        while (true) {
+            val code = currentCode(tokenId)
+            if (code.validFromUnix != shownFrom) {
+                emit(code)
+                shownFrom = code.validFromUnix
+            }
+            delay(code.remainingMs.coerceAtLeast(1))
+        }
+    }
+
+    /** Removes a token from this phone: its seed, then its metadata. */
+    public fun remove(tokenId: String): Unit = ffiCall { core.remove(tokenId) }
+
+    /** Sets (or with `null` clears) a token's label, at most 64 characters. */
+    public fun rename(tokenId: String, label: String?): TokenInfo =
+        ffiCall { core.rename(tokenId, label) }.toKotlin()
+
+    /** Releases the core. Idempotent; running suspended calls finish first. */
+    override fun close(): Unit = core.close()
+}

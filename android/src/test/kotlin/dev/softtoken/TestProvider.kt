@@ -1,0 +1,27 @@
+package dev.softtoken
+
+import java.io.File
+
+/**
+ * The real provider `cargo xtask kotlin` starts for this suite (`softtoken-server serve --dev`
+ * on 127.0.0.1), found through the environment variables xtask sets.
+ */
+object TestProvider {
+    /** `https://127.0.0.1:PORT`. */
+    val url: String by lazy { env("SOFTTOKEN_TEST_PROVIDER_URL") }
+
+    /** The dev CA certificate to pin, PEM. */
+    val caPem: String by lazy { File(env("SOFTTOKEN_TEST_CA_PEM")).readText() }
+
+    /** The demo service's bank API key. */
+    val apiKey: String by lazy { env("SOFTTOKEN_TEST_API_KEY") }
+
+    /** The demo service, `10121234`. */
+    val serviceId: String by lazy { env("SOFTTOKEN_TEST_SERVICE_ID") }
+
+    /** The bank side of the provider, talking to it with the pinned CA. */
+    val bank: BankApi by lazy { BankApi(url, caPem, apiKey, serviceId) }
+
+    private fun env(name: String): String = System.getenv(name)
+        ?: error("$name is not set: run the suite with `cargo xtask kotlin`, which starts the provider")
+}

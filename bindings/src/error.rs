@@ -1,0 +1,203 @@
+//! The errors that cross the FFI: [`SoftTokenError`] (everything the core can say, one variant
+//! per thing an app can act on) and [`SecretStoreError`] (what a shell's secret store may say).
+//! The core's [`CoreError`] is mapped in exactly one place, here.
+//!
+//! Every variant carries `detail`, the human sentence for logs and fallbacks; apps show their
+//! own localized text chosen by the variant. No variant carries a secret.
+
+use softtoken_core::{CoreError, secret_store as core_store};
+
+/// Why a [`crate::SoftToken`] call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum SoftTokenError {
+    /// The Service ID as typed is invalid (nothing was sent).
+    #[error("{detail}")]
+    InvalidServiceId {
+        /// What is wrong, e.g. "Service ID must be 8 digits, got 7".
+        detail: String,
+    },
+    /// The User ID as typed is invalid, e.g. a typo caught by its check letters (nothing was
+    /// sent).
+    #[error("{detail}")]
+    InvalidUserId {
+        /// What is wrong.
+        detail: String,
+    },
+    /// Another input is invalid (empty password, label too long, unknown token id).
+    #[error("{detail}")]
+    InvalidInput {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The activation password is wrong.
+    #[error("{detail}")]
+    WrongActivationPassword {
+        /// Attempts left before the token locks.
+        attempts_left: u32,
+        /// Human sentence.
+        detail: String,
+    },
+    /// Too many failed activations: the bank must issue a new token.
+    #[error("{detail}")]
+    ActivationLocked {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The token was not set up in time: the bank must issue a new one.
+    #[error("{detail}")]
+    TokenExpired {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The token was revoked: the bank must issue a new one.
+    #[error("{detail}")]
+    TokenRevoked {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The token is already in use on another phone: a new phone needs a new token.
+    #[error("{detail}")]
+    AlreadyActiveElsewhere {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The provider could not be reached or did not answer in time.
+    #[error("{detail}")]
+    Network {
+        /// Whether trying again later may succeed.
+        retryable: bool,
+        /// Human sentence.
+        detail: String,
+    },
+    /// The provider's TLS certificate is not the pinned one (or TLS failed).
+    #[error("{detail}")]
+    Tls {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The provider answered something this app does not understand.
+    #[error("{detail}")]
+    Protocol {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The keystore cannot be used now (device locked, keystore not ready): retry later.
+    #[error("{detail}")]
+    KeystoreUnavailable {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The token's seed is gone or unreadable (e.g. a backup restored onto a new phone): set the
+    /// token up again. No code is ever shown for it.
+    #[error("{detail}")]
+    SeedMissing {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The token metadata cannot be read (corrupted, or written by a newer app). Nothing was
+    /// deleted.
+    #[error("{detail}")]
+    StorageCorrupted {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The device clock is implausible and no provider time is known to correct it.
+    #[error("{detail}")]
+    ClockImplausible {
+        /// Human sentence.
+        detail: String,
+    },
+    /// No token with this id.
+    #[error("{detail}")]
+    TokenNotFound {
+        /// Human sentence.
+        detail: String,
+    },
+    /// A bug in this library (a panic, a runtime failure): report it. Nothing was changed that
+    /// a retry cannot repair.
+    #[error("{detail}")]
+    Internal {
+        /// Human sentence.
+        detail: String,
+    },
+}
+
+impl SoftTokenError {
+    /// An internal error with `detail`.
+    pub(crate) fn internal(detail: impl Into<String>) -> SoftTokenError {
+        SoftTokenError::Internal {
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<CoreError> for SoftTokenError {
+    fn from(err: CoreError) -> Self {
+        let detail = err.to_string();
+        match err {
+            CoreError::InvalidServiceId { .. } => SoftTokenError::InvalidServiceId { detail },
+            CoreError::InvalidUserId { .. } => SoftTokenError::InvalidUserId { detail },
+            CoreError::InvalidInput { .. } => SoftTokenError::InvalidInput { detail },
+            CoreError::WrongActivationPassword { attempts_left } => {
+                SoftTokenError::WrongActivationPassword {
+                    attempts_left,
+                    detail,
+                }
+            }
+            CoreError::ActivationLocked => SoftTokenError::ActivationLocked { detail },
+            CoreError::TokenExpired => SoftTokenError::TokenExpired { detail },
+            CoreError::TokenRevoked => SoftTokenError::TokenRevoked { detail },
+            CoreError::AlreadyActiveElsewhere => SoftTokenError::AlreadyActiveElsewhere { detail },
+            CoreError::Network { retryable, .. } => SoftTokenError::Network { retryable, detail },
+            CoreError::Tls { .. } => SoftTokenError::Tls { detail },
+            CoreError::Protocol { .. } => SoftTokenError::Protocol { detail },
+            CoreError::KeystoreUnavailable { .. } => SoftTokenError::KeystoreUnavailable { detail },
+            CoreError::SeedMissing => SoftTokenError::SeedMissing { detail },
+            CoreError::StorageCorrupted { .. } => SoftTokenError::StorageCorrupted { detail },
+            CoreError::ClockImplausible => SoftTokenError::ClockImplausible { detail },
+            CoreError::TokenNotFound => SoftTokenError::TokenNotFound { detail },
+        }
+    }
+}
+
+/// Why a shell's [`crate::SecretStore`] operation failed. Reasons are for logs and must never
+/// contain secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum SecretStoreError {
+    /// The store cannot be used right now (device locked, keystore not ready): retry later.
+    #[error("secret store unavailable: {reason}")]
+    Unavailable {
+        /// What made the store unavailable.
+        reason: String,
+    },
+    /// The store failed; retrying is unlikely to help.
+    #[error("secret store failed: {reason}")]
+    Failed {
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// An exception the shell's store threw that is not a `SecretStoreError` (a bug in the shell)
+/// counts as a failure of the store: the seed operation fails cleanly instead of crashing.
+impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
+    fn from(err: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        SecretStoreError::Failed {
+            reason: format!(
+                "unexpected error from the app's secret store: {}",
+                err.reason
+            ),
+        }
+    }
+}
+
+impl From<SecretStoreError> for core_store::SecretStoreError {
+    fn from(err: SecretStoreError) -> Self {
+        match err {
+            SecretStoreError::Unavailable { reason } => {
+                core_store::SecretStoreError::Unavailable { reason }
+            }
+            SecretStoreError::Failed { reason } => core_store::SecretStoreError::Failed { reason },
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! What the app shows, as uniffi records and enums: [`TokenInfo`], [`OtpCode`],
+//! [`TokenStatus`], [`Algorithm`]. Conversions from the core's types live here.
+
+use std::fmt;
+
+use softtoken_core::token as core;
+use softtoken_protocol::totp;
+
+/// HMAC algorithm of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Algorithm {
+    /// HMAC-SHA-1 (RFC 6238 default).
+    Sha1,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+}
+
+impl From<totp::Algorithm> for Algorithm {
+    fn from(value: totp::Algorithm) -> Self {
+        match value {
+            totp::Algorithm::Sha1 => Algorithm::Sha1,
+            totp::Algorithm::Sha256 => Algorithm::Sha256,
+            totp::Algorithm::Sha512 => Algorithm::Sha512,
+        }
+    }
+}
+
+/// The state of a token on this phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TokenStatus {
+    /// Set up; waiting for the first code to be confirmed at the bank (認証確認).
+    PendingConfirmation,
+    /// In use.
+    Active,
+    /// Too many wrong codes at the bank; the bank must unlock it. Codes are still shown.
+    Locked,
+    /// Revoked by the bank: no codes.
+    Revoked,
+    /// Expired before it was confirmed: no codes.
+    Expired,
+    /// The seed is gone from this phone (e.g. a restored backup): set up again. No codes.
+    NeedsResetup,
+}
+
+impl From<core::TokenStatus> for TokenStatus {
+    fn from(value: core::TokenStatus) -> Self {
+        match value {
+            core::TokenStatus::PendingConfirmation => TokenStatus::PendingConfirmation,
+            core::TokenStatus::Active => TokenStatus::Active,
+            core::TokenStatus::Locked => TokenStatus::Locked,
+            core::TokenStatus::Revoked => TokenStatus::Revoked,
+            core::TokenStatus::Expired => TokenStatus::Expired,
+            core::TokenStatus::NeedsResetup => TokenStatus::NeedsResetup,
+        }
+    }
+}
+
+/// One token as the app lists it. No secrets.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TokenInfo {
+    /// Stable id on this phone (`<service id>-<user id>`).
+    pub id: String,
+    /// Service ID (8 digits).
+    pub service_id: String,
+    /// User ID (16 characters).
+    pub user_id: String,
+    /// The user's label.
+    pub label: Option<String>,
+    /// HMAC algorithm.
+    pub algorithm: Algorithm,
+    /// Digits per code.
+    pub digits: u8,
+    /// Seconds per code.
+    pub period: u32,
+    /// State.
+    pub status: TokenStatus,
+    /// When it was set up on this phone, unix ms.
+    pub created_at_ms: u64,
+    /// Provider time minus device time, ms (codes are computed with it).
+    pub clock_offset_ms: i64,
+    /// Whether the device clock is off by more than three minutes (codes are still right; the
+    /// app may suggest fixing the clock).
+    pub clock_skewed: bool,
+}
+
+impl From<core::TokenInfo> for TokenInfo {
+    fn from(value: core::TokenInfo) -> Self {
+        TokenInfo {
+            id: value.id,
+            service_id: value.service_id,
+            user_id: value.user_id,
+            label: value.label,
+            algorithm: value.algorithm.into(),
+            digits: value.digits,
+            period: value.period,
+            status: value.status.into(),
+            created_at_ms: value.created_at_ms,
+            clock_offset_ms: value.clock_offset_ms,
+            clock_skewed: value.clock_skewed,
+        }
+    }
+}
+
+/// The code to show now, with what the countdown needs.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OtpCode {
+    /// The digits (8 by default).
+    pub code: String,
+    /// Seconds per code.
+    pub period: u32,
+    /// Unix time (provider clock) at which this code became valid, seconds.
+    pub valid_from_unix: u64,
+    /// Milliseconds it stays valid (for the countdown ring).
+    pub remaining_ms: u64,
+}
+
+impl From<core::OtpCode> for OtpCode {
+    fn from(value: core::OtpCode) -> Self {
+        // The core's code wipes itself on drop. This copy is moved into the buffer uniffi hands
+        // to the foreign side (which cannot be wiped from here): a code lives 30 s anyway.
+        OtpCode {
+            code: value.code.clone(),
+            period: value.period,
+            valid_from_unix: value.valid_from_unix,
+            remaining_ms: value.remaining_ms,
+        }
+    }
+}
+
+impl fmt::Debug for OtpCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtpCode")
+            .field("code", &"<redacted>")
+            .field("period", &self.period)
+            .field("valid_from_unix", &self.valid_from_unix)
+            .field("remaining_ms", &self.remaining_ms)
+            .finish()
+    }
+}

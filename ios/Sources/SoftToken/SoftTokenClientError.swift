@@ -1,0 +1,124 @@
+import Foundation
+import SoftTokenFFI
+
+/// Why a `SoftTokenClient` call failed: one case per thing an app can act on.
+///
+/// `detail` is the library's sentence for logs and fallbacks (English, never a secret); apps
+/// show their own localized text chosen by the case.
+public enum SoftTokenClientError: Error, Equatable, Sendable {
+    /// The Service ID as typed is invalid (nothing was sent).
+    case invalidServiceId(detail: String)
+    /// The User ID as typed is invalid, e.g. a typo caught by its check letters (nothing was sent).
+    case invalidUserId(detail: String)
+    /// Another input is invalid (empty password, label too long).
+    case invalidInput(detail: String)
+    /// The activation password is wrong; `attemptsLeft` more tries before the token locks.
+    case wrongActivationPassword(attemptsLeft: UInt32, detail: String)
+    /// Too many failed activations: the bank must issue a new token.
+    case activationLocked(detail: String)
+    /// The token was not set up in time: the bank must issue a new one.
+    case tokenExpired(detail: String)
+    /// The token was revoked: the bank must issue a new one.
+    case tokenRevoked(detail: String)
+    /// The token is already in use on another phone: a new phone needs a new token.
+    case alreadyActiveElsewhere(detail: String)
+    /// The provider could not be reached or did not answer in time.
+    case network(retryable: Bool, detail: String)
+    /// The provider's TLS certificate is not the pinned one (or TLS failed).
+    case tls(detail: String)
+    /// The provider answered something this app does not understand.
+    case protocolError(detail: String)
+    /// The keystore cannot be used now (device locked, keystore not ready): retry later.
+    case keystoreUnavailable(detail: String)
+    /// The token's seed is gone (e.g. a backup restored onto a new phone): set the token up again.
+    case seedMissing(detail: String)
+    /// The token metadata cannot be read (corrupted, or written by a newer app). Nothing was deleted.
+    case storageCorrupted(detail: String)
+    /// The device clock is implausible and no provider time is known to correct it.
+    case clockImplausible(detail: String)
+    /// No token with this id.
+    case tokenNotFound(detail: String)
+    /// A bug in the library or its bindings: report it.
+    case `internal`(detail: String)
+
+    /// The library's sentence for logs (never a secret).
+    public var detail: String {
+        switch self {
+        case let .invalidServiceId(detail), let .invalidUserId(detail), let .invalidInput(detail),
+             let .wrongActivationPassword(_, detail), let .activationLocked(detail),
+             let .tokenExpired(detail), let .tokenRevoked(detail),
+             let .alreadyActiveElsewhere(detail), let .network(_, detail), let .tls(detail),
+             let .protocolError(detail), let .keystoreUnavailable(detail),
+             let .seedMissing(detail), let .storageCorrupted(detail),
+             let .clockImplausible(detail), let .tokenNotFound(detail), let .internal(detail):
+            return detail
+        }
+    }
+
+    /// Whether trying the same call again later may succeed (a retryable network failure, an
+    /// unavailable keystore).
+    public var isRetryable: Bool {
+        switch self {
+        case let .network(retryable, _): return retryable
+        case .keystoreUnavailable: return true
+        default: return false
+        }
+    }
+
+    /// Attempts left before the token locks, for a wrong activation password; otherwise `nil`.
+    public var attemptsLeft: UInt32? {
+        if case let .wrongActivationPassword(attemptsLeft, _) = self { return attemptsLeft }
+        return nil
+    }
+}
+
+extension SoftTokenClientError: LocalizedError {
+    /// The library's sentence (`detail`).
+    public var errorDescription: String? { detail }
+}
+
+extension SoftTokenClientError {
+    /// The one place where the generated `SoftTokenError` becomes a `SoftTokenClientError`.
+    init(_ error: SoftTokenError) {
+        switch error {
+        case let .InvalidServiceId(detail): self = .invalidServiceId(detail: detail)
+        case let .InvalidUserId(detail): self = .invalidUserId(detail: detail)
+        case let .InvalidInput(detail): self = .invalidInput(detail: detail)
+        case let .WrongActivationPassword(attemptsLeft, detail):
+            self = .wrongActivationPassword(attemptsLeft: attemptsLeft, detail: detail)
+        case let .ActivationLocked(detail): self = .activationLocked(detail: detail)
+        case let .TokenExpired(detail): self = .tokenExpired(detail: detail)
+        case let .TokenRevoked(detail): self = .tokenRevoked(detail: detail)
+        case let .AlreadyActiveElsewhere(detail): self = .alreadyActiveElsewhere(detail: detail)
+        case let .Network(retryable, detail): self = .network(retryable: retryable, detail: detail)
+        case let .Tls(detail): self = .tls(detail: detail)
+        case let .Protocol(detail): self = .protocolError(detail: detail)
+        case let .KeystoreUnavailable(detail): self = .keystoreUnavailable(detail: detail)
+        case let .SeedMissing(detail): self = .seedMissing(detail: detail)
+        case let .StorageCorrupted(detail): self = .storageCorrupted(detail: detail)
+        case let .ClockImplausible(detail): self = .clockImplausible(detail: detail)
+        case let .TokenNotFound(detail): self = .tokenNotFound(detail: detail)
+        case let .Internal(detail): self = .internal(detail: detail)
+        }
+    }
+
+    /// Any error a generated call threw, as this type (task cancellation passes through).
+    static func from(_ error: Error) -> Error {
+        switch error {
+        case let error as SoftTokenError: return SoftTokenClientError(error)
+        case is CancellationError: return error
+        default: return SoftTokenClientError.internal(detail: String(describing: error))
+        }
+    }
+}
+
+/// Runs a generated call, mapping what it throws.
+@inline(__always)
+func mapped<T>(_ call: () throws -> T) throws -> T {
+    do { return try call() } catch { throw SoftTokenClientError.from(error) }
+}
+
+/// Runs a generated async call, mapping what it throws.
+func mapped<T>(_ call: () async throws -> T) async throws -> T {
+    do { return try await call() } catch { throw SoftTokenClientError.from(error) }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import SoftToken
+
+/// The provider `cargo xtask swift` started, read from the environment (see
+/// `xtask/src/provider.rs`): its URL and CA, and the bank side of the demo service.
+public struct TestProvider: Sendable {
+    /// `https://127.0.0.1:PORT`.
+    public let url: URL
+    /// Path of the dev CA certificate (PEM).
+    public let caPath: String
+    /// The CA certificate, PEM.
+    public let caPEM: String
+    /// The demo service's bank API key.
+    public let apiKey: String
+    /// The demo service, `10121234`.
+    public let serviceId: String
+
+    /// Reads the environment; `nil` when the variables are not set (not run by xtask).
+    public static func fromEnvironment() throws -> TestProvider? {
+        let env = ProcessInfo.processInfo.environment
+        guard let url = env["SOFTTOKEN_TEST_PROVIDER_URL"].flatMap(URL.init(string:)),
+              let caPath = env["SOFTTOKEN_TEST_CA_PEM"],
+              let apiKey = env["SOFTTOKEN_TEST_API_KEY"],
+              let serviceId = env["SOFTTOKEN_TEST_SERVICE_ID"]
+        else { return nil }
+        return TestProvider(
+            url: url, caPath: caPath,
+            caPEM: try String(contentsOfFile: caPath, encoding: .utf8),
+            apiKey: apiKey, serviceId: serviceId)
+    }
+
+    /// A configuration for a client of this provider with `store` and a fresh data directory.
+    public func configuration(store: SecretStore?) throws -> SoftTokenConfiguration {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("softtoken-swift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return SoftTokenConfiguration(
+            providerURL: url, providerCAPEM: caPEM, dataDirectory: dir,
+            device: DeviceInfo(platform: "ios", model: "swift-test", appVersion: "0"),
+            secretStore: store)
+    }
+}

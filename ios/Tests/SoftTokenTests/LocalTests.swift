@@ -1,0 +1,52 @@
+import Foundation
+import SoftToken
+import SoftTokenTestSupport
+import XCTest
+
+/// What is decided on the phone, before or without the provider.
+final class LocalTests: XCTestCase {
+    private func offlineClient() throws -> SoftTokenClient {
+        guard let provider = try TestProvider.fromEnvironment() else {
+            throw XCTSkip("no test provider CA: run `cargo xtask swift`")
+        }
+        return try provider.offlineClient()
+    }
+
+    func testUserIdTypoIsCaughtWithoutContactingTheServer() async throws {
+        let client = try offlineClient()
+        do {
+            // One digit of a valid User ID changed: its check letters catch it.
+            _ = try await client.activate(
+                serviceId: "10121234", userId: "12345678901235CI", activationPassword: "Sakura#2026")
+            XCTFail("a mistyped User ID was accepted")
+        } catch let error as SoftTokenClientError {
+            guard case let .invalidUserId(detail) = error else {
+                return XCTFail("expected invalidUserId, got \(error)")
+            }
+            XCTAssertFalse(detail.isEmpty)
+        }
+    }
+
+    func testBadServiceIdIsCaught() async throws {
+        let client = try offlineClient()
+        do {
+            _ = try await client.activate(
+                serviceId: "1012123", userId: "12345678901234CI", activationPassword: "x")
+            XCTFail("a 7-digit Service ID was accepted")
+        } catch SoftTokenClientError.invalidServiceId {}
+    }
+
+    func testUnknownTokenHasNoCode() throws {
+        let client = try offlineClient()
+        XCTAssertThrowsError(try client.currentCode(tokenId: "10121234-0000")) { error in
+            switch error as? SoftTokenClientError {
+            case .tokenNotFound?, .invalidInput?: break
+            default: XCTFail("unexpected \(error)")
+            }
+        }
+    }
+
+    func testLibraryVersion() {
+        XCTAssertFalse(softTokenLibraryVersion.isEmpty)
+    }
+}

@@ -1,0 +1,482 @@
+//! Verification's fast path: the token-row cache never lets a changed token accept a code
+//! (revoked, locked, re-activated, re-issued, expired behind the cache's back), and group
+//! commit keeps every rule — exactly one accept per code, independent tokens in one batch,
+//! nothing half-written when a batch fails, and a batcher that survives dropped requests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::{sync::Arc, time::Duration};
+
+use common::{Activated, Issued, Provider, code, start};
+use softtoken_protocol::{
+    ids::{ServiceId, UserId},
+    totp::Totp,
+    wire::{TokenState, VerifyResult},
+};
+use softtoken_server::{
+    app::{App, ServiceCtx},
+    bench_support,
+    clock::Clock,
+    db::WriteTx,
+    provider::{accept_batch::AcceptJob, verification},
+    store::{self, SeenAccept},
+};
+
+const PASSWORD: &str = "Sakura#2026";
+
+/// Tests compare codes of neighbouring steps; keep away from the end of the current step.
+fn settle(p: &Provider) {
+    let period_ms = 30_000;
+    let left = period_ms - p.clock.now_ms() % period_ms;
+    if left < 5_000 {
+        p.clock.advance_ms(left + 500);
+    }
+}
+
+/// Moves the provider clock one 30 s step on (the codes of `code` follow it).
+fn next_step(p: &Provider) {
+    p.clock.advance_ms(30_000);
+}
+
+/// A code of the right length that the token's seed gives for none of the steps around now.
+fn wrong_code(activated: &Activated, p: &Provider) -> String {
+    let near: Vec<String> = (-2..=2).map(|k| code(activated, p, k)).collect();
+    let digits = near[0].len();
+    (0u64..)
+        .map(|n| {
+            format!(
+                "{:0digits$}",
+                n * 7919 % 10u64.pow(u32::try_from(digits).unwrap())
+            )
+        })
+        .find(|candidate| !near.contains(candidate))
+        .unwrap()
+}
+
+async fn activated(p: &Provider, customer: Option<&str>) -> (Issued, Activated) {
+    let token = p.issue_for("hanako@example.jp", PASSWORD, customer).await;
+    let activated = p.activate(&token, PASSWORD).await.unwrap();
+    settle(p);
+    (token, activated)
+}
+
+fn app(p: &Provider) -> &Arc<App> {
+    &p.server.app
+}
+
+/// `(event, outcome)` of a token's audit records, oldest first.
+async fn audit(p: &Provider, token: &Issued) -> Vec<(String, String)> {
+    let mut conn = app(p).db.reader.acquire().await.unwrap();
+    store::audit_of(&mut conn, token.service_id.as_str(), token.user_id.as_str())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, event, outcome, _, _)| (event, outcome))
+        .collect()
+}
+
+fn cached_state(p: &Provider, token: &Issued) -> Option<String> {
+    app(p)
+        .cached_token(&token.service_id, &token.user_id)
+        .map(|row| row.state.clone())
+}
+
+#[tokio::test]
+async fn a_revoked_token_refuses_a_right_code_though_its_row_is_cached() {
+    let p = start().await;
+    let (token, phone) = activated(&p, None).await;
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    // The accept confirmed the token; the cache followed.
+    assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
+    let (status, reply) = p.bank_action(&token, "revoke").await;
+    assert!(status.is_success(), "{reply}");
+    // Revocation does not touch the cache: the database's guard alone must refuse.
+    assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
+    next_step(&p);
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Revoked
+    );
+    assert_eq!(cached_state(&p, &token).as_deref(), Some("revoked"));
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 1)).await.result,
+        VerifyResult::Revoked
+    );
+    let accepted = audit(&p, &token)
+        .await
+        .iter()
+        .filter(|(event, outcome)| event == "verify" && outcome == "accepted")
+        .count();
+    assert_eq!(accepted, 1);
+}
+
+#[tokio::test]
+async fn a_token_locked_behind_the_caches_back_refuses_then_unlock_works() {
+    let p = start().await;
+    let (token, phone) = activated(&p, None).await;
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    // Locked by a write the cache never hears of.
+    sqlx::query("UPDATE tokens SET state = 'locked' WHERE service_id = ? AND user_id = ?")
+        .bind(token.service_id.as_str())
+        .bind(token.user_id.as_str())
+        .execute(&app(&p).db.writer)
+        .await
+        .unwrap();
+    assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
+    next_step(&p);
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Locked
+    );
+    let (status, reply) = p.bank_action(&token, "unlock").await;
+    assert!(status.is_success(), "{reply}");
+    // The cache now says locked (stale the other way): the full check accepts.
+    assert_eq!(cached_state(&p, &token).as_deref(), Some("locked"));
+    next_step(&p);
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_even_with_the_row_cached() {
+    let p = start().await;
+    let (token, phone) = activated(&p, None).await;
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    let wrong = wrong_code(&phone, &p);
+    for _ in 0..4 {
+        assert_eq!(
+            p.verify(&token, &wrong).await.result,
+            VerifyResult::Rejected
+        );
+    }
+    assert_eq!(p.verify(&token, &wrong).await.result, VerifyResult::Locked);
+    next_step(&p);
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Locked
+    );
+}
+
+#[tokio::test]
+async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
+    let p = start().await;
+    let (token, first) = activated(&p, None).await;
+    // A wrong code caches the pending row with the first seed.
+    assert_eq!(
+        p.verify(&token, &wrong_code(&first, &p)).await.result,
+        VerifyResult::Rejected
+    );
+    assert_eq!(
+        cached_state(&p, &token).as_deref(),
+        Some("pending_confirmation")
+    );
+    let cached_generation = app(&p)
+        .cached_token(&token.service_id, &token.user_id)
+        .unwrap()
+        .seed_generation;
+    let second = p.activate(&token, PASSWORD).await.unwrap();
+    settle(&p);
+    // The cache still holds the first seed: its code passes the fast path's own check, and
+    // only the database's guard stands between it and an accept.
+    assert_eq!(
+        app(&p)
+            .cached_token(&token.service_id, &token.user_id)
+            .unwrap()
+            .seed_generation,
+        cached_generation
+    );
+    assert_eq!(
+        p.verify(&token, &code(&first, &p, 0)).await.result,
+        VerifyResult::Rejected
+    );
+    assert_eq!(
+        p.verify(&token, &code(&second, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    assert_eq!(p.details(&token).await.state, TokenState::Active);
+}
+
+#[tokio::test]
+async fn a_reissued_customers_cached_token_is_refused() {
+    let p = start().await;
+    let (first, phone) = activated(&p, Some("C-1")).await;
+    assert_eq!(
+        p.verify(&first, &wrong_code(&phone, &p)).await.result,
+        VerifyResult::Rejected
+    );
+    assert_eq!(
+        cached_state(&p, &first).as_deref(),
+        Some("pending_confirmation")
+    );
+    let second = p
+        .issue_for("hanako@example.jp", PASSWORD, Some("C-1"))
+        .await;
+    assert_ne!(first.user_id, second.user_id);
+    assert_eq!(
+        p.verify(&first, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Revoked
+    );
+}
+
+#[tokio::test]
+async fn a_cached_pending_token_expires_on_time() {
+    let p = start().await;
+    let (token, phone) = activated(&p, None).await;
+    assert_eq!(
+        p.verify(&token, &wrong_code(&phone, &p)).await.result,
+        VerifyResult::Rejected
+    );
+    // Past the setup deadline (24 h by default) without a confirmed code.
+    p.clock.advance_ms(25 * 3600 * 1000);
+    settle(&p);
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Expired
+    );
+}
+
+/// Activated tokens straight in the database, with the phone's TOTP for each.
+async fn bench_tokens(p: &Provider, count: usize) -> (Arc<ServiceCtx>, Vec<(UserId, Totp)>) {
+    let service_id = ServiceId::parse(common::SERVICE).unwrap();
+    let service = app(p).service(&service_id).await.unwrap().unwrap();
+    let tokens = bench_support::create_active_tokens(app(p), &service_id, count)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(user_id, seed)| (user_id, Totp::new(service.params, &seed).unwrap()))
+        .collect();
+    (service, tokens)
+}
+
+fn now_code(p: &Provider, totp: &Totp) -> String {
+    totp.code_at(p.now_secs()).as_str().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
+    let p = start().await;
+    settle(&p);
+    let (service, tokens) = bench_tokens(&p, 16).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (user_id, totp) in &tokens {
+        let otp = now_code(&p, totp);
+        for _ in 0..4 {
+            let (app, service, user_id, otp) = (
+                Arc::clone(app(&p)),
+                Arc::clone(&service),
+                *user_id,
+                otp.clone(),
+            );
+            tasks.spawn(async move {
+                let reply = verification::verify(&app, &service, &user_id, &otp, "test")
+                    .await
+                    .unwrap();
+                (user_id, reply.result)
+            });
+        }
+    }
+    let results = tasks.join_all().await;
+    for (user_id, _) in &tokens {
+        let mine: Vec<VerifyResult> = results
+            .iter()
+            .filter(|(u, _)| u == user_id)
+            .map(|(_, r)| *r)
+            .collect();
+        let accepted = mine
+            .iter()
+            .filter(|r| **r == VerifyResult::Accepted)
+            .count();
+        let replayed = mine
+            .iter()
+            .filter(|r| **r == VerifyResult::Replayed)
+            .count();
+        assert_eq!((accepted, replayed), (1, 3), "{user_id}: {mine:?}");
+    }
+    let accepted_in_audit: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit WHERE event = 'verify' AND outcome = 'accepted'",
+    )
+    .fetch_one(&app(&p).db.reader)
+    .await
+    .unwrap();
+    assert_eq!(accepted_in_audit, 16);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
+    let p = start().await;
+    settle(&p);
+    let (service, tokens) = bench_tokens(&p, 1).await;
+    let (user_id, totp) = &tokens[0];
+    let otp = now_code(&p, totp);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (app, service, user_id, otp) = (
+            Arc::clone(app(&p)),
+            Arc::clone(&service),
+            *user_id,
+            otp.clone(),
+        );
+        tasks.spawn(async move {
+            verification::verify(&app, &service, &user_id, &otp, "test")
+                .await
+                .unwrap()
+                .result
+        });
+    }
+    let results = tasks.join_all().await;
+    let accepted = results
+        .iter()
+        .filter(|r| **r == VerifyResult::Accepted)
+        .count();
+    let replayed = results
+        .iter()
+        .filter(|r| **r == VerifyResult::Replayed)
+        .count();
+    assert_eq!((accepted, replayed), (1, 31), "{results:?}");
+}
+
+async fn token_row(p: &Provider, user_id: &UserId) -> store::TokenRow {
+    let service_id = ServiceId::parse(common::SERVICE).unwrap();
+    let mut conn = app(p).db.reader.acquire().await.unwrap();
+    store::token(&mut conn, &service_id, user_id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn accepted_audits(p: &Provider, user_id: &UserId) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit WHERE user_id = ? AND event = 'verify' AND outcome = 'accepted'",
+    )
+    .bind(user_id.as_str())
+    .fetch_one(&app(p).db.reader)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn one_batch_decides_each_accept_as_if_alone() {
+    let p = start().await;
+    let (_, tokens) = bench_tokens(&p, 3).await;
+    let (a, b, c) = (
+        token_row(&p, &tokens[0].0).await,
+        token_row(&p, &tokens[1].0).await,
+        token_row(&p, &tokens[2].0).await,
+    );
+    let mut stale = c.clone();
+    stale.seed_generation -= 1;
+    let now = p.clock.now_ms();
+    let step = now / 30_000;
+    let accept = |seen, step| SeenAccept {
+        seen,
+        step,
+        now_ms: now,
+        actor: "test",
+    };
+    let mut tx = WriteTx::acquire(&app(&p).db.writer).await.unwrap();
+    let outcome = store::accept_steps_if_unchanged(
+        &mut tx,
+        &[
+            accept(&a, step),
+            accept(&b, step),
+            // The same token and step again: a replay, inside the batch.
+            accept(&a, step),
+            // A token changed since it was read.
+            accept(&stale, step),
+            // A later step of a token accepted earlier in the batch.
+            accept(&a, step + 1),
+        ],
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    assert_eq!(outcome, vec![true, true, false, false, true]);
+    assert_eq!(
+        token_row(&p, &tokens[0].0).await.last_step,
+        Some(i64::try_from(step + 1).unwrap())
+    );
+    assert_eq!(accepted_audits(&p, &tokens[0].0).await, 2);
+    assert_eq!(accepted_audits(&p, &tokens[1].0).await, 1);
+    assert_eq!(accepted_audits(&p, &tokens[2].0).await, 0);
+    assert_eq!(token_row(&p, &tokens[2].0).await.last_step, None);
+}
+
+#[tokio::test]
+async fn a_failed_batch_writes_nothing_and_the_batcher_carries_on() {
+    let p = start().await;
+    let (_, tokens) = bench_tokens(&p, 2).await;
+    let (a, b) = (
+        token_row(&p, &tokens[0].0).await,
+        token_row(&p, &tokens[1].0).await,
+    );
+    // A trigger that fails the audit insert of actor `boom`, after the first accept's writes.
+    sqlx::query(
+        "CREATE TRIGGER fail_boom BEFORE INSERT ON audit WHEN NEW.actor = 'boom'
+         BEGIN SELECT RAISE(ABORT, 'boom'); END",
+    )
+    .execute(&app(&p).db.writer)
+    .await
+    .unwrap();
+    let now = p.clock.now_ms();
+    let step = now / 30_000;
+    let mut tx = WriteTx::acquire(&app(&p).db.writer).await.unwrap();
+    let result = store::accept_steps_if_unchanged(
+        &mut tx,
+        &[
+            SeenAccept {
+                seen: &a,
+                step,
+                now_ms: now,
+                actor: "test",
+            },
+            SeenAccept {
+                seen: &b,
+                step,
+                now_ms: now,
+                actor: "boom",
+            },
+        ],
+    )
+    .await;
+    assert!(result.is_err());
+    // Dropping the guard with the transaction open closes the connection: rolled back.
+    drop(tx);
+    assert_eq!(token_row(&p, &tokens[0].0).await.last_step, None);
+    assert_eq!(accepted_audits(&p, &tokens[0].0).await, 0);
+
+    // Through the batcher: the failing job fails, nothing stays half-done, the next works.
+    let job = |seen: &store::TokenRow, actor: &str| AcceptJob {
+        seen: Arc::new(seen.clone()),
+        step,
+        now_ms: now,
+        actor: actor.to_owned(),
+    };
+    assert!(app(&p).accepts.accept(job(&b, "boom")).await.is_err());
+    assert_eq!(token_row(&p, &tokens[1].0).await.last_step, None);
+    // A request that goes away while queued or in flight does not break the batcher.
+    let dropped = tokio::time::timeout(Duration::ZERO, app(&p).accepts.accept(job(&b, "test")));
+    let _ = dropped.await;
+    assert!(app(&p).accepts.accept(job(&a, "test")).await.unwrap());
+    assert_eq!(accepted_audits(&p, &tokens[0].0).await, 1);
+    sqlx::query("DROP TRIGGER fail_boom")
+        .execute(&app(&p).db.writer)
+        .await
+        .unwrap();
+    // `b`'s job was either dropped before it ran or recorded; either way once at most.
+    let again = app(&p).accepts.accept(job(&b, "test")).await.unwrap();
+    let b_accepted = accepted_audits(&p, &tokens[1].0).await;
+    assert_eq!(b_accepted, 1, "accepted again: {again}");
+}

@@ -1,0 +1,155 @@
+//! `cargo xtask bindings`: builds `softtoken-ffi` and generates its Kotlin and Swift bindings.
+//!
+//! uniffi reads the interface from the metadata in the built library (library mode), so the
+//! bindings always match the library they load. The library is built unstripped (the metadata
+//! lives in symbols), in the dev profile for tests; `SOFTTOKEN_FFI_PROFILE=mobile` builds the
+//! size-tuned one.
+//!
+//! Outputs (generated, git-ignored):
+//! - `target/bindings/lib/libsofttoken_ffi.so` — the library the Kotlin and Swift tests load;
+//! - `android/src/main/kotlin-generated/dev/softtoken/ffi/softtoken_ffi.kt`;
+//! - `ios/Sources/SoftTokenFFI/SoftTokenFFI.swift` and `ios/Sources/SoftTokenFFIC/`
+//!   (`SoftTokenFFIC.h`, `module.modulemap`).
+//!
+//! Generation fails on any warning from uniffi-bindgen.
+
+use std::{env, fs, path::Path, process::Command};
+
+use crate::tools::{self, cargo, workspace_root};
+
+/// The library's file name on this host.
+pub const LIB_FILE: &str = if cfg!(target_os = "macos") {
+    "libsofttoken_ffi.dylib"
+} else {
+    "libsofttoken_ffi.so"
+};
+
+/// Where the built library is copied for the Kotlin and Swift tests, relative to the root.
+pub const LIB_DIR: &str = "target/bindings/lib";
+
+/// Builds the library and generates both bindings.
+pub fn run() -> Result<(), String> {
+    let root = workspace_root();
+    let profile = env::var("SOFTTOKEN_FFI_PROFILE").unwrap_or_else(|_| "dev".to_owned());
+    // Two builds, not one: built together, the generator's uniffi features (clap, the
+    // bindgen) would be unified into the library's uniffi too.
+    for package in ["softtoken-ffi", "softtoken-uniffi-bindgen"] {
+        tools::run(Command::new(cargo()).current_dir(&root).args([
+            "build",
+            "--locked",
+            "-p",
+            package,
+            "--profile",
+            &profile,
+        ]))?;
+    }
+    let profile_dir = if profile == "dev" { "debug" } else { &profile };
+    let built = root.join("target").join(profile_dir).join(LIB_FILE);
+    let bindgen = root.join("target").join(profile_dir).join("uniffi-bindgen");
+
+    let lib_dir = root.join(LIB_DIR);
+    fs::create_dir_all(&lib_dir)
+        .map_err(|e| format!("cannot create {}: {e}", lib_dir.display()))?;
+    let lib = lib_dir.join(LIB_FILE);
+    // Write a new file and rename it over the old one, never overwrite in place: a JVM or
+    // Swift process that has the old library mapped would crash on changed pages.
+    let staged = lib_dir.join(format!("{LIB_FILE}.{}.tmp", std::process::id()));
+    fs::copy(&built, &staged).map_err(|e| format!("cannot copy {}: {e}", built.display()))?;
+    fs::rename(&staged, &lib).map_err(|e| format!("cannot replace {}: {e}", lib.display()))?;
+
+    let gen_dir = root.join("target/bindings/gen");
+    if gen_dir.exists() {
+        fs::remove_dir_all(&gen_dir)
+            .map_err(|e| format!("cannot clear {}: {e}", gen_dir.display()))?;
+    }
+    let out = tools::output(
+        Command::new(&bindgen)
+            .current_dir(&root)
+            .args([
+                "generate",
+                "--no-format",
+                "--language",
+                "kotlin",
+                "--language",
+            ])
+            .args(["swift", "--out-dir"])
+            .arg(&gen_dir)
+            .arg("--library")
+            .arg(&lib),
+    )?;
+    if out.to_lowercase().contains("warning") {
+        return Err(format!("uniffi-bindgen warned:\n{out}"));
+    }
+
+    install(
+        &gen_dir.join("dev/softtoken/ffi/softtoken_ffi.kt"),
+        &root.join("android/src/main/kotlin-generated/dev/softtoken/ffi/softtoken_ffi.kt"),
+    )?;
+    install(
+        &gen_dir.join("SoftTokenFFI.swift"),
+        &root.join("ios/Sources/SoftTokenFFI/SoftTokenFFI.swift"),
+    )?;
+    install(
+        &gen_dir.join("SoftTokenFFIC.h"),
+        &root.join("ios/Sources/SoftTokenFFIC/SoftTokenFFIC.h"),
+    )?;
+    // SwiftPM and `swiftc -I` look for exactly `module.modulemap`.
+    install(
+        &gen_dir.join("SoftTokenFFIC.modulemap"),
+        &root.join("ios/Sources/SoftTokenFFIC/module.modulemap"),
+    )?;
+    eprintln!(
+        "xtask: bindings generated from {} ({profile} profile)",
+        lib.display()
+    );
+    Ok(())
+}
+
+/// Copies a generated file to its place, creating directories.
+fn install(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// The size target for the stripped x86_64 library (issue 5), bytes.
+const SIZE_TARGET: u64 = 2_621_440;
+
+/// `cargo xtask size`: builds the phone library (`mobile` profile, `release-size` feature),
+/// strips a copy and prints its size against the 2.5 MiB target. A figure, not a gate.
+pub fn size() -> Result<(), String> {
+    let root = workspace_root();
+    tools::run(Command::new(cargo()).current_dir(&root).args([
+        "build",
+        "--locked",
+        "-p",
+        "softtoken-ffi",
+        "--profile",
+        "mobile",
+        "--features",
+        "release-size",
+    ]))?;
+    let built = root.join("target/mobile").join(LIB_FILE);
+    let stripped = root
+        .join("target/mobile")
+        .join(format!("stripped-{LIB_FILE}"));
+    tools::run(Command::new("strip").arg("-o").arg(&stripped).arg(&built))?;
+    let bytes = fs::metadata(&stripped)
+        .map_err(|e| format!("cannot stat {}: {e}", stripped.display()))?
+        .len();
+    let mib = |b: u64| b as f64 / 1_048_576.0;
+    eprintln!(
+        "xtask: stripped {LIB_FILE}: {bytes} bytes ({:.2} MiB); target {:.2} MiB: {}",
+        mib(bytes),
+        mib(SIZE_TARGET),
+        if bytes <= SIZE_TARGET {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    Ok(())
+}
