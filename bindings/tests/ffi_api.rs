@@ -88,6 +88,17 @@ fn config(
     }
 }
 
+/// A phone with its own data directory and the given store, talking to `url`.
+fn phone(
+    url: &str,
+    provider: &common::Provider,
+    store: Arc<dyn SecretStore>,
+) -> (Arc<SoftToken>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let token = SoftToken::new(config(url, &provider.ca_pem, dir.path(), store)).unwrap();
+    (token, dir)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_code_and_refresh_through_the_exported_api() {
     let provider = common::provider().await;
@@ -150,14 +161,7 @@ async fn activation_code_and_refresh_through_the_exported_api() {
 async fn errors_map_to_one_actionable_variant_with_a_sentence() {
     let provider = common::provider().await;
     let user_id = provider.issue(PASSWORD).await;
-    let dir = tempfile::tempdir().unwrap();
-    let token = SoftToken::new(config(
-        &provider.url,
-        &provider.ca_pem,
-        dir.path(),
-        Arc::new(ShellStore::default()),
-    ))
-    .unwrap();
+    let (token, _dir) = phone(&provider.url, &provider, Arc::new(ShellStore::default()));
 
     let wrong = token
         .activate(SERVICE.into(), user_id.clone(), "not-the-password".into())
@@ -196,14 +200,7 @@ async fn errors_map_to_one_actionable_variant_with_a_sentence() {
         fail_set: true,
         ..ShellStore::default()
     });
-    let dir2 = tempfile::tempdir().unwrap();
-    let token2 = SoftToken::new(config(
-        &provider.url,
-        &provider.ca_pem,
-        dir2.path(),
-        failing,
-    ))
-    .unwrap();
+    let (token2, _dir2) = phone(&provider.url, &provider, failing);
     let err = token2
         .activate(SERVICE.into(), user_id.clone(), PASSWORD.into())
         .await
@@ -232,14 +229,11 @@ async fn dropping_a_pending_activate_stops_it_and_the_library_keeps_working() {
         });
     }
     let provider = common::provider().await;
-    let dir = tempfile::tempdir().unwrap();
-    let token = SoftToken::new(config(
+    let (token, _dir) = phone(
         &format!("https://{addr}"),
-        &provider.ca_pem,
-        dir.path(),
+        &provider,
         Arc::new(ShellStore::default()),
-    ))
-    .unwrap();
+    );
 
     let started = Instant::now();
     let pending = tokio::time::timeout(
@@ -289,14 +283,7 @@ async fn the_logger_receives_the_cores_records_without_secrets() {
     set_logger(Some(logger.clone()), LogLevel::Debug);
     let provider = common::provider().await;
     let user_id = provider.issue(PASSWORD).await;
-    let dir = tempfile::tempdir().unwrap();
-    let token = SoftToken::new(config(
-        &provider.url,
-        &provider.ca_pem,
-        dir.path(),
-        Arc::new(ShellStore::default()),
-    ))
-    .unwrap();
+    let (token, _dir) = phone(&provider.url, &provider, Arc::new(ShellStore::default()));
     let info = token
         .activate(SERVICE.into(), user_id, PASSWORD.into())
         .await

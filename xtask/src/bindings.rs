@@ -115,6 +115,20 @@ fn install(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
+/// Builds the library with the release profile (what the per-call benchmarks measure; the
+/// bindings generated from the dev build describe the same interface) and returns its path.
+pub fn build_release() -> Result<std::path::PathBuf, String> {
+    let root = workspace_root();
+    tools::run(Command::new(cargo()).current_dir(&root).args([
+        "build",
+        "--locked",
+        "--release",
+        "-p",
+        "softtoken-ffi",
+    ]))?;
+    Ok(root.join("target/release").join(LIB_FILE))
+}
+
 /// The size target for the stripped x86_64 library (issue 5), bytes.
 const SIZE_TARGET: u64 = 2_621_440;
 

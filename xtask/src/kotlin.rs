@@ -13,7 +13,7 @@ use std::{fs, path::Path, process::Command};
 use crate::{
     bindings::{LIB_DIR, LIB_FILE},
     provider::TestProvider,
-    tools::{cargo, ensure_programs, on_path, run as run_command, workspace_root},
+    tools::{ensure_programs, on_path, run as run_command, workspace_root},
 };
 
 /// Runs the Kotlin tests.
@@ -27,15 +27,7 @@ pub fn run() -> Result<(), String> {
 /// library: with a Kotlin secret store, and with the platform keystore (the kernel keyring,
 /// hence a session keyring of its own).
 pub fn bench() -> Result<(), String> {
-    let root = workspace_root();
-    run_command(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "--locked",
-        "--release",
-        "-p",
-        "softtoken-ffi",
-    ]))?;
-    let lib = root.join("target/release").join(LIB_FILE);
+    let lib = crate::bindings::build_release()?;
     maven(&lib, &["-Pbench", "test"], true)
 }
 

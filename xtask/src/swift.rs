@@ -24,7 +24,7 @@ use std::{
 use crate::{
     bindings::LIB_DIR,
     provider::TestProvider,
-    tools::{self, cargo, ensure_programs, workspace_root},
+    tools::{self, ensure_programs, workspace_root},
 };
 
 /// What a complete chroot contains; a chroot whose marker differs is rebuilt.
@@ -75,15 +75,8 @@ pub fn run() -> Result<(), String> {
 pub fn bench() -> Result<(), String> {
     let chroot = ensure_chroot()?;
     let root = workspace_root();
-    // The Rust figures are release builds; so is the library measured here (the bindings
-    // generated from the dev build describe the same interface).
-    tools::run(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "--locked",
-        "--release",
-        "-p",
-        "softtoken-ffi",
-    ]))?;
+    // The Rust figures are release builds; so is the library measured here.
+    crate::bindings::build_release()?;
     let provider = TestProvider::start()?;
     let lib_dir = format!("{SRC}/target/release");
     in_chroot(
