@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ActivateError, Provider, SERVICE, code, start, start_with};
+use common::{ActivateError, PASSWORD, SERVICE, code, start, start_with};
 use reqwest::StatusCode;
 use serde_json::json;
 use softtoken_protocol::{
@@ -12,26 +12,6 @@ use softtoken_protocol::{
     ids::{ServiceId, UserId},
     wire::{ErrorCode, TokenState, VerifyResult},
 };
-use softtoken_server::clock::Clock;
-
-const PASSWORD: &str = "Sakura#2026";
-
-async fn activated(p: &Provider) -> (common::Issued, common::Activated) {
-    let token = p.issue("hanako@example.jp", PASSWORD).await;
-    let activated = p.activate(&token, PASSWORD).await.unwrap();
-    settle(p);
-    (token, activated)
-}
-
-/// Tests compare codes of neighbouring steps; if the current 30 s step is about to end, move
-/// the provider clock (which the test's codes also use) into the next one instead of racing it.
-fn settle(p: &Provider) {
-    let period_ms = 30_000;
-    let left = period_ms - p.clock.now_ms() % period_ms;
-    if left < 5_000 {
-        p.clock.advance_ms(left + 500);
-    }
-}
 
 #[tokio::test]
 async fn healthz_and_unknown_routes_carry_server_time() {
@@ -153,7 +133,7 @@ async fn bank_endpoints_need_the_services_own_key() {
 #[tokio::test]
 async fn activation_then_first_code_confirms_the_token() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     assert_eq!(app.finish.state, TokenState::PendingConfirmation);
     assert_eq!(app.start.attempts_left, 4);
     let details = p.details(&token).await;
@@ -177,7 +157,7 @@ async fn full_width_ids_and_codes_are_accepted() {
     let p = start().await;
     let token = p.issue("a@b.jp", PASSWORD).await;
     let app = p.activate(&token, "Ｓａｋｕｒａ＃２０２６").await.unwrap();
-    settle(&p);
+    p.settle();
     let wide: String = code(&app, &p, 0)
         .chars()
         .map(|c| char::from_u32(u32::from(c) - u32::from('0') + 0xFF10).unwrap())
@@ -223,7 +203,7 @@ async fn a_lost_reply_never_strands_the_user() {
     let token = p.issue("a@b.jp", PASSWORD).await;
     let first = p.activate(&token, PASSWORD).await.unwrap();
     let second = p.activate(&token, PASSWORD).await.unwrap();
-    settle(&p);
+    p.settle();
     assert_ne!(first.seed, second.seed);
     assert_eq!(
         p.verify(&token, &code(&first, &p, 0)).await.result,
@@ -289,7 +269,7 @@ async fn tokens_expire_when_not_set_up_in_time() {
     // A token activated but never confirmed expires too.
     let token = p.issue("b@b.jp", PASSWORD).await;
     let app = p.activate(&token, PASSWORD).await.unwrap();
-    settle(&p);
+    p.settle();
     p.clock.advance_ms(24 * 3600 * 1000 + 1);
     assert_eq!(
         p.verify(&token, &code(&app, &p, 0)).await.result,
@@ -300,7 +280,7 @@ async fn tokens_expire_when_not_set_up_in_time() {
 #[tokio::test]
 async fn revocation_is_final_and_the_app_learns_it_by_status() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     assert_eq!(
         p.verify(&token, &code(&app, &p, 0)).await.result,
         VerifyResult::Accepted
@@ -333,7 +313,7 @@ async fn revocation_is_final_and_the_app_learns_it_by_status() {
 #[tokio::test]
 async fn status_needs_the_seed() {
     let p = start().await;
-    let (token, _app) = activated(&p).await;
+    let (token, _app) = p.activated(None).await;
     let wrong = softtoken_protocol::secret::Seed::from_slice(&[9; 20]);
     let (status, body) = p.status(&token, &wrong).await.unwrap_err();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -348,7 +328,7 @@ async fn status_needs_the_seed() {
 #[tokio::test]
 async fn replays_are_refused_and_five_wrong_codes_lock() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     let now = code(&app, &p, 0);
     assert_eq!(p.verify(&token, &now).await.result, VerifyResult::Accepted);
     let again = p.verify(&token, &now).await;
@@ -408,7 +388,7 @@ async fn replays_are_refused_and_five_wrong_codes_lock() {
 #[tokio::test]
 async fn a_success_resets_the_failure_count() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     let right = code(&app, &p, 0);
     let wrong = if right == "00000000" {
         "11111111"
@@ -424,7 +404,7 @@ async fn a_success_resets_the_failure_count() {
 #[tokio::test]
 async fn verification_window_is_one_step_each_way() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     assert_eq!(
         p.verify(&token, &code(&app, &p, 2)).await.result,
         VerifyResult::Rejected
@@ -578,7 +558,7 @@ async fn device_endpoints_are_rate_limited_per_ip() {
 #[tokio::test]
 async fn parallel_verifies_of_one_code_accept_exactly_once() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     let otp = code(&app, &p, 0);
     let results = futures_join(32, || p.verify(&token, &otp)).await;
     let accepted = results
@@ -653,7 +633,7 @@ where
 #[tokio::test]
 async fn audit_records_what_happened_without_secrets() {
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     let otp = code(&app, &p, 0);
     p.verify(&token, &otp).await;
     p.bank_action(&token, "revoke").await;
@@ -725,7 +705,7 @@ async fn a_wrong_kek_is_a_clear_startup_error() {
 async fn kek_rotation_rewraps_every_secret() {
     use softtoken_server::{config::KekSource, kek::generate_kek_file, provider::admin, server};
     let p = start().await;
-    let (token, app) = activated(&p).await;
+    let (token, app) = p.activated(None).await;
     let dir = p.dir;
     p.server.shutdown().await;
 
@@ -754,7 +734,7 @@ async fn kek_rotation_rewraps_every_secret() {
         c.kek.previous.clear();
     })
     .await;
-    settle(&p);
+    p.settle();
     assert_eq!(
         p.verify(&token, &code(&app, &p, 0)).await.result,
         VerifyResult::Accepted

@@ -8,7 +8,7 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{Activated, Issued, Provider, code, start};
+use common::{Activated, Issued, PASSWORD, Provider, code, start};
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
     totp::Totp,
@@ -22,17 +22,6 @@ use softtoken_server::{
     provider::{accept_batch::AcceptJob, verification},
     store::{self, SeenAccept},
 };
-
-const PASSWORD: &str = "Sakura#2026";
-
-/// Tests compare codes of neighbouring steps; keep away from the end of the current step.
-fn settle(p: &Provider) {
-    let period_ms = 30_000;
-    let left = period_ms - p.clock.now_ms() % period_ms;
-    if left < 5_000 {
-        p.clock.advance_ms(left + 500);
-    }
-}
 
 /// Moves the provider clock one 30 s step on (the codes of `code` follow it).
 fn next_step(p: &Provider) {
@@ -52,13 +41,6 @@ fn wrong_code(activated: &Activated, p: &Provider) -> String {
         })
         .find(|candidate| !near.contains(candidate))
         .unwrap()
-}
-
-async fn activated(p: &Provider, customer: Option<&str>) -> (Issued, Activated) {
-    let token = p.issue_for("hanako@example.jp", PASSWORD, customer).await;
-    let activated = p.activate(&token, PASSWORD).await.unwrap();
-    settle(p);
-    (token, activated)
 }
 
 fn app(p: &Provider) -> &Arc<App> {
@@ -85,7 +67,7 @@ fn cached_state(p: &Provider, token: &Issued) -> Option<String> {
 #[tokio::test]
 async fn a_revoked_token_refuses_a_right_code_though_its_row_is_cached() {
     let p = start().await;
-    let (token, phone) = activated(&p, None).await;
+    let (token, phone) = p.activated(None).await;
     assert_eq!(
         p.verify(&token, &code(&phone, &p, 0)).await.result,
         VerifyResult::Accepted
@@ -117,7 +99,7 @@ async fn a_revoked_token_refuses_a_right_code_though_its_row_is_cached() {
 #[tokio::test]
 async fn a_token_locked_behind_the_caches_back_refuses_then_unlock_works() {
     let p = start().await;
-    let (token, phone) = activated(&p, None).await;
+    let (token, phone) = p.activated(None).await;
     assert_eq!(
         p.verify(&token, &code(&phone, &p, 0)).await.result,
         VerifyResult::Accepted
@@ -150,7 +132,7 @@ async fn a_token_locked_behind_the_caches_back_refuses_then_unlock_works() {
 #[tokio::test]
 async fn five_wrong_codes_lock_even_with_the_row_cached() {
     let p = start().await;
-    let (token, phone) = activated(&p, None).await;
+    let (token, phone) = p.activated(None).await;
     assert_eq!(
         p.verify(&token, &code(&phone, &p, 0)).await.result,
         VerifyResult::Accepted
@@ -173,7 +155,7 @@ async fn five_wrong_codes_lock_even_with_the_row_cached() {
 #[tokio::test]
 async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
     let p = start().await;
-    let (token, first) = activated(&p, None).await;
+    let (token, first) = p.activated(None).await;
     // A wrong code caches the pending row with the first seed.
     assert_eq!(
         p.verify(&token, &wrong_code(&first, &p)).await.result,
@@ -188,7 +170,7 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
         .unwrap()
         .seed_generation;
     let second = p.activate(&token, PASSWORD).await.unwrap();
-    settle(&p);
+    p.settle();
     // The cache still holds the first seed: its code passes the fast path's own check, and
     // only the database's guard stands between it and an accept.
     assert_eq!(
@@ -212,7 +194,7 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
 #[tokio::test]
 async fn a_reissued_customers_cached_token_is_refused() {
     let p = start().await;
-    let (first, phone) = activated(&p, Some("C-1")).await;
+    let (first, phone) = p.activated(Some("C-1")).await;
     assert_eq!(
         p.verify(&first, &wrong_code(&phone, &p)).await.result,
         VerifyResult::Rejected
@@ -234,14 +216,14 @@ async fn a_reissued_customers_cached_token_is_refused() {
 #[tokio::test]
 async fn a_cached_pending_token_expires_on_time() {
     let p = start().await;
-    let (token, phone) = activated(&p, None).await;
+    let (token, phone) = p.activated(None).await;
     assert_eq!(
         p.verify(&token, &wrong_code(&phone, &p)).await.result,
         VerifyResult::Rejected
     );
     // Past the setup deadline (24 h by default) without a confirmed code.
     p.clock.advance_ms(25 * 3600 * 1000);
-    settle(&p);
+    p.settle();
     assert_eq!(
         p.verify(&token, &code(&phone, &p, 0)).await.result,
         VerifyResult::Expired
@@ -268,7 +250,7 @@ fn now_code(p: &Provider, totp: &Totp) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
     let p = start().await;
-    settle(&p);
+    p.settle();
     let (service, tokens) = bench_tokens(&p, 16).await;
     let mut tasks = tokio::task::JoinSet::new();
     for (user_id, totp) in &tokens {
@@ -317,7 +299,7 @@ async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
     let p = start().await;
-    settle(&p);
+    p.settle();
     let (service, tokens) = bench_tokens(&p, 1).await;
     let (user_id, totp) = &tokens[0];
     let otp = now_code(&p, totp);

@@ -26,6 +26,7 @@ use softtoken_server::{
 };
 
 pub const SERVICE: &str = "10121234";
+pub const PASSWORD: &str = "Sakura#2026";
 
 pub struct Provider {
     pub server: RunningServer,
@@ -139,6 +140,27 @@ impl Provider {
             .unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Tests compare codes of neighbouring steps; if the current 30 s step is about to end,
+    /// move the provider clock (which the tests' codes also use) into the next one instead of
+    /// racing it.
+    pub fn settle(&self) {
+        let period_ms = 30_000;
+        let left = period_ms - self.clock.now_ms() % period_ms;
+        if left < 5_000 {
+            self.clock.advance_ms(left + 500);
+        }
+    }
+
+    /// A token issued (for `customer_ref`, if any) and activated with [`PASSWORD`], settled.
+    pub async fn activated(&self, customer_ref: Option<&str>) -> (Issued, Activated) {
+        let token = self
+            .issue_for("hanako@example.jp", PASSWORD, customer_ref)
+            .await;
+        let activated = self.activate(&token, PASSWORD).await.unwrap();
+        self.settle();
+        (token, activated)
     }
 
     pub async fn issue(&self, email: &str, password: &str) -> Issued {
