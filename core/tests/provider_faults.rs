@@ -83,17 +83,29 @@ struct FaultProvider {
 }
 
 impl FaultProvider {
+    /// A fault provider with the real server's development TLS setup.
     fn start(
         respond: impl Fn(&Request, &mut Conn) -> io::Result<()> + Send + Sync + 'static,
     ) -> FaultProvider {
         softtoken_server::tls::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let tls = softtoken_server::tls::ensure_dev_tls(dir.path()).unwrap();
-        let mut config =
+        let config =
             softtoken_server::tls::load_server_config(&tls.cert_pem, &tls.key_pem).unwrap();
+        let ca_pem = std::fs::read_to_string(&tls.ca_pem).unwrap();
+        FaultProvider::start_with(config, ca_pem, dir, respond)
+    }
+
+    /// A fault provider with a TLS configuration of the test's making, whose certificate was
+    /// issued by the CA `ca_pem`; `dir` lives as long as the provider.
+    fn start_with(
+        mut config: rustls::ServerConfig,
+        ca_pem: String,
+        dir: TempDir,
+        respond: impl Fn(&Request, &mut Conn) -> io::Result<()> + Send + Sync + 'static,
+    ) -> FaultProvider {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let config = Arc::new(config);
-        let ca_pem = std::fs::read_to_string(&tls.ca_pem).unwrap();
 
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -402,6 +414,16 @@ async fn activation_200_with_malformed_json_is_protocol() {
     }
 }
 
+#[tokio::test]
+async fn a_reply_that_is_not_http_is_protocol() {
+    let fault = FaultProvider::start(always(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()));
+    let phone = Phone::new(&fault.url, &fault.ca_pem);
+    let reason = assert_protocol(phone.activate().await, "not HTTP");
+    assert!(reason.contains("not valid HTTP"), "{reason}");
+    assert_eq!(fault.hits(), 1);
+    phone.assert_nothing_written();
+}
+
 /// A reply whose connection ends before Content-Length bytes arrived. The provider did not send
 /// something wrong: the connection broke mid-reply (as mobile networks do), so this is a
 /// network failure worth retrying, not a protocol error.
@@ -558,6 +580,92 @@ async fn a_certificate_from_another_ca_is_a_tls_error_and_no_request_is_sent() {
         "nothing may be sent to a provider that is not the pinned one"
     );
     phone.assert_nothing_written();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The TLS the phone speaks (docs/protocol.md, "Transport"): TLS 1.3 only; certificates on
+// ECDSA P-256 (the development CA's), P-384 or Ed25519; a base URL may carry a path.
+// ---------------------------------------------------------------------------------------------
+
+/// A server configuration for `versions` whose certificate (for 127.0.0.1) and CA both use
+/// `alg`, and the CA's PEM for the phone to pin.
+fn tls_with(
+    alg: &'static rcgen::SignatureAlgorithm,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> (rustls::ServerConfig, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate_for(alg).unwrap();
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name
+        .push(DnType::CommonName, "fault provider CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate_for(alg).unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &Issuer::from_params(&ca, &ca_key))
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(versions)
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    (config, ca_cert.pem())
+}
+
+/// A reply that only a completed HTTPS exchange can produce.
+fn locked() -> impl Fn(&Request, &mut Conn) -> io::Result<()> + Send + Sync + 'static {
+    always(http(
+        "423 Locked",
+        &[],
+        "application/json",
+        &json_error("activation_locked"),
+    ))
+}
+
+#[tokio::test]
+async fn provider_certificates_on_p384_and_ed25519_are_accepted() {
+    for alg in [&rcgen::PKCS_ECDSA_P384_SHA384, &rcgen::PKCS_ED25519] {
+        let (config, ca_pem) = tls_with(alg, &[&rustls::version::TLS13]);
+        let fault =
+            FaultProvider::start_with(config, ca_pem, tempfile::tempdir().unwrap(), locked());
+        let phone = Phone::new(&fault.url, &fault.ca_pem);
+        assert_eq!(
+            phone.activate().await.unwrap_err(),
+            CoreError::ActivationLocked,
+            "{alg:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_provider_offering_only_tls_1_2_is_a_tls_error_and_no_request_is_sent() {
+    let (config, ca_pem) = tls_with(&rcgen::PKCS_ECDSA_P256_SHA256, &[&rustls::version::TLS12]);
+    let fault = FaultProvider::start_with(config, ca_pem, tempfile::tempdir().unwrap(), locked());
+    let phone = Phone::new(&fault.url, &fault.ca_pem);
+    match phone.activate().await {
+        Err(CoreError::Tls { reason }) => assert!(reason.contains("ProtocolVersion"), "{reason}"),
+        other => panic!("expected Tls, got {other:?}"),
+    }
+    assert_eq!(fault.hits(), 0);
+    phone.assert_nothing_written();
+}
+
+#[tokio::test]
+async fn a_base_url_with_a_path_prefixes_every_request() {
+    let fault = FaultProvider::start(locked());
+    let phone = Phone::new(&format!("{}/softtoken/", fault.url), &fault.ca_pem);
+    assert_eq!(
+        phone.activate().await.unwrap_err(),
+        CoreError::ActivationLocked
+    );
+    assert_eq!(fault.paths(), vec!["/softtoken/v1/activations"]);
 }
 
 // ---------------------------------------------------------------------------------------------

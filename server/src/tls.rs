@@ -105,10 +105,20 @@ pub enum TlsError {
     /// The key file holds a private key that cannot be used.
     #[error(
         "the private key in {path} is invalid or of an unsupported type; \
-         use an ECDSA P-256/P-384, Ed25519 or RSA (2048+ bit) key"
+         use an ECDSA P-256/P-384 or Ed25519 key"
     )]
     InvalidKey {
         /// The file with the unusable key.
+        path: PathBuf,
+    },
+    /// The key file holds an RSA key: the SoftToken app does not accept RSA certificates.
+    #[error(
+        "the private key in {path} is an RSA key, but SoftToken apps accept only ECDSA \
+         P-256/P-384 or Ed25519 provider certificates (docs/protocol.md §6.1.1); \
+         have the certificate issued for such a key"
+    )]
+    RsaKey {
+        /// The file with the RSA key.
         path: PathBuf,
     },
     /// The private key does not belong to the certificate.
@@ -265,12 +275,19 @@ pub fn load_server_config(cert_pem: &Path, key_pem: &Path) -> Result<ServerConfi
     let provider = crypto_provider();
     // Loaded once on its own so that an unusable key gets an error naming the key file, rather
     // than rustls's generic message from inside `with_single_cert`.
-    provider
+    let signing_key = provider
         .key_provider
         .load_private_key(key.clone_key())
         .map_err(|_| TlsError::InvalidKey {
             path: key_pem.to_path_buf(),
         })?;
+    // The app's TLS leaves RSA out (core/src/net/tls.rs): a provider serving an RSA certificate
+    // would start fine and then fail every phone's handshake, so it refuses to start instead.
+    if signing_key.algorithm() == rustls::SignatureAlgorithm::RSA {
+        return Err(TlsError::RsaKey {
+            path: key_pem.to_path_buf(),
+        });
+    }
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(TlsError::Config)?
@@ -707,6 +724,24 @@ mod tests {
             matches!(err, rustls::Error::InvalidCertificate(_)),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn an_rsa_server_key_is_refused_because_apps_do_not_accept_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = ensure_dev_tls(tmp.path()).unwrap();
+        let rsa = tmp.path().join("rsa-key.pem");
+        fs::write(
+            &rsa,
+            include_str!("../tests/fixtures/rsa-2048-test-key.pem"),
+        )
+        .unwrap();
+        let err = load_server_config(&dev.cert_pem, &rsa).unwrap_err();
+        assert!(
+            matches!(&err, TlsError::RsaKey { path } if *path == rsa),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("ECDSA"), "{err}");
     }
 
     #[test]

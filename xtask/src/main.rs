@@ -9,10 +9,11 @@
 //! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
 //! - `cargo xtask swift`: the Swift package's tests in a Debian trixie chroot ([`swift`]).
 //!
-//! - `cargo xtask size`: the stripped size of the phone library ([`bindings::size`]).
+//! - `cargo xtask size`: the stripped size of the phone library, failing over 2.5 MiB
+//!   ([`bindings::size`]).
 //! - `cargo xtask bench-ffi`: `current_code` per call from Kotlin (JNA) and Swift.
 //!
-//! `test` runs the Rust steps, then `bindings`, `kotlin` and `swift`.
+//! `test` runs the Rust steps, then `bindings`, `kotlin`, `swift` and `size`.
 
 mod bindings;
 mod kotlin;
@@ -97,8 +98,8 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Everything `cargo xtask test` promises: the Rust steps, then the bindings and the Kotlin and
-/// Swift suites over them.
+/// Everything `cargo xtask test` promises: the Rust steps, then the bindings, the Kotlin and
+/// Swift suites over them, and the phone library's size target.
 fn test_all() -> ExitCode {
     let rust = run(TEST);
     if rust != ExitCode::SUCCESS {
@@ -108,6 +109,7 @@ fn test_all() -> ExitCode {
         ("bindings", bindings::run as fn() -> Result<(), String>),
         ("kotlin", kotlin::run),
         ("swift", swift::run),
+        ("size", bindings::size),
     ] {
         eprintln!("==> {what}");
         if let Err(err) = task() {

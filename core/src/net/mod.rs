@@ -1,14 +1,19 @@
-//! The HTTPS client to the provider: rustls on ring, trusting only the configured CA
-//! certificates, with timeouts, bounded response bodies, and retries only where a request is
-//! safe to repeat.
+//! The HTTPS client to the provider: JSON requests, retries only where a request is safe to
+//! repeat, and the mapping of provider error replies.
+//!
+//! - [`tls`]: TLS 1.3 trusting only the configured CA certificates (rustls on ring);
+//! - [`transport`]: one request on one connection, with timeouts and a bounded reply.
+
+mod tls;
+mod transport;
 
 use std::{sync::Arc, time::Duration};
 
-use reqwest::{Client, StatusCode};
-use rustls_pki_types::{CertificateDer, pem::PemObject};
+use hyper::StatusCode;
 use serde::{Serialize, de::DeserializeOwned};
 use softtoken_protocol::wire::{self, ErrorBody, MAX_RESPONSE_BYTES};
 
+use self::transport::Transport;
 use crate::{clock::Clock, error::CoreError};
 
 /// Network timeouts.
@@ -70,15 +75,14 @@ impl<T> Timed<T> {
 /// The provider client.
 #[derive(Clone)]
 pub(crate) struct ProviderClient {
-    http: Client,
-    base: String,
+    transport: Transport,
     clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for ProviderClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderClient")
-            .field("base", &self.base)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -91,46 +95,12 @@ impl ProviderClient {
         timeouts: Timeouts,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, CoreError> {
-        let base = base_url.trim_end_matches('/').to_owned();
-        if !base.starts_with("https://") {
-            return Err(CoreError::InvalidInput {
-                reason: "the provider URL must start with https://".into(),
-            });
-        }
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-            let cert = cert.map_err(|_| CoreError::InvalidInput {
-                reason: "the provider CA is not valid PEM".into(),
-            })?;
-            roots.add(cert).map_err(|_| CoreError::InvalidInput {
-                reason: "the provider CA certificate is invalid".into(),
-            })?;
-        }
-        if roots.is_empty() {
-            return Err(CoreError::InvalidInput {
-                reason: "no provider CA certificate configured".into(),
-            });
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| CoreError::Tls {
-                reason: e.to_string(),
-            })?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let http = Client::builder()
-            .tls_backend_preconfigured(tls)
-            .http1_only()
-            .connect_timeout(Duration::from_millis(timeouts.connect_ms))
-            .timeout(Duration::from_millis(timeouts.request_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| CoreError::Tls {
-                reason: e.to_string(),
-            })?;
-        Ok(Self { http, base, clock })
+        let transport = Transport::new(
+            base_url.trim_end_matches('/'),
+            tls::client_config(ca_pem)?,
+            timeouts,
+        )?;
+        Ok(Self { transport, clock })
     }
 
     /// POSTs a JSON message and decodes the JSON reply. `idempotent` requests are retried
@@ -180,21 +150,15 @@ impl ProviderClient {
         body: Vec<u8>,
     ) -> Result<Timed<Resp>, NetError> {
         let sent_ms = self.clock.now_ms();
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
+        let transport::Reply {
+            status,
+            retry_after_s,
+            body: bytes,
+        } = self
+            .transport
+            .post(path, body)
             .await
-            .map_err(|e| NetError::Core(map_transport(&e)))?;
-        let status = response.status();
-        let retry_after_s = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
-        let bytes = read_bounded(response).await.map_err(NetError::Core)?;
+            .map_err(NetError::Core)?;
         let received_ms = self.clock.now_ms();
         if !status.is_success() {
             let body = wire::decode::<ErrorBody>(&bytes, MAX_RESPONSE_BYTES).ok();
@@ -219,95 +183,6 @@ impl ProviderClient {
 
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)))
-}
-
-/// Reads a body, refusing more than [`MAX_RESPONSE_BYTES`].
-async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, CoreError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
-    {
-        return Err(CoreError::Protocol {
-            reason: "reply too large".into(),
-        });
-    }
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
-                    return Err(CoreError::Protocol {
-                        reason: "reply too large".into(),
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(err) if err.is_timeout() => {
-                return Err(CoreError::Network {
-                    retryable: true,
-                    reason: "the provider timed out".into(),
-                });
-            }
-            // The connection ended (or broke) before the whole reply arrived: a network
-            // failure like any other lost connection, worth retrying.
-            Err(_) => {
-                return Err(CoreError::Network {
-                    retryable: true,
-                    reason: "the connection to the provider broke during the reply".into(),
-                });
-            }
-        }
-    }
-}
-
-/// Maps a transport failure: certificate problems are TLS errors, the rest network errors.
-fn map_transport(err: &reqwest::Error) -> CoreError {
-    if err.is_timeout() {
-        return CoreError::Network {
-            retryable: true,
-            reason: "the provider timed out".into(),
-        };
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(current) = source {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return CoreError::Tls {
-                reason: tls.to_string(),
-            };
-        }
-        // hyper-util wraps the rustls error in an io::Error inside another io::Error, and
-        // io::Error::source() skips the wrapped error itself, so unwrap io::Errors by hand.
-        if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            let mut inner = io.get_ref();
-            while let Some(wrapped) = inner {
-                if let Some(tls) = wrapped.downcast_ref::<rustls::Error>() {
-                    return CoreError::Tls {
-                        reason: tls.to_string(),
-                    };
-                }
-                inner = wrapped
-                    .downcast_ref::<std::io::Error>()
-                    .and_then(std::io::Error::get_ref);
-            }
-        }
-        source = current.source();
-    }
-    if err.is_connect() {
-        return CoreError::Network {
-            retryable: true,
-            reason: "cannot connect to the provider".into(),
-        };
-    }
-    if err.is_body() || err.is_decode() {
-        return CoreError::Protocol {
-            reason: "reply cut short".into(),
-        };
-    }
-    CoreError::Network {
-        retryable: true,
-        reason: "the connection to the provider failed".into(),
-    }
 }
 
 /// Maps a provider error status to what the app should say.
