@@ -28,20 +28,16 @@ use softtoken_protocol::{
     ids::{ServiceId, UserId},
     secret::Seed,
     status::StatusKey,
-    wire::{
-        self, Bytes, DeviceInfo, IssueTokenResponse, StatusRequest, StatusResponse, TokenState, V1,
-    },
+    wire::{self, Bytes, DeviceInfo, StatusRequest, StatusResponse, TokenState, V1},
 };
-use softtoken_server::{
-    clock::{Clock as ServerClock, SystemClock as ServerSystemClock},
-    config::Config,
-    server::{self, RunningServer, StartOptions},
-};
+use softtoken_server::clock::{Clock as ServerClock, SystemClock as ServerSystemClock};
 use tempfile::TempDir;
 
-const SERVICE: &str = "10121234";
+mod common;
+
+use common::{PASSWORD, SERVICE};
+
 const USER: &str = "12345678901234CI";
-const PASSWORD: &str = "Sakura#2026";
 /// The whole-request timeout of every phone here.
 const REQUEST_MS: u64 = 1500;
 
@@ -690,72 +686,6 @@ async fn activation_is_tried_once_against_503() {
     phone.assert_nothing_written();
 }
 
-/// A real provider in process, for setting up a token that refresh tests then point elsewhere.
-struct RealProvider {
-    server: Option<RunningServer>,
-    ca_pem: String,
-    http: reqwest::Client,
-    api_key: String,
-    _dir: TempDir,
-}
-
-impl RealProvider {
-    async fn start() -> RealProvider {
-        softtoken_server::tls::install_crypto_provider();
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::dev(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
-        config.limits.device_requests_per_minute = 0;
-        let server = server::start(StartOptions {
-            config,
-            dev: true,
-            clock: Arc::new(ServerSystemClock) as Arc<dyn ServerClock>,
-        })
-        .await
-        .unwrap();
-        let ca_pem = std::fs::read_to_string(dir.path().join("tls/ca.pem")).unwrap();
-        let http = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let api_key = server.dev_api_key.clone().unwrap();
-        RealProvider {
-            server: Some(server),
-            ca_pem,
-            http,
-            api_key,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self) -> String {
-        self.server.as_ref().unwrap().url()
-    }
-
-    /// Issues a token through the bank API; returns its User ID.
-    async fn issue(&self) -> String {
-        let response = self
-            .http
-            .post(format!("{}/v1/services/{SERVICE}/tokens", self.url()))
-            .bearer_auth(&self.api_key)
-            .json(
-                &serde_json::json!({"email": "hanako@example.jp", "activation_password": PASSWORD}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-        let reply: IssueTokenResponse = response.json().await.unwrap();
-        reply.user_id.to_string()
-    }
-
-    async fn stop(mut self) {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
-    }
-}
-
 /// A token activated against a real provider, whose data directory and seed store a second
 /// `SoftToken` pointed at a fault provider then reuses.
 struct Activated {
@@ -768,14 +698,15 @@ struct Activated {
 
 impl Activated {
     async fn new() -> Activated {
-        let real = RealProvider::start().await;
-        let user_id = real.issue().await;
+        let real = common::provider().await;
+        let user_id = real.issue(PASSWORD).await;
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(MemorySecretStore::new());
-        let phone = core_at(&real.url(), &real.ca_pem, dir.path(), &store);
+        let phone = core_at(&real.url, &real.ca_pem, dir.path(), &store);
         let info = phone.activate(SERVICE, &user_id, PASSWORD).await.unwrap();
         assert_eq!(info.status, TokenStatus::PendingConfirmation);
-        real.stop().await;
+        // From here on the phone only meets fault providers.
+        real.server.shutdown().await;
         Activated {
             dir,
             store,
