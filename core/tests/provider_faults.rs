@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! What the app core does when the provider misbehaves: error statuses, malformed, truncated and
-//! oversized replies, a provider that never answers, a certificate from the wrong CA, and the
-//! retry rules (only idempotent requests are repeated, `Retry-After` is honoured). Each case
-//! checks the typed [`CoreError`] and that nothing was written (no token, no seed).
+//! oversized replies, a provider that never answers, a certificate from the wrong CA, the TLS
+//! the app speaks (TLS 1.3 only; ECDSA and Ed25519 certificates), and the retry rules (only
+//! idempotent requests are repeated, `Retry-After` is honoured). Each case checks the typed
+//! [`CoreError`] and that nothing was written (no token, no seed).
 //!
 //! The real provider cannot be made to send most of these, so [`FaultProvider`] stands in for it.
 //! Seeds go to a [`MemorySecretStore`] (the keyring plays no part in these faults), so these
