@@ -13,7 +13,7 @@
 //! | [`token`] | what the app shows: [`TokenInfo`], [`TokenStatus`], [`OtpCode`] |
 //! | [`error`] | [`CoreError`], the one error callers see |
 //! | [`clock`] | the [`Clock`] trait |
-//! | `net` | the HTTPS client to the provider (pinned CA, timeouts, bounded bodies, retries) |
+//! | `net` | the HTTPS client to the provider: retries and error replies; `net/tls` the TLS 1.3 policy (pinned CA, narrowed algorithms); `net/transport` one request on hyper (timeouts, bounded bodies) |
 
 pub mod clock;
 pub mod error;
