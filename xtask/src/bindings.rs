@@ -15,7 +15,7 @@
 
 use std::{env, fs, path::Path, process::Command};
 
-use crate::tools::{self, cargo, workspace_root};
+use crate::tools::{self, workspace_root};
 
 /// The library's file name on this host.
 pub const LIB_FILE: &str = if cfg!(target_os = "macos") {
@@ -33,19 +33,10 @@ pub fn run() -> Result<(), String> {
     let profile = env::var("SOFTTOKEN_FFI_PROFILE").unwrap_or_else(|_| "dev".to_owned());
     // Two builds, not one: built together, the generator's uniffi features (clap, the
     // bindgen) would be unified into the library's uniffi too.
-    for package in ["softtoken-ffi", "softtoken-uniffi-bindgen"] {
-        tools::run(Command::new(cargo()).current_dir(&root).args([
-            "build",
-            "--locked",
-            "-p",
-            package,
-            "--profile",
-            &profile,
-        ]))?;
-    }
-    let profile_dir = if profile == "dev" { "debug" } else { &profile };
-    let built = root.join("target").join(profile_dir).join(LIB_FILE);
-    let bindgen = root.join("target").join(profile_dir).join("uniffi-bindgen");
+    tools::cargo_build("softtoken-ffi", &profile, &[])?;
+    let out_dir = tools::cargo_build("softtoken-uniffi-bindgen", &profile, &[])?;
+    let built = out_dir.join(LIB_FILE);
+    let bindgen = out_dir.join("uniffi-bindgen");
 
     let lib_dir = root.join(LIB_DIR);
     fs::create_dir_all(&lib_dir)
@@ -118,15 +109,7 @@ fn install(from: &Path, to: &Path) -> Result<(), String> {
 /// Builds the library with the release profile (what the per-call benchmarks measure; the
 /// bindings generated from the dev build describe the same interface) and returns its path.
 pub fn build_release() -> Result<std::path::PathBuf, String> {
-    let root = workspace_root();
-    tools::run(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "--locked",
-        "--release",
-        "-p",
-        "softtoken-ffi",
-    ]))?;
-    Ok(root.join("target/release").join(LIB_FILE))
+    Ok(tools::cargo_build("softtoken-ffi", "release", &[])?.join(LIB_FILE))
 }
 
 /// The size target for the stripped x86_64 library (issue 5), bytes.
@@ -137,21 +120,9 @@ const SIZE_TARGET: u64 = 2_621_440;
 /// dependency or feature that bloats the phone library is caught by `cargo xtask test`.
 pub fn size() -> Result<(), String> {
     tools::ensure_programs(&[("strip", "binutils")])?;
-    let root = workspace_root();
-    tools::run(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "--locked",
-        "-p",
-        "softtoken-ffi",
-        "--profile",
-        "mobile",
-        "--features",
-        "release-size",
-    ]))?;
-    let built = root.join("target/mobile").join(LIB_FILE);
-    let stripped = root
-        .join("target/mobile")
-        .join(format!("stripped-{LIB_FILE}"));
+    let out_dir = tools::cargo_build("softtoken-ffi", "mobile", &["release-size"])?;
+    let built = out_dir.join(LIB_FILE);
+    let stripped = out_dir.join(format!("stripped-{LIB_FILE}"));
     tools::run(Command::new("strip").arg("-o").arg(&stripped).arg(&built))?;
     let bytes = fs::metadata(&stripped)
         .map_err(|e| format!("cannot stat {}: {e}", stripped.display()))?

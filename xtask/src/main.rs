@@ -132,7 +132,7 @@ fn task(result: Result<(), String>) -> ExitCode {
 }
 
 fn run(steps: &[Step]) -> ExitCode {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = tools::cargo();
     let keyctl = cfg!(target_os = "linux") && tools::on_path("keyctl");
     for step in steps {
         let mut command = if step.keyring_session && keyctl {

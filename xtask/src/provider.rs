@@ -21,7 +21,7 @@ use std::{
     time::Duration,
 };
 
-use crate::tools::{self, cargo, workspace_root};
+use crate::tools;
 
 /// The demo service `--dev` creates.
 pub const DEV_SERVICE_ID: &str = "10121234";
@@ -38,14 +38,7 @@ pub struct TestProvider {
 impl TestProvider {
     /// Builds and starts the server, waiting for its `ready` line.
     pub fn start() -> Result<TestProvider, String> {
-        let root = workspace_root();
-        tools::run(Command::new(cargo()).current_dir(&root).args([
-            "build",
-            "--locked",
-            "-p",
-            "softtoken-server",
-        ]))?;
-        let binary = root.join("target/debug/softtoken-server");
+        let binary = tools::cargo_build("softtoken-server", "dev", &[])?.join("softtoken-server");
         let data_dir = env::temp_dir().join(format!("softtoken-xtask-{}", std::process::id()));
         let _ = fs::remove_dir_all(&data_dir);
         let mut child = Command::new(&binary)

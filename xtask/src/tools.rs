@@ -28,6 +28,22 @@ pub fn cargo() -> String {
     env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
+/// `cargo build --locked -p PACKAGE --profile PROFILE [--features …]` in the workspace; returns
+/// the directory the profile builds into (`target/debug` for `dev`, `target/PROFILE` else).
+pub fn cargo_build(package: &str, profile: &str, features: &[&str]) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let mut command = Command::new(cargo());
+    command
+        .current_dir(&root)
+        .args(["build", "--locked", "-p", package, "--profile", profile]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    run(&mut command)?;
+    let dir = if profile == "dev" { "debug" } else { profile };
+    Ok(root.join("target").join(dir))
+}
+
 /// Makes sure each `(program, package)` is available: a missing program's Debian package is
 /// installed with apt-get when we are root on a Debian-like system (CI, a fresh machine);
 /// otherwise the error says what to install.
