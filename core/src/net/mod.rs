@@ -95,11 +95,7 @@ impl ProviderClient {
         timeouts: Timeouts,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, CoreError> {
-        let transport = Transport::new(
-            base_url.trim_end_matches('/'),
-            tls::client_config(ca_pem)?,
-            timeouts,
-        )?;
+        let transport = Transport::new(base_url, tls::client_config(ca_pem)?, timeouts)?;
         Ok(Self { transport, clock })
     }
 
@@ -111,7 +107,8 @@ impl ProviderClient {
         body: &Req,
         idempotent: bool,
     ) -> Result<Timed<Resp>, NetError> {
-        let body = wire::encode(body);
+        // `Bytes`: each try shares the one encoding instead of copying it.
+        let body = bytes::Bytes::from(wire::encode(body));
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -147,7 +144,7 @@ impl ProviderClient {
     async fn post_once<Resp: DeserializeOwned>(
         &self,
         path: &str,
-        body: Vec<u8>,
+        body: bytes::Bytes,
     ) -> Result<Timed<Resp>, NetError> {
         let sent_ms = self.clock.now_ms();
         let transport::Reply {

@@ -109,7 +109,7 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
-    /// A transport to `base_url` with the TLS configuration `tls`.
+    /// A transport to `base_url` (a trailing `/` is ignored) with the TLS configuration `tls`.
     pub fn new(
         base_url: &str,
         tls: Arc<ClientConfig>,
@@ -125,18 +125,18 @@ impl Transport {
 
     /// POSTs `body` (JSON) to `path` under the base URL. The request timeout covers everything,
     /// the connection included; the connect timeout covers TCP and TLS.
-    pub async fn post(&self, path: &str, body: Vec<u8>) -> Result<Reply, CoreError> {
+    pub async fn post(&self, path: &str, body: Bytes) -> Result<Reply, CoreError> {
         tokio::time::timeout(self.request_timeout, self.exchange(path, body))
             .await
             .unwrap_or_else(|_| Err(timed_out()))
     }
 
-    async fn exchange(&self, path: &str, body: Vec<u8>) -> Result<Reply, CoreError> {
+    async fn exchange(&self, path: &str, body: Bytes) -> Result<Reply, CoreError> {
         let request = Request::post(format!("{}{path}", self.endpoint.prefix))
             .header(header::HOST, &self.endpoint.authority)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::USER_AGENT, USER_AGENT)
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body))
             .map_err(|_| CoreError::Protocol {
                 reason: "the request path is not valid".into(),
             })?;
