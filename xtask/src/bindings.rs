@@ -38,15 +38,8 @@ pub fn run() -> Result<(), String> {
     let built = out_dir.join(LIB_FILE);
     let bindgen = out_dir.join("uniffi-bindgen");
 
-    let lib_dir = root.join(LIB_DIR);
-    fs::create_dir_all(&lib_dir)
-        .map_err(|e| format!("cannot create {}: {e}", lib_dir.display()))?;
-    let lib = lib_dir.join(LIB_FILE);
-    // Write a new file and rename it over the old one, never overwrite in place: a JVM or
-    // Swift process that has the old library mapped would crash on changed pages.
-    let staged = lib_dir.join(format!("{LIB_FILE}.{}.tmp", std::process::id()));
-    fs::copy(&built, &staged).map_err(|e| format!("cannot copy {}: {e}", built.display()))?;
-    fs::rename(&staged, &lib).map_err(|e| format!("cannot replace {}: {e}", lib.display()))?;
+    let lib = root.join(LIB_DIR).join(LIB_FILE);
+    tools::replace_file(&built, &lib)?;
 
     let gen_dir = root.join("target/bindings/gen");
     if gen_dir.exists() {

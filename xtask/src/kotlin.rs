@@ -8,12 +8,12 @@
 //! copy of the library (`target/android-maven/native/`), so a `cargo xtask bindings` running
 //! meanwhile (which rewrites `target/bindings/lib/`) cannot pull it from under the tests.
 
-use std::{fs, path::Path, process::Command};
+use std::{path::Path, process::Command};
 
 use crate::{
     bindings::{LIB_DIR, LIB_FILE},
     provider::TestProvider,
-    tools::{ensure_programs, on_path, run as run_command, workspace_root},
+    tools::{self, ensure_programs, run as run_command, workspace_root},
 };
 
 /// Runs the Kotlin tests.
@@ -44,14 +44,13 @@ fn maven(lib: &Path, args: &[&str], keyring_session: bool) -> Result<(), String>
         ));
     }
     let lib_dir = root.join("target/android-maven/native");
-    private_copy(lib, &lib_dir)?;
+    // The JVM under test maps its own copy: a later `cargo xtask bindings` may replace the
+    // shared one meanwhile.
+    tools::replace_file(lib, &lib_dir.join(LIB_FILE))
+        .map_err(|e| format!("{e} (run `cargo xtask bindings` first)"))?;
     let provider = TestProvider::start()?;
-    // As root, the kernel keyring refuses access to a process without its own session keyring.
-    let keyctl = keyring_session && cfg!(target_os = "linux") && on_path("keyctl");
-    let mut command = if keyctl {
-        let mut command = Command::new("keyctl");
-        command.args(["session", "-", "mvn"]);
-        command
+    let mut command = if keyring_session {
+        tools::in_keyring_session("mvn")
     } else {
         Command::new("mvn")
     };
@@ -62,20 +61,4 @@ fn maven(lib: &Path, args: &[&str], keyring_session: bool) -> Result<(), String>
         .args(args)
         .envs(provider.env()?);
     run_command(&mut command)
-}
-
-/// Copies `lib` into `dir` by writing a temporary file and renaming it over the old copy, so a
-/// JVM that still maps the old copy keeps its (unlinked) file intact.
-fn private_copy(lib: &Path, dir: &Path) -> Result<(), String> {
-    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!("{LIB_FILE}.{}.tmp", std::process::id()));
-    fs::copy(lib, &tmp).map_err(|e| {
-        format!(
-            "cannot copy {} (run `cargo xtask bindings` first): {e}",
-            lib.display()
-        )
-    })?;
-    let target = dir.join(LIB_FILE);
-    fs::rename(&tmp, &target)
-        .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), target.display()))
 }

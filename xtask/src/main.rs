@@ -133,18 +133,10 @@ fn task(result: Result<(), String>) -> ExitCode {
 
 fn run(steps: &[Step]) -> ExitCode {
     let cargo = tools::cargo();
-    let keyctl = cfg!(target_os = "linux") && tools::on_path("keyctl");
     for step in steps {
-        let mut command = if step.keyring_session && keyctl {
-            let mut command = Command::new("keyctl");
-            command.args(["session", "-", &cargo]);
-            command
+        let mut command = if step.keyring_session {
+            tools::in_keyring_session(&cargo)
         } else {
-            if step.keyring_session && cfg!(target_os = "linux") {
-                eprintln!(
-                    "xtask: `keyctl` not found (apt-get install keyutils): keyring tests may fail"
-                );
-            }
             Command::new(&cargo)
         };
         eprintln!("==> {}: cargo {}", step.what, step.args.join(" "));

@@ -2,7 +2,7 @@
 //! running commands with a clear error.
 
 use std::{
-    env,
+    env, fs,
     path::{Path, PathBuf},
     process::Command,
 };
@@ -26,6 +26,37 @@ pub fn workspace_root() -> PathBuf {
 /// The cargo that runs us.
 pub fn cargo() -> String {
     env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// A command running `program` inside a fresh kernel session keyring (`keyctl session -`):
+/// as root, the kernel keyring refuses access to a process without a session keyring of its
+/// own, and the app core's seeds live there in tests. Without `keyctl` (or off Linux) the
+/// program runs as it is, with a warning on Linux.
+pub fn in_keyring_session(program: &str) -> Command {
+    if cfg!(target_os = "linux") {
+        if on_path("keyctl") {
+            let mut command = Command::new("keyctl");
+            command.args(["session", "-", program]);
+            return command;
+        }
+        eprintln!("xtask: `keyctl` not found (apt-get install keyutils): keyring tests may fail");
+    }
+    Command::new(program)
+}
+
+/// Copies `from` to `to` by writing a temporary file beside `to` and renaming it over `to`,
+/// never overwriting in place: a JVM or Swift process that has the old library mapped would
+/// crash on changed pages, while a renamed-over file stays intact for it.
+pub fn replace_file(from: &Path, to: &Path) -> Result<(), String> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staged = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    fs::copy(from, &staged).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+    fs::rename(&staged, to).map_err(|e| format!("cannot replace {}: {e}", to.display()))
 }
 
 /// `cargo build --locked -p PACKAGE --profile PROFILE [--features …]` in the workspace; returns
