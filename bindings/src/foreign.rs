@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::error::SecretStoreError;
-use softtoken_core::{clock as core_clock, secret_store as core_store};
+use softtoken_core::secret_store as core_store;
 
 /// Secret storage provided by the app shell, replacing the platform keystore the core would
 /// use by itself.
@@ -58,7 +58,7 @@ impl core_store::SecretStore for SecretStoreAdapter {
 /// A shell's [`Clock`] seen as the core's.
 pub(crate) struct ClockAdapter(pub(crate) Arc<dyn Clock>);
 
-impl core_clock::Clock for ClockAdapter {
+impl softtoken_core::Clock for ClockAdapter {
     fn now_ms(&self) -> u64 {
         self.0.now_ms()
     }

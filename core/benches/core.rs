@@ -35,6 +35,7 @@ use softtoken_core::{
     keystore::SeedVault,
     secret_store::{MemorySecretStore, SecretStore},
 };
+use softtoken_protocol::clock::{Clock as ServerClock, SystemClock as ServerSystemClock};
 use softtoken_protocol::{
     activation::{
         Binding, ClientActivation, ProviderSetup, ServerActivation, prepare_password, register,
@@ -45,7 +46,6 @@ use softtoken_protocol::{
     wire::{DeviceInfo, IssueTokenResponse},
 };
 use softtoken_server::{
-    clock::{Clock as ServerClock, SystemClock as ServerSystemClock},
     config::Config,
     server::{self, RunningServer, StartOptions},
 };

@@ -12,10 +12,8 @@
 //! | [`softtoken`] | [`SoftToken`], the API: activate, tokens, current code, refresh, remove, rename |
 //! | [`token`] | what the app shows: [`TokenInfo`], [`TokenStatus`], [`OtpCode`] |
 //! | [`error`] | [`CoreError`], the one error callers see |
-//! | [`clock`] | the [`Clock`] trait |
 //! | `net` | the HTTPS client to the provider: retries and error replies; `net/tls` the TLS 1.3 policy (pinned CA, narrowed algorithms); `net/transport` one request on hyper (timeouts, bounded bodies) |
 
-pub mod clock;
 pub mod error;
 pub mod keystore;
 pub mod metadata;
@@ -24,9 +22,10 @@ pub mod secret_store;
 pub mod softtoken;
 pub mod token;
 
-pub use clock::{Clock, SystemClock};
 pub use error::CoreError;
 pub use keystore::StoreChoice;
 pub use net::Timeouts;
 pub use softtoken::{CoreConfig, SoftToken};
+/// The one clock trait of the workspace (`softtoken-protocol`), re-exported for callers of the core.
+pub use softtoken_protocol::clock::{Clock, ManualClock, SystemClock};
 pub use token::{OtpCode, TokenInfo, TokenStatus};

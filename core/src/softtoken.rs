@@ -19,7 +19,7 @@ use softtoken_protocol::{
 };
 
 use crate::{
-    clock::{Clock, SystemClock},
+    Clock, SystemClock,
     error::CoreError,
     keystore::{SeedLookup, SeedVault, StoreChoice},
     metadata::{MetadataStore, RecordState, TokenRecord},

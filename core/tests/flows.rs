@@ -131,7 +131,8 @@ async fn expired_and_already_active_tokens() {
     let p = provider().await;
     let user_id = p.issue(PASSWORD).await;
     let (phone, _) = p.phone(platform(), Arc::new(DeviceClock::default()));
-    p.clock.advance_ms(24 * 3600 * 1000 + 1);
+    p.clock
+        .advance(std::time::Duration::from_millis(24 * 3600 * 1000 + 1));
     assert_eq!(
         phone
             .activate(SERVICE, &user_id, PASSWORD)

@@ -25,13 +25,13 @@ use softtoken_core::{
     CoreConfig, CoreError, SoftToken, StoreChoice, Timeouts, TokenStatus,
     secret_store::{MemorySecretStore, SecretStore},
 };
+use softtoken_protocol::clock::{Clock as ServerClock, SystemClock as ServerSystemClock};
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
     secret::Seed,
     status::StatusKey,
     wire::{self, Bytes, DeviceInfo, StatusRequest, StatusResponse, TokenState, V1},
 };
-use softtoken_server::clock::{Clock as ServerClock, SystemClock as ServerSystemClock};
 use tempfile::TempDir;
 
 mod common;

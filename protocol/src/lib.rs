@@ -2,6 +2,7 @@
 //!
 //! Everything the SoftToken app and the provider must agree on, byte for byte:
 //!
+//! - [`clock`]: the one `Clock` trait, the system clock and the clock tests move by hand.
 //! - [`ids`]: the Service ID and User ID rules, and the normaliser that turns what a user typed
 //!   (full-width digits, spaces, hyphens) into canonical ASCII before any check.
 //! - [`otp_input`]: the same normaliser applied to a typed one-time password.
@@ -17,6 +18,7 @@
 mod normalize;
 
 pub mod activation;
+pub mod clock;
 pub mod ids;
 pub mod otp_input;
 pub mod secret;

@@ -10,12 +10,12 @@ use std::{
 use rand_core::OsRng;
 use softtoken_protocol::{
     activation::ProviderSetup,
+    clock::Clock,
     ids::{ServiceId, UserId},
     totp::{TokenParams, Totp},
 };
 
 use crate::{
-    clock::Clock,
     config::Limits,
     db::Db,
     error::ApiError,

@@ -7,7 +7,7 @@ use axum::{
 };
 use softtoken_protocol::wire::{self, ErrorBody, ErrorCode};
 
-use crate::clock::{Clock, SystemClock};
+use softtoken_protocol::clock::{Clock, SystemClock};
 
 /// A request's failure, as the client sees it. Internal causes are logged where they happen
 /// and reach the client only as `internal`.

@@ -17,14 +17,12 @@
 //! | [`tls`] | TLS configuration and the development CA |
 //! | [`mail`] | the issuance mail (SMTP or outbox) |
 //! | [`rate_limit`] | per-IP limit on device endpoints |
-//! | [`clock`] | time, injectable for tests |
 
 pub mod api;
 pub mod app;
 /// Benchmark support: bulk-creating activated tokens without OPAQUE (never used by the server).
 #[doc(hidden)]
 pub mod bench_support;
-pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

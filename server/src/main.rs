@@ -16,11 +16,11 @@ use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Ar
 
 use clap::{Args, Parser, Subcommand};
 use softtoken_protocol::{
+    clock::{Clock, SystemClock},
     ids::ServiceId,
     totp::{Algorithm, TokenParams},
 };
 use softtoken_server::{
-    clock::{Clock, SystemClock},
     config::{Config, LogFormat},
     kek::generate_kek_file,
     provider::admin::{self, ServiceSpec},

@@ -253,7 +253,8 @@ async fn unknown_tokens_look_like_wrong_passwords() {
 async fn tokens_expire_when_not_set_up_in_time() {
     let p = start().await;
     let token = p.issue("a@b.jp", PASSWORD).await;
-    p.clock.advance_ms(24 * 3600 * 1000 + 1);
+    p.clock
+        .advance(std::time::Duration::from_millis(24 * 3600 * 1000 + 1));
     match p.activate(&token, PASSWORD).await {
         Err(ActivateError::Http(StatusCode::GONE, body)) => {
             assert_eq!(body.error, ErrorCode::TokenExpired)
@@ -270,7 +271,8 @@ async fn tokens_expire_when_not_set_up_in_time() {
     let token = p.issue("b@b.jp", PASSWORD).await;
     let app = p.activate(&token, PASSWORD).await.unwrap();
     p.settle();
-    p.clock.advance_ms(24 * 3600 * 1000 + 1);
+    p.clock
+        .advance(std::time::Duration::from_millis(24 * 3600 * 1000 + 1));
     assert_eq!(
         p.verify(&token, &code(&app, &p, 0)).await.result,
         VerifyResult::Expired

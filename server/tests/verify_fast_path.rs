@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Duration};
 
 use common::{Activated, Issued, PASSWORD, Provider, code, start};
 use softtoken_protocol::{
+    clock::Clock,
     ids::{ServiceId, UserId},
     totp::Totp,
     wire::{TokenState, VerifyResult},
@@ -17,7 +18,6 @@ use softtoken_protocol::{
 use softtoken_server::{
     app::{App, ServiceCtx},
     bench_support,
-    clock::Clock,
     db::WriteTx,
     provider::{accept_batch::AcceptJob, verification},
     store::{self, SeenAccept},
@@ -25,7 +25,7 @@ use softtoken_server::{
 
 /// Moves the provider clock one 30 s step on (the codes of `code` follow it).
 fn next_step(p: &Provider) {
-    p.clock.advance_ms(30_000);
+    p.clock.advance(std::time::Duration::from_millis(30_000));
 }
 
 /// A code of the right length that the token's seed gives for none of the steps around now.
@@ -222,7 +222,8 @@ async fn a_cached_pending_token_expires_on_time() {
         VerifyResult::Rejected
     );
     // Past the setup deadline (24 h by default) without a confirmed code.
-    p.clock.advance_ms(25 * 3600 * 1000);
+    p.clock
+        .advance(std::time::Duration::from_millis(25 * 3600 * 1000));
     p.settle();
     assert_eq!(
         p.verify(&token, &code(&phone, &p, 0)).await.result,

@@ -14,7 +14,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use softtoken_protocol::wire::{self, ErrorBody, MAX_RESPONSE_BYTES};
 
 use self::transport::Transport;
-use crate::{clock::Clock, error::CoreError};
+use softtoken_protocol::clock::Clock;
+
+use crate::error::CoreError;
 
 /// Network timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

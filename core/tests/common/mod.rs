@@ -13,9 +13,9 @@ use std::{
 
 use serde_json::{Value, json};
 use softtoken_core::{Clock, CoreConfig, SoftToken, StoreChoice, SystemClock, Timeouts};
+use softtoken_protocol::clock::ManualClock;
 use softtoken_protocol::wire::DeviceInfo;
 use softtoken_server::{
-    clock::OffsetClock,
     config::Config,
     server::{self, RunningServer, StartOptions},
 };
@@ -50,7 +50,7 @@ pub struct Provider {
     pub url: String,
     pub api_key: String,
     pub ca_pem: String,
-    pub clock: Arc<OffsetClock>,
+    pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
 }
 
@@ -58,7 +58,7 @@ pub async fn provider() -> Provider {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::dev(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     config.limits.device_requests_per_minute = 0;
-    let clock = Arc::new(OffsetClock::new());
+    let clock = Arc::new(ManualClock::new());
     let server = server::start(StartOptions {
         config,
         dev: true,

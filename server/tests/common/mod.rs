@@ -7,6 +7,7 @@ use std::{net::SocketAddr, sync::Arc};
 use rand_core::{OsRng, RngCore};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
+use softtoken_protocol::clock::{Clock, ManualClock};
 use softtoken_protocol::{
     activation::{ClientActivation, HandshakeError, prepare_password},
     ids::{ServiceId, UserId},
@@ -20,7 +21,6 @@ use softtoken_protocol::{
     },
 };
 use softtoken_server::{
-    clock::{Clock, OffsetClock},
     config::Config,
     server::{self, RunningServer, StartOptions},
 };
@@ -33,7 +33,7 @@ pub struct Provider {
     pub client: Client,
     pub url: String,
     pub api_key: String,
-    pub clock: Arc<OffsetClock>,
+    pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
 }
 
@@ -61,7 +61,7 @@ pub async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -
     let mut config = Config::dev(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     config.limits.device_requests_per_minute = 0;
     tweak(&mut config);
-    let clock = Arc::new(OffsetClock::new());
+    let clock = Arc::new(ManualClock::new());
     let server = server::start(StartOptions {
         config,
         dev: true,
@@ -149,7 +149,8 @@ impl Provider {
         let period_ms = 30_000;
         let left = period_ms - self.clock.now_ms() % period_ms;
         if left < 5_000 {
-            self.clock.advance_ms(left + 500);
+            self.clock
+                .advance(std::time::Duration::from_millis(left + 500));
         }
     }
 
