@@ -1,0 +1,29 @@
+//! # softtoken-testkit
+//!
+//! The one test kit of the workspace: everything a test, a benchmark or the CLI demo needs to
+//! play the parts around the piece it checks.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`provider`] | [`TestProvider`]: the real provider in process, HTTPS on 127.0.0.1, `--dev` service, key and CA, a [`ManualClock`](softtoken_protocol::clock::ManualClock); stoppable and restartable on the same data directory |
+//! | [`bank`] | [`BankClient`]: the bank's typed HTTPS client (issue, verify, details, revoke, unlock) |
+//! | [`device`] | [`DeviceClient`]: a phone at the protocol level (OPAQUE activation, status proof) without the app core, for provider tests and benchmarks |
+//! | [`fixtures`] | the shared values: Service ID, activation password, mail address, a User ID with a typo, the test device |
+//! | [`tls`] | an HTTPS client that trusts only the provider's CA (rustls on ring) |
+//!
+//! The Kotlin and Swift suites have their own `TestProvider`/`BankClient`/`Fixtures` in their
+//! languages, with the same names; they talk to the provider the `softtoken-test-provider`
+//! binary of this crate starts (see `cargo xtask kotlin`).
+//!
+//! The end-to-end suite (`tests/e2e/`, one test binary `end_to_end`) runs the whole chain:
+//! bank → provider → app core → kernel keyring → bank.
+
+pub mod bank;
+pub mod device;
+pub mod fixtures;
+pub mod provider;
+pub mod tls;
+
+pub use bank::{BankClient, BankError};
+pub use device::{Activated, DeviceClient, DeviceError};
+pub use provider::{KitError, TestProvider};
