@@ -52,6 +52,7 @@ mod tests {
             let user_id = UserId::from_body(body).unwrap();
             let typo = user_id_with_typo(user_id.as_str());
             assert_ne!(typo, user_id.as_str());
+            assert_eq!(typo.len(), user_id.as_str().len());
             assert!(UserId::parse(&typo).is_err(), "{typo} accepted");
         }
     }

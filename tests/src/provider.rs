@@ -145,6 +145,11 @@ impl TestProvider {
         &self.api_key
     }
 
+    /// The file the dev service's bank API key is kept in (what `serve --dev` writes).
+    pub fn api_key_path(&self) -> PathBuf {
+        self.data_dir().join(server::DEV_API_KEY_FILE)
+    }
+
     /// The dev service, [`fixtures::SERVICE_ID`].
     pub fn service_id(&self) -> &'static str {
         fixtures::SERVICE_ID

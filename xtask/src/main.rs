@@ -13,9 +13,14 @@
 //!   ([`bindings::size`]).
 //! - `cargo xtask bench-ffi`: `current_code` per call from Kotlin (JNA) and Swift.
 //!
-//! `test` runs the Rust steps, then `bindings`, `kotlin`, `swift` and `size`.
+//! - `cargo xtask deps`: the dependency rules of ARCHITECTURE.md on the resolved graph
+//!   ([`deps`]): core without uniffi or server parts, uniffi only in `bindings/`, the CLI
+//!   without `demo` on the core only.
+//!
+//! `test` runs the Rust steps, then `deps`, `bindings`, `kotlin`, `swift` and `size`.
 
 mod bindings;
+mod deps;
 mod kotlin;
 mod provider;
 mod swift;
@@ -94,7 +99,7 @@ const VECTORS: &[Step] = &[Step {
 }];
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <test|bench|vectors|bindings|size|kotlin|swift|bench-ffi>");
+    eprintln!("usage: cargo xtask <test|bench|vectors|deps|bindings|size|kotlin|swift|bench-ffi>");
     ExitCode::from(2)
 }
 
@@ -106,7 +111,11 @@ fn test_all() -> ExitCode {
         return rust;
     }
     for (what, task) in [
-        ("bindings", bindings::run as fn() -> Result<(), String>),
+        (
+            "dependency rules",
+            deps::check as fn() -> Result<(), String>,
+        ),
+        ("bindings", bindings::run),
         ("kotlin", kotlin::run),
         ("swift", swift::run),
         ("size", bindings::size),
@@ -164,6 +173,7 @@ fn main() -> ExitCode {
         Some("test") => test_all(),
         Some("bench") => run(BENCH),
         Some("vectors") => run(VECTORS),
+        Some("deps") => task(deps::check()),
         Some("bindings") => task(bindings::run()),
         Some("size") => task(bindings::size()),
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),

@@ -42,13 +42,13 @@ pub fn run(data_dir: &Path, args: &ActivateArgs) -> Result<(), CliError> {
         ca_pem,
     };
     // Checks the URL and the CA before the password prompt.
-    let core = super::open_core(data_dir, &provider, StoreChoice::Platform)?;
+    let core = crate::app_core::open_core(data_dir, &provider, StoreChoice::Platform)?;
 
     let password = prompt::activation_password(args.password_stdin)?;
     if !args.json {
         eprintln!("setting up: proving the password to the provider (it is never sent)…");
     }
-    let runtime = super::runtime()?;
+    let runtime = crate::app_core::runtime()?;
     let mut token = runtime.block_on(core.activate(&args.service_id, &args.user_id, &password))?;
     drop(password);
     providers.upsert(&provider.url, &provider.ca_pem)?;

@@ -39,7 +39,7 @@ pub fn run(data_dir: &Path, args: &CodeArgs) -> Result<(), CliError> {
 
     // Ctrl-C ends the watch cleanly (exit 0, the last line left on screen), so a shell
     // running `softtoken code --watch; next-command` goes on to the next command.
-    let runtime = super::runtime()?;
+    let runtime = crate::app_core::runtime()?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     runtime.spawn(async move {

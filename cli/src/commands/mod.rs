@@ -1,81 +1,26 @@
-//! One module per command; this one dispatches and holds what they share: the runtime, opening
-//! the app core on a data directory, and finding a token by what the user typed.
+//! One module per command, and what the token commands share: opening the tokens of a data
+//! directory and finding a token by what the user typed. `main` dispatches to them.
 
-mod activate;
-mod code;
-mod list;
-mod refresh;
-mod remove;
-mod rename;
-mod session;
-mod totp;
+pub mod activate;
+pub mod code;
+pub mod list;
+pub mod refresh;
+pub mod remove;
+pub mod rename;
+pub mod session;
+pub mod totp;
 
 use std::path::{Path, PathBuf};
 
-use softtoken_core::{CoreConfig, SoftToken, StoreChoice, Timeouts, TokenInfo};
-use softtoken_protocol::{ids::UserId, wire::DeviceInfo};
+use softtoken_core::{SoftToken, StoreChoice, TokenInfo};
+use softtoken_protocol::ids::UserId;
 
 use crate::{
-    cli::{Cli, Command},
-    config::{self, Provider, Providers},
-    demo,
+    app_core::open_core,
+    config::Providers,
     error::{CliError, Exit},
     keystore,
 };
-
-/// Runs the parsed command.
-pub fn run(cli: Cli) -> Result<(), CliError> {
-    // The demo keeps nothing (it works in a temporary directory of its own); `totp` and
-    // `session` keep nothing either. Only the token commands need the data directory.
-    let data_dir = || config::data_dir(cli.data_dir.clone());
-    match &cli.command {
-        Command::Demo(args) => demo::run(args),
-        Command::Totp(args) => totp::run(args),
-        Command::Session(args) => session::run(args),
-        Command::Activate(args) => activate::run(&data_dir()?, args),
-        Command::List(args) => list::run(&data_dir()?, args.json),
-        Command::Code(args) => code::run(&data_dir()?, args),
-        Command::Refresh(args) => refresh::run(&data_dir()?, args),
-        Command::Rename(args) => rename::run(&data_dir()?, args),
-        Command::Remove(args) => remove::run(&data_dir()?, args),
-    }
-}
-
-/// A tokio runtime for the network calls. Built after any keyring join, so its threads
-/// inherit the session keyring (see `keyring_session`).
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::new(Exit::Failure, format!("cannot start the runtime: {e}")))
-}
-
-/// What this machine tells the provider about itself at activation.
-pub fn device_info() -> DeviceInfo {
-    DeviceInfo {
-        platform: std::env::consts::OS.to_owned(),
-        model: Some("softtoken CLI".to_owned()),
-        app_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
-    }
-}
-
-/// The app core on `data_dir`, talking to `provider`, seeds in `store`.
-pub fn open_core(
-    data_dir: &Path,
-    provider: &Provider,
-    store: StoreChoice,
-) -> Result<SoftToken, CliError> {
-    Ok(SoftToken::new(CoreConfig {
-        provider_url: provider.url.clone(),
-        provider_ca_pem: provider.ca_pem.clone(),
-        data_dir: data_dir.to_path_buf(),
-        secret_store: store,
-        clock: None,
-        timeouts: Timeouts::default(),
-        device: device_info(),
-    })?)
-}
 
 /// The tokens in a data directory, with a core to act on them; `None` when nothing was ever
 /// set up there. Checks the keystore first, so no command acts on half a token.

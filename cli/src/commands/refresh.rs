@@ -23,7 +23,7 @@ pub fn run(data_dir: &Path, args: &RefreshArgs) -> Result<(), CliError> {
     let records = softtoken_core::metadata::MetadataStore::open(&opened.data_dir)
         .and_then(|m| m.load())
         .map_err(|e| CliError::new(Exit::Storage, e.to_string()))?;
-    let runtime = super::runtime()?;
+    let runtime = crate::app_core::runtime()?;
     let mut refreshed: Vec<TokenInfo> = Vec::new();
     let mut first_error = None;
     for token in &chosen {
@@ -33,12 +33,14 @@ pub fn run(data_dir: &Path, args: &RefreshArgs) -> Result<(), CliError> {
             .map(|r| r.provider_url.clone())
             .unwrap_or_default();
         let result = match opened.providers.find(&url) {
-            Some(provider) => super::open_core(&opened.data_dir, provider, StoreChoice::Platform)
-                .and_then(|core| {
-                    runtime
-                        .block_on(core.refresh(&token.id))
-                        .map_err(CliError::from)
-                }),
+            Some(provider) => {
+                crate::app_core::open_core(&opened.data_dir, provider, StoreChoice::Platform)
+                    .and_then(|core| {
+                        runtime
+                            .block_on(core.refresh(&token.id))
+                            .map_err(CliError::from)
+                    })
+            }
             None => Err(CliError::new(
                 Exit::Storage,
                 format!("the provider {url} of this token is not in providers.json"),

@@ -1,19 +1,18 @@
 //! `softtoken demo`: the whole seed flow on this machine, narrated in the bank manual's words.
 //!
-//! The real provider runs in process on 127.0.0.1 with `--dev` TLS in a temporary directory;
-//! the bank's calls go to it over HTTPS ([`bank`]); two "phones" are app cores with their own
+//! The real provider runs in process on 127.0.0.1 with `--dev` TLS in a temporary directory
+//! (the test kit's `TestProvider`); the bank's calls go to it over HTTPS (the kit's
+//! `BankClient`, what a core-banking system does); two "phones" are app cores with their own
 //! data directories and the OS keystore. Steps: issue → typo caught → set up → code → 認証確認
 //! → revoke (phone change) → the old phone refuses codes → re-issue → set up the new phone →
 //! 認証確認. Nothing outlives the demo: tokens are removed, the provider stops, the directory
 //! is deleted, and on Linux the seeds live in a session keyring of the demo's own.
 
-mod bank;
 mod keystore;
 mod narrator;
 
 use std::{
     io::{BufRead, IsTerminal},
-    net::SocketAddr,
     path::{Path, PathBuf},
     sync::mpsc,
 };
@@ -21,29 +20,26 @@ use std::{
 use rand_core::{OsRng, RngCore};
 use softtoken_core::{CoreError, OtpCode, SoftToken, TokenStatus};
 use softtoken_protocol::wire::{IssueTokenResponse, TokenState, VerifyResult};
-use softtoken_server::{
-    config::Config,
-    server::{self, DEV_API_KEY_FILE, DEV_SERVICE_ID, RunningServer, StartOptions},
+use softtoken_testkit::{
+    BankClient, TestProvider,
+    fixtures::{EMAIL, SERVICE_ID, user_id_with_typo},
 };
 use tokio::runtime::Runtime;
 use zeroize::Zeroizing;
 
 use crate::{
+    app_core,
     cli::DemoArgs,
-    commands,
     config::Provider,
     countdown::{self, Next},
     error::{CliError, Exit},
     output::{grouped, status_text},
 };
-use bank::Bank;
 use keystore::DemoKeystore;
 use narrator::Narrator;
 
 /// How many numbered steps the demo has.
 const STEPS: usize = 11;
-/// The mail address the bank screen is filled in with (手順1).
-const EMAIL: &str = "hanako@example.jp";
 
 /// A failed step: what went wrong, in one line.
 type Step<T = ()> = Result<T, String>;
@@ -55,7 +51,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         !args.non_interactive && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     // Before the runtime starts any thread: the session keyring is per thread, inherited.
     let keystore = DemoKeystore::prepare();
-    let runtime = commands::runtime()?;
+    let runtime = app_core::runtime()?;
     let dir = tempfile::Builder::new()
         .prefix("softtoken-demo-")
         .tempdir()
@@ -73,7 +69,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         runtime: &runtime,
         dir: dir.path().to_path_buf(),
         keystore: &keystore,
-        server: None,
+        provider: None,
         phones: Vec::new(),
     };
     let outcome = demo.steps(&mut narrator);
@@ -112,13 +108,13 @@ struct Demo<'a> {
     runtime: &'a Runtime,
     dir: PathBuf,
     keystore: &'a DemoKeystore,
-    server: Option<RunningServer>,
+    provider: Option<TestProvider>,
     phones: Vec<Phone>,
 }
 
 /// What step 1 sets up for the others.
 struct World {
-    bank: Bank,
+    bank: BankClient,
     provider: Provider,
     outbox: PathBuf,
 }
@@ -198,33 +194,25 @@ impl Demo<'_> {
     fn start_provider(&mut self, n: &mut Narrator) -> Step<World> {
         n.step("プロバイダ起動 — the provider starts (in process, HTTPS on 127.0.0.1)");
         let data = self.dir.join("provider");
-        let config = Config::dev(&data, SocketAddr::from(([127, 0, 0, 1], 0)))
-            .map_err(|e| format!("provider config: {e}"))?;
-        let server = self
+        let provider = self
             .runtime
-            .block_on(server::start(StartOptions {
-                dev: true,
-                ..StartOptions::new(config)
-            }))
-            .map_err(|e| format!("the provider did not start: {e}"))?;
-        let url = server.url();
-        let api_key = server
-            .dev_api_key
-            .clone()
-            .ok_or("the provider made no dev API key")?;
-        self.server = Some(server);
-        let ca_file = data.join("tls").join("ca.pem");
-        let ca_pem = std::fs::read_to_string(&ca_file)
-            .map_err(|e| format!("cannot read {}: {e}", ca_file.display()))?;
-        let bank = Bank::new(&url, &ca_pem, DEV_SERVICE_ID, &api_key)?;
+            .block_on(TestProvider::start_in(&data, |_| {}))
+            .map_err(|e| e.to_string())?;
+        let url = provider.url().to_owned();
+        let ca_pem = provider.ca_pem().to_owned();
+        let ca_file = provider.ca_pem_path();
+        let api_key_file = provider.api_key_path();
+        let outbox = provider.outbox_dir();
+        let bank = provider.bank().map_err(|e| e.to_string())?;
+        self.provider = Some(provider);
         n.say(&format!("listening on {url} (TLS from a development CA)"));
         n.say(&format!(
             "the bank and the app trust only that CA: {}",
             ca_file.display()
         ));
         n.say(&format!(
-            "demo bank: サービスID {DEV_SERVICE_ID}, its API key in {}",
-            data.join(DEV_API_KEY_FILE).display()
+            "demo bank: サービスID {SERVICE_ID}, its API key in {}",
+            api_key_file.display()
         ));
         n.say(&format!("the app's keystore: {}", self.keystore.describe()));
         n.ok("ready");
@@ -232,7 +220,7 @@ impl Demo<'_> {
         Ok(World {
             bank,
             provider: Provider { url, ca_pem },
-            outbox: data.join("outbox"),
+            outbox,
         })
     }
 
@@ -253,7 +241,10 @@ impl Demo<'_> {
              shown, never stored by the provider)",
         );
         n.say("[トークン発行] (issue token)");
-        let issued = self.runtime.block_on(world.bank.issue(EMAIL, password))?;
+        let issued = self
+            .runtime
+            .block_on(world.bank.issue(EMAIL, password))
+            .map_err(|e| e.to_string())?;
         n.screen(
             "ワンタイムパスワード認証確認 (the bank's screen)",
             &[
@@ -280,7 +271,7 @@ impl Demo<'_> {
     /// A new phone: an app core with its own data directory.
     fn new_phone(&mut self, world: &World, name: &str) -> Step<usize> {
         let core =
-            commands::open_core(&self.dir.join(name), &world.provider, self.keystore.store())
+            app_core::open_core(&self.dir.join(name), &world.provider, self.keystore.store())
                 .map_err(|e| e.render())?;
         self.phones.push(Phone {
             core,
@@ -304,12 +295,12 @@ impl Demo<'_> {
         password: &str,
     ) -> Step {
         n.step("手順3 ワンタイムパスワードアプリの初期設定 — a typo is caught on the phone");
-        let typo = with_typo(user_id);
+        let typo = user_id_with_typo(user_id);
         n.say(&format!("typed ユーザID {typo} (one digit wrong)"));
         let core = &self.phone(phone)?.core;
         match self
             .runtime
-            .block_on(core.activate(DEV_SERVICE_ID, &typo, password))
+            .block_on(core.activate(SERVICE_ID, &typo, password))
         {
             Err(err @ CoreError::InvalidUserId { .. }) => {
                 n.say(&format!("the app says: {}", CliError::from(err).render()));
@@ -334,7 +325,7 @@ impl Demo<'_> {
         show_code: bool,
     ) -> Step<Option<OtpCode>> {
         n.step(title);
-        let typed_service = full_width_spaced(DEV_SERVICE_ID);
+        let typed_service = full_width_spaced(SERVICE_ID);
         n.say(&format!(
             "サービスID typed as \"{typed_service}\" (full-width, with a space: fine)"
         ));
@@ -435,7 +426,10 @@ impl Demo<'_> {
         n.say(&format!(
             "the user types {typed} into internet banking: [認証確認]"
         ));
-        let verdict = self.runtime.block_on(world.bank.verify(user_id, &typed))?;
+        let verdict = self
+            .runtime
+            .block_on(world.bank.verify(user_id, &typed))
+            .map_err(|e| e.to_string())?;
         n.say(&format!(
             "bank → provider: verify → {}",
             wire_name(&verdict.result)
@@ -446,7 +440,10 @@ impl Demo<'_> {
                 wire_name(&verdict.result)
             ));
         }
-        let details = self.runtime.block_on(world.bank.details(user_id))?;
+        let details = self
+            .runtime
+            .block_on(world.bank.details(user_id))
+            .map_err(|e| e.to_string())?;
         if details.state != TokenState::Active {
             return Err(format!(
                 "the provider says the token is {:?}",
@@ -473,7 +470,10 @@ impl Demo<'_> {
         n.step(
             "機種変更 — before the phone change the bank revokes the token (トークンの失効手続き)",
         );
-        let details = self.runtime.block_on(world.bank.revoke(user_id))?;
+        let details = self
+            .runtime
+            .block_on(world.bank.revoke(user_id))
+            .map_err(|e| e.to_string())?;
         n.say(&format!(
             "bank → provider: revoke {user_id} → {}",
             wire_name(&details.state)
@@ -524,8 +524,8 @@ impl Demo<'_> {
                 first_error.get_or_insert(format!("removing {id}: {err}"));
             }
         }
-        if let Some(server) = self.server.take() {
-            self.runtime.block_on(server.shutdown());
+        if let Some(mut provider) = self.provider.take() {
+            self.runtime.block_on(provider.stop());
         }
         first_error.map_or(Ok(()), Err)
     }
@@ -536,17 +536,6 @@ fn demo_password() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0u8; 6]);
     OsRng.fill_bytes(bytes.as_mut());
     Zeroizing::new(format!("Sakura#{}", hex::encode(bytes.as_ref())))
-}
-
-/// The User ID with one digit changed (the check letters catch every single-digit error).
-fn with_typo(user_id: &str) -> String {
-    user_id
-        .char_indices()
-        .map(|(i, c)| match (i, c.to_digit(10)) {
-            (4, Some(d)) => char::from_digit((d + 1) % 10, 10).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
 }
 
 /// `10121234` as a phone keyboard in Japanese mode may type it: `１０１２ １２３４`.
@@ -603,18 +592,7 @@ fn human_duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use softtoken_protocol::ids::{ServiceId, UserId};
-
-    #[test]
-    fn the_typo_is_one_digit_and_always_caught() {
-        for body in ["12345678901234", "99999999999999", "00000000000000"] {
-            let uid = UserId::from_body(body).unwrap();
-            let typo = with_typo(uid.as_str());
-            assert_ne!(typo, uid.as_str());
-            assert_eq!(typo.len(), uid.as_str().len());
-            assert!(UserId::parse(&typo).is_err(), "{typo}");
-        }
-    }
+    use softtoken_protocol::ids::ServiceId;
 
     #[test]
     fn full_width_service_ids_still_parse() {

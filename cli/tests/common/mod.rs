@@ -1,5 +1,5 @@
-//! Test harness: the real provider in process over HTTPS on 127.0.0.1 with a bank client, and
-//! a tmux session driving `softtoken` in a real terminal.
+//! Test harness: the test kit's provider and bank driven synchronously, and a tmux session
+//! driving `softtoken` in a real terminal.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -9,29 +9,22 @@
 )]
 
 use std::{
-    net::SocketAddr,
     path::{Path, PathBuf},
     process::Command,
-    sync::Arc,
     time::{Duration, Instant},
 };
 
-use rustls_pki_types::{CertificateDer, pem::PemObject};
-use serde_json::{Value, json};
-use softtoken_server::{
-    config::Config,
-    server::{self, RunningServer, StartOptions},
-};
+use softtoken_testkit::{BankClient, TestProvider};
 
-pub const SERVICE: &str = "10121234";
+pub use softtoken_testkit::fixtures::{SERVICE_ID as SERVICE, user_id_with_typo as with_typo};
 
-/// The provider with the bank's client; stops when dropped with its runtime.
+/// The kit's test provider and the bank, driven from these synchronous tests through a
+/// runtime of their own; stops when dropped.
 pub struct Provider {
     pub runtime: tokio::runtime::Runtime,
-    pub server: Option<RunningServer>,
-    pub bank: reqwest::Client,
+    pub kit: TestProvider,
+    pub bank: BankClient,
     pub url: String,
-    pub api_key: String,
     pub ca_file: PathBuf,
     pub dir: tempfile::TempDir,
 }
@@ -44,102 +37,65 @@ impl Provider {
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("provider");
-        let mut config = Config::dev(&data, SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
-        config.limits.device_requests_per_minute = 0;
-        let server = runtime
-            .block_on(server::start(StartOptions {
-                dev: true,
-                ..StartOptions::new(config)
-            }))
-            .unwrap();
-        let ca_file = data.join("tls/ca.pem");
-        let ca_pem = std::fs::read_to_string(&ca_file).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let bank = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .build()
+        let kit = runtime
+            .block_on(TestProvider::start_in(&dir.path().join("provider"), |_| {}))
             .unwrap();
         Provider {
-            url: server.url(),
-            api_key: server.dev_api_key.clone().unwrap(),
-            server: Some(server),
+            bank: kit.bank().unwrap(),
+            url: kit.url().to_owned(),
+            ca_file: kit.ca_pem_path(),
+            kit,
             runtime,
-            bank,
-            ca_file,
             dir,
         }
     }
 
-    fn bank_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/v1/services/{SERVICE}/tokens{path}", self.url);
-        self.runtime.block_on(async {
-            let mut request = self.bank.request(method, url).bearer_auth(&self.api_key);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let reply = request.send().await.unwrap();
-            assert!(reply.status().is_success(), "{reply:?}");
-            reply.json::<Value>().await.unwrap()
-        })
-    }
-
     /// The bank issues a token; returns the User ID.
     pub fn issue(&self, password: &str) -> String {
-        let reply = self.bank_call(
-            reqwest::Method::POST,
-            "",
-            Some(json!({"email": "hanako@example.jp", "activation_password": password})),
-        );
-        reply["user_id"].as_str().unwrap().to_owned()
+        let issued = self
+            .runtime
+            .block_on(
+                self.bank
+                    .issue(softtoken_testkit::fixtures::EMAIL, password),
+            )
+            .unwrap();
+        issued.user_id.to_string()
     }
 
     /// 認証確認: the bank checks a code; returns the result name.
     pub fn verify(&self, user_id: &str, otp: &str) -> String {
-        let reply = self.bank_call(
-            reqwest::Method::POST,
-            &format!("/{user_id}/verify"),
-            Some(json!({ "otp": otp })),
-        );
-        reply["result"].as_str().unwrap().to_owned()
+        let verdict = self
+            .runtime
+            .block_on(self.bank.verify(user_id, otp))
+            .unwrap();
+        wire_name(&verdict.result)
     }
 
     /// トークンの失効手続き: the bank revokes the token.
     pub fn revoke(&self, user_id: &str) {
-        self.bank_call(reqwest::Method::POST, &format!("/{user_id}/revoke"), None);
+        self.runtime.block_on(self.bank.revoke(user_id)).unwrap();
     }
 
     /// The token's state at the provider.
     pub fn state(&self, user_id: &str) -> String {
-        let reply = self.bank_call(reqwest::Method::GET, &format!("/{user_id}"), None);
-        reply["state"].as_str().unwrap().to_owned()
+        let details = self.runtime.block_on(self.bank.details(user_id)).unwrap();
+        wire_name(&details.state)
     }
 }
 
 impl Drop for Provider {
     fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            self.runtime.block_on(server.shutdown());
-        }
+        self.runtime.block_on(self.kit.stop());
     }
 }
 
-/// A User ID with one digit changed (always caught by its check letters).
-pub fn with_typo(user_id: &str) -> String {
-    let mut chars: Vec<char> = user_id.chars().collect();
-    let d = chars[3].to_digit(10).unwrap();
-    chars[3] = char::from_digit((d + 1) % 10, 10).unwrap();
-    chars.into_iter().collect()
+/// A value's name on the wire (`"accepted"`, `"active"`).
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The last non-empty line of a screen.
