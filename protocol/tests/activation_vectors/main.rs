@@ -3,12 +3,14 @@
 //!
 //! `docs/vectors/activation-v1.json` is checked against a fresh run; regenerate it (after a
 //! deliberate protocol change only) with `cargo xtask vectors`, which runs
-//! `worked_example_matches_the_published_vectors` alone with `UPDATE_VECTORS=1`.
+//! `worked_example_matches_the_published_vectors` alone with `UPDATE_VECTORS=1`; then bring the
+//! values docs/protocol.md quotes up to date (`spec_quotes` names any that differ).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod recompute;
 mod rfc9807;
 mod rng;
+mod spec_quotes;
 
 use opaque_ke::{
     ClientLogin, ClientLoginFinishParameters, ClientRegistration,
