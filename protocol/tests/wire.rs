@@ -119,17 +119,21 @@ fn decode_errors_keep_field_names_but_never_values() {
     assert!(reason.contains("`activation_password`"), "{reason}");
 }
 
-#[test]
-fn token_params_inside_messages_are_validated() {
-    let response = ActivationStartResponse {
+fn start_response() -> ActivationStartResponse {
+    ActivationStartResponse {
         v: V1,
         activation_id: "abc_DEF-123".into(),
         ke2: Bytes(vec![1; 320]),
         token: TokenParams::default(),
         attempts_left: 4,
-        activation_expires_at_ms: 2,
-        server_time_ms: 1,
-    };
+        activation_expires_at_ms: 1_795_000_300_000,
+        server_time_ms: 1_795_000_000_000,
+    }
+}
+
+#[test]
+fn token_params_inside_messages_are_validated() {
+    let response = start_response();
     let text = String::from_utf8(wire::encode(&response)).unwrap();
     assert!(
         text.contains(r#""token":{"algorithm":"SHA1","digits":8,"period":30}"#),
@@ -148,16 +152,7 @@ fn token_params_inside_messages_are_validated() {
 fn start_reply_names_the_activation_deadline_apart_from_the_tokens() {
     // docs/protocol.md §6.2: the start reply carries the activation id's 5-minute deadline as
     // `activation_expires_at_ms`; `expires_at_ms` is the token's set-up deadline (bank API).
-    let response = ActivationStartResponse {
-        v: V1,
-        activation_id: "a".into(),
-        ke2: Bytes(vec![1; 320]),
-        token: TokenParams::default(),
-        attempts_left: 4,
-        activation_expires_at_ms: 1_795_000_300_000,
-        server_time_ms: 1_795_000_000_000,
-    };
-    let text = String::from_utf8(wire::encode(&response)).unwrap();
+    let text = String::from_utf8(wire::encode(&start_response())).unwrap();
     assert!(
         text.contains(r#""activation_expires_at_ms":1795000300000"#),
         "{text}"
