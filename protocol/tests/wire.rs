@@ -119,17 +119,21 @@ fn decode_errors_keep_field_names_but_never_values() {
     assert!(reason.contains("`activation_password`"), "{reason}");
 }
 
-#[test]
-fn token_params_inside_messages_are_validated() {
-    let response = ActivationStartResponse {
+fn start_response() -> ActivationStartResponse {
+    ActivationStartResponse {
         v: V1,
         activation_id: "abc_DEF-123".into(),
         ke2: Bytes(vec![1; 320]),
         token: TokenParams::default(),
         attempts_left: 4,
-        expires_at_ms: 2,
-        server_time_ms: 1,
-    };
+        activation_expires_at_ms: 1_795_000_300_000,
+        server_time_ms: 1_795_000_000_000,
+    }
+}
+
+#[test]
+fn token_params_inside_messages_are_validated() {
+    let response = start_response();
     let text = String::from_utf8(wire::encode(&response)).unwrap();
     assert!(
         text.contains(r#""token":{"algorithm":"SHA1","digits":8,"period":30}"#),
@@ -142,6 +146,64 @@ fn token_params_inside_messages_are_validated() {
     assert!(wire::decode::<ActivationStartResponse>(bad_period.as_bytes(), 65536).is_err());
     let bad_id = text.replace("abc_DEF-123", "../../etc");
     assert!(wire::decode::<ActivationStartResponse>(bad_id.as_bytes(), 65536).is_err());
+}
+
+#[test]
+fn start_reply_names_the_activation_deadline_apart_from_the_tokens() {
+    // docs/protocol.md §6.2: the start reply carries the activation id's 5-minute deadline as
+    // `activation_expires_at_ms`; `expires_at_ms` is the token's set-up deadline (bank API).
+    let text = String::from_utf8(wire::encode(&start_response())).unwrap();
+    assert!(
+        text.contains(r#""activation_expires_at_ms":1795000300000"#),
+        "{text}"
+    );
+    assert!(!text.contains(r#""expires_at_ms""#), "{text}");
+    let old_name = text.replace("activation_expires_at_ms", "expires_at_ms");
+    let err = wire::decode::<ActivationStartResponse>(old_name.as_bytes(), 65536).unwrap_err();
+    assert!(
+        err.to_string().contains("`activation_expires_at_ms`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replies_ignore_unknown_fields_except_inside_token() {
+    // docs/protocol.md §6.1: an app ignores fields it does not know, so a provider may add
+    // fields within version 1; token parameters are bound into the handshake and admit none.
+    let reply = r#"{"v":1,"activation_id":"a","ke2":"AQ","token":{"algorithm":"SHA1","digits":8,"period":30},"attempts_left":4,"activation_expires_at_ms":2,"server_time_ms":1,"hint":"new"}"#;
+    assert!(wire::decode::<ActivationStartResponse>(reply.as_bytes(), 65536).is_ok());
+    let in_token = reply.replace(r#""period":30}"#, r#""period":30,"skew":1}"#);
+    assert!(matches!(
+        wire::decode::<ActivationStartResponse>(in_token.as_bytes(), 65536),
+        Err(WireError::Malformed { .. })
+    ));
+    let status = r#"{"v":1,"state":"active","server_time_ms":1,"mac":"AQ","hint":"new"}"#;
+    assert!(wire::decode::<StatusResponse>(status.as_bytes(), 4096).is_ok());
+}
+
+#[test]
+fn finish_request_requires_device_with_platform() {
+    // docs/protocol.md §6.2: `device` and its `platform` are required; `model` and
+    // `app_version` are optional.
+    let cases = [
+        (
+            r#"{"v":1,"ke3":"AA","client_confirmation":"AA"}"#,
+            "`device`",
+        ),
+        (
+            r#"{"v":1,"ke3":"AA","client_confirmation":"AA","device":{}}"#,
+            "`platform`",
+        ),
+    ];
+    for (body, missing) in cases {
+        match wire::decode::<ActivationFinishRequest>(body.as_bytes(), 4096) {
+            Err(WireError::Malformed { reason }) => assert!(reason.contains(missing), "{reason}"),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+    let minimal = r#"{"v":1,"ke3":"AA","client_confirmation":"AA","device":{"platform":"x"}}"#;
+    let request = wire::decode::<ActivationFinishRequest>(minimal.as_bytes(), 4096).unwrap();
+    assert_eq!(request.device.model, None);
 }
 
 #[test]

@@ -35,8 +35,10 @@ pub struct ActivationStartResponse {
     pub token: TokenParams,
     /// Activation attempts left after this one, should it fail.
     pub attempts_left: u32,
-    /// When this activation must be finished by, unix milliseconds (provider clock).
-    pub expires_at_ms: u64,
+    /// When this activation must be finished by, unix milliseconds (provider clock): the
+    /// activation id's deadline (5 minutes by default), not the token's set-up deadline (the
+    /// bank API's `expires_at_ms`), hence its own name.
+    pub activation_expires_at_ms: u64,
     /// Provider clock, unix milliseconds.
     pub server_time_ms: u64,
 }

@@ -124,7 +124,7 @@ pub async fn start(
         ke2: Bytes(ke2),
         token: params,
         attempts_left: u32::try_from(max_attempts.saturating_sub(used)).unwrap_or(0),
-        expires_at_ms,
+        activation_expires_at_ms: expires_at_ms,
         server_time_ms: app.now_ms(),
     })
 }
@@ -151,7 +151,8 @@ fn unknown_token_reply(
         ke2: Bytes(ke2),
         token: params,
         attempts_left: UNKNOWN_TOKEN_ATTEMPTS_LEFT,
-        expires_at_ms: now.saturating_add(app.limits.activation_ttl_secs.saturating_mul(1000)),
+        activation_expires_at_ms: now
+            .saturating_add(app.limits.activation_ttl_secs.saturating_mul(1000)),
         server_time_ms: app.now_ms(),
     })
 }
