@@ -9,11 +9,12 @@ final class CodeStreamTests: XCTestCase {
         guard let provider = try TestProvider.fromEnvironment() else {
             throw XCTSkip("no test provider: run `cargo xtask swift`")
         }
-        let issued = try TestBank(provider: provider)
-            .issue(email: "saburo@example.jp", activationPassword: "Sakura#2026")
-        let client = try SoftTokenClient(provider.configuration(store: InMemorySecretStore()))
+        let issued = try provider.bank.issue(
+            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
+        let client = try SoftTokenClient(provider.config(secretStore: MemorySecretStore()))
         let token = try await client.activate(
-            serviceId: provider.serviceId, userId: issued.user_id, activationPassword: "Sakura#2026")
+            serviceId: provider.serviceId, userId: issued.userId,
+            activationPassword: Fixtures.activationPassword)
 
         var iterator = client.codes(tokenId: token.id).makeAsyncIterator()
         let first = try await iterator.next()
@@ -35,6 +36,6 @@ final class CodeStreamTests: XCTestCase {
                 XCTFail("a code for an unknown token")
             }
             XCTFail("the stream ended without an error")
-        } catch is SoftTokenClientError {}
+        } catch is SoftTokenError {}
     }
 }
