@@ -48,12 +48,7 @@ struct Bench {
         guard let provider = try TestProvider.fromEnvironment() else {
             fatalError("no test provider: run `cargo xtask bench-ffi`")
         }
-        let issued = try provider.bank.issue(
-            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
-        let client = try SoftTokenClient(provider.config(secretStore: MemorySecretStore()))
-        let token = try await client.activate(
-            serviceId: provider.serviceId, userId: issued.userId,
-            activationPassword: Fixtures.activationPassword)
+        let (client, token) = try await provider.activatedClient()
         let id = token.id
 
         var sink = 0

@@ -6,15 +6,8 @@ import XCTest
 /// Activation against the real provider (`cargo xtask swift` starts it), with seeds in a
 /// Swift `SecretStore`.
 final class ActivationTests: XCTestCase {
-    private func provider() throws -> TestProvider {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider: run `cargo xtask swift`")
-        }
-        return provider
-    }
-
     func testActivationCodeAcceptedByTheBankThenActive() async throws {
-        let provider = try provider()
+        let provider = try requireProvider()
         let bank = provider.bank
         let issued = try bank.issue(
             email: Fixtures.email, activationPassword: Fixtures.activationPassword)
@@ -51,7 +44,7 @@ final class ActivationTests: XCTestCase {
     }
 
     func testWrongPasswordSaysAttemptsLeft() async throws {
-        let provider = try provider()
+        let provider = try requireProvider()
         let issued = try provider.bank.issue(
             email: Fixtures.email, activationPassword: Fixtures.activationPassword)
         let client = try SoftTokenClient(provider.config(secretStore: MemorySecretStore()))
@@ -74,7 +67,7 @@ final class ActivationTests: XCTestCase {
     }
 
     func testSecretStoreFailingOnSetIsAKeystoreError() async throws {
-        let provider = try provider()
+        let provider = try requireProvider()
         let issued = try provider.bank.issue(
             email: Fixtures.email, activationPassword: Fixtures.activationPassword)
         let client = try SoftTokenClient(provider.config(secretStore: FailingSecretStore()))

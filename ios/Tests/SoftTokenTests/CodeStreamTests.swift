@@ -6,15 +6,7 @@ import XCTest
 /// The `codes(tokenId:)` ticker.
 final class CodeStreamTests: XCTestCase {
     func testStreamYieldsTheCurrentCode() async throws {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider: run `cargo xtask swift`")
-        }
-        let issued = try provider.bank.issue(
-            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
-        let client = try SoftTokenClient(provider.config(secretStore: MemorySecretStore()))
-        let token = try await client.activate(
-            serviceId: provider.serviceId, userId: issued.userId,
-            activationPassword: Fixtures.activationPassword)
+        let (client, token) = try await requireProvider().activatedClient()
 
         var iterator = client.codes(tokenId: token.id).makeAsyncIterator()
         let first = try await iterator.next()
@@ -27,10 +19,7 @@ final class CodeStreamTests: XCTestCase {
     }
 
     func testStreamEndsWithTheErrorForAnUnknownToken() async throws {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider CA: run `cargo xtask swift`")
-        }
-        let client = try provider.offlineClient()
+        let client = try requireProvider().offlineClient()
         do {
             for try await _ in client.codes(tokenId: "10121234-missing") {
                 XCTFail("a code for an unknown token")

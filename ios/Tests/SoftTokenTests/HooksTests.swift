@@ -6,43 +6,25 @@ import XCTest
 /// What an app plugs into the library, implemented from `SoftToken` alone: its `Clock` and its
 /// logger (a `SecretStore` is `MemorySecretStore`, used everywhere).
 final class HooksTests: XCTestCase {
-    private func provider() throws -> TestProvider {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider: run `cargo xtask swift`")
-        }
-        return provider
-    }
-
     func testTheAppsClockIsTheDeviceClock() async throws {
-        let provider = try provider()
-        let issued = try provider.bank.issue(
-            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
+        let provider = try requireProvider()
         let clock = CountingClock()
-        let client = try SoftTokenClient(
-            provider.config(secretStore: MemorySecretStore(), clock: clock))
-        let token = try await client.activate(
-            serviceId: provider.serviceId, userId: issued.userId,
-            activationPassword: Fixtures.activationPassword)
+        let (client, token) = try await provider.activatedClient(clock: clock)
         let before = clock.calls
         let code = try client.currentCode(tokenId: token.id)
         XCTAssertGreaterThan(clock.calls, before, "the code is computed at the app's time")
-        let verification = try provider.bank.verify(userId: issued.userId, otp: code.code)
+        let verification = try provider.bank.verify(userId: token.userId, otp: code.code)
         XCTAssertEqual(verification.result, "accepted")
     }
 
     func testTheLoggerReceivesTheCoresRecordsWithoutSecrets() async throws {
-        let provider = try provider()
+        let provider = try requireProvider()
         let records = Records()
         SoftTokenLibrary.setLogger(maxLevel: .debug) { level, target, message in
             records.append(level, target, message)
         }
         defer { SoftTokenLibrary.setLogger(nil) }
-        let issued = try provider.bank.issue(
-            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
-        let client = try SoftTokenClient(provider.config(secretStore: MemorySecretStore()))
-        let token = try await client.activate(
-            serviceId: provider.serviceId, userId: issued.userId,
-            activationPassword: Fixtures.activationPassword)
+        let (client, token) = try await provider.activatedClient()
         let code = try client.currentCode(tokenId: token.id).code
 
         let seen = records.all

@@ -6,10 +6,7 @@ import XCTest
 /// What is decided on the phone, before or without the provider.
 final class LocalTests: XCTestCase {
     private func offlineClient() throws -> SoftTokenClient {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider CA: run `cargo xtask swift`")
-        }
-        return try provider.offlineClient()
+        try requireProvider().offlineClient()
     }
 
     func testUserIdTypoIsCaughtWithoutContactingTheServer() async throws {
