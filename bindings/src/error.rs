@@ -165,7 +165,7 @@ impl From<CoreError> for FfiError {
     }
 }
 
-/// Why a shell's [`crate::SecretStore`] operation failed. Reasons are for logs and must never
+/// Why a shell's [`crate::FfiSecretStore`] operation failed. Reasons are for logs and must never
 /// contain secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum FfiSecretStoreError {

@@ -66,3 +66,24 @@ impl softtoken_core::Clock for ClockAdapter {
         u64::try_from(self.0.now_ms()).unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use softtoken_core::Clock as _;
+
+    struct FixedClock(i64);
+
+    impl FfiClock for FixedClock {
+        fn now_ms(&self) -> i64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_shell_clock_before_1970_reads_as_zero_and_others_pass_through() {
+        assert_eq!(ClockAdapter(Arc::new(FixedClock(-1))).now_ms(), 0);
+        let now = 1_780_000_000_000;
+        assert_eq!(ClockAdapter(Arc::new(FixedClock(now))).now_ms(), now as u64);
+    }
+}

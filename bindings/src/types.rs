@@ -177,3 +177,42 @@ fn signed_period(seconds: u32) -> i32 {
 fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_core_values_become_signed_fields_saturating() {
+        assert_eq!(signed(1_780_000_000_000), 1_780_000_000_000);
+        assert_eq!(signed(u64::MAX), i64::MAX);
+        assert_eq!(signed_period(30), 30);
+        assert_eq!(signed_period(u32::MAX), i32::MAX);
+    }
+
+    #[test]
+    fn the_countdown_helpers_follow_the_period() {
+        let code = OtpCode {
+            code: "12345678".into(),
+            period: 30,
+            valid_from_unix: 1_780_000_020,
+            remaining_ms: 7_500,
+        };
+        assert_eq!(code.valid_until_unix(), 1_780_000_050);
+        assert_eq!(code.remaining_fraction(), 0.25);
+        let odd = OtpCode {
+            period: 0,
+            remaining_ms: -1,
+            ..code.clone()
+        };
+        assert_eq!(odd.remaining_fraction(), 0.0);
+        assert_eq!(
+            OtpCode {
+                remaining_ms: 90_000,
+                ..code
+            }
+            .remaining_fraction(),
+            1.0
+        );
+    }
+}
