@@ -7,7 +7,7 @@
 // |---|---|
 // | `SoftTokenFFIC` | the C side of the bindings: on Apple platforms the XCFramework built by `scripts/build-xcframework.sh`; on Linux the generated header and module map, linked against the host-built `libsofttoken_ffi.so` |
 // | `SoftTokenFFI` | the generated Swift bindings (`cargo xtask bindings`; never edited) |
-// | `SoftToken` | the idiomatic layer: `SoftTokenClient`, `SoftTokenClientError`, the code ticker, the Keychain store |
+// | `SoftToken` | the idiomatic layer apps import: `SoftTokenClient`, `SoftTokenConfig`, `SoftTokenError`, `SecretStore`, `Clock`, `SoftTokenLibrary`, the code ticker, the Keychain store |
 // | `SoftTokenTestSupport`, `SoftTokenTests`, `SoftTokenBench` | tests against the real provider and the benchmark (Linux, `cargo xtask swift`) |
 import PackageDescription
 

@@ -2,7 +2,7 @@
 //! `current_code` through the exported wrapper, called from Rust: the baseline for the same
 //! call from Kotlin (JNA) and Swift (`cargo xtask bench-ffi`).
 //!
-//! - `ffi_current_code/rust_store`: the seed in a Rust [`SecretStore`] implementation of the
+//! - `ffi_current_code/rust_store`: the seed in a Rust [`FfiSecretStore`] implementation of the
 //!   exported trait (what a shell's store costs minus the language crossing);
 //! - `ffi_current_code/platform_keystore`: the seed in the Linux kernel keyring (needs a
 //!   session keyring: run under `keyctl session -`; skipped with a note otherwise).
@@ -20,22 +20,22 @@ use std::{
 
 use common::{PASSWORD, SERVICE};
 use criterion::Criterion;
-use softtoken_ffi::{CoreConfig, DeviceInfo, SecretStore, SecretStoreError, SoftToken};
+use softtoken_ffi::{CoreConfig, DeviceInfo, FfiSecretStore, FfiSecretStoreError, SoftToken};
 
 #[derive(Default)]
 struct RustStore(Mutex<HashMap<String, Vec<u8>>>);
 
-impl SecretStore for RustStore {
-    fn get(&self, key: String) -> Result<Option<Vec<u8>>, SecretStoreError> {
+impl FfiSecretStore for RustStore {
+    fn get(&self, key: String) -> Result<Option<Vec<u8>>, FfiSecretStoreError> {
         Ok(self.0.lock().unwrap().get(&key).cloned())
     }
 
-    fn set(&self, key: String, value: Vec<u8>) -> Result<(), SecretStoreError> {
+    fn set(&self, key: String, value: Vec<u8>) -> Result<(), FfiSecretStoreError> {
         self.0.lock().unwrap().insert(key, value);
         Ok(())
     }
 
-    fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+    fn delete(&self, key: String) -> Result<(), FfiSecretStoreError> {
         self.0.lock().unwrap().remove(&key);
         Ok(())
     }
@@ -46,7 +46,7 @@ impl SecretStore for RustStore {
 fn phone(
     rt: &tokio::runtime::Runtime,
     provider: &common::Provider,
-    store: Option<Arc<dyn SecretStore>>,
+    store: Option<Arc<dyn FfiSecretStore>>,
     dir: &std::path::Path,
 ) -> Option<(Arc<SoftToken>, String)> {
     let token = SoftToken::new(CoreConfig {
@@ -78,7 +78,7 @@ fn main() {
     let mut group = c.benchmark_group("ffi_current_code");
 
     let dir = tempfile::tempdir().unwrap();
-    let stores: [(&str, Option<Arc<dyn SecretStore>>); 2] = [
+    let stores: [(&str, Option<Arc<dyn FfiSecretStore>>); 2] = [
         ("rust_store", Some(Arc::new(RustStore::default()))),
         ("platform_keystore", None),
     ];

@@ -1,8 +1,9 @@
-//! The records a shell builds a [`crate::SoftToken`] from: [`CoreConfig`] and [`DeviceInfo`].
+//! The records a shell builds a [`crate::SoftToken`] from: [`CoreConfig`] (the shells' public
+//! `SoftTokenConfig`, converted) and [`DeviceInfo`] (apps use it as it is).
 
 use std::sync::Arc;
 
-use crate::foreign::{Clock, SecretStore};
+use crate::foreign::{FfiClock, FfiSecretStore};
 
 /// What the app tells the provider about the phone (shown to the bank; no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -39,12 +40,12 @@ pub struct CoreConfig {
     /// What the app tells the provider about the phone.
     pub device: DeviceInfo,
     /// Where seeds live: `None` for the platform keystore (Android Keystore, iOS Keychain
-    /// this-device-only, the kernel keyring on Linux), or the shell's own store.
+    /// this-device-only, the kernel keyring on Linux), or the app's store adapted by the shell.
     #[uniffi(default)]
-    pub secret_store: Option<Arc<dyn SecretStore>>,
+    pub secret_store: Option<Arc<dyn FfiSecretStore>>,
     /// The device clock: `None` for the system clock.
     #[uniffi(default)]
-    pub clock: Option<Arc<dyn Clock>>,
+    pub clock: Option<Arc<dyn FfiClock>>,
     /// TCP + TLS connection timeout, ms.
     #[uniffi(default = 10000)]
     pub connect_timeout_ms: u64,

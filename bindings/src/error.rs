@@ -1,6 +1,11 @@
-//! The errors that cross the FFI: [`SoftTokenError`] (everything the core can say, one variant
-//! per thing an app can act on) and [`SecretStoreError`] (what a shell's secret store may say).
+//! The errors that cross the FFI: [`FfiError`] (everything the core can say, one variant per
+//! thing an app can act on) and [`FfiSecretStoreError`] (what a shell's secret store may say).
 //! The core's [`CoreError`] is mapped in exactly one place, here.
+//!
+//! Both carry the `Ffi` prefix because apps never see them: each shell maps `FfiError` onto its
+//! one public error (Kotlin `SoftTokenException`, Swift `SoftTokenError`), and its own public
+//! secret store error (Kotlin `SecretStoreException`, Swift `SecretStoreError`) onto
+//! `FfiSecretStoreError`, so no generated type shares a simple name with a hand-written one.
 //!
 //! Every variant carries `detail`, the human sentence for logs and fallbacks; apps show their
 //! own localized text chosen by the variant. No variant carries a secret.
@@ -9,7 +14,7 @@ use softtoken_core::{CoreError, secret_store as core_store};
 
 /// Why a [`crate::SoftToken`] call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
-pub enum SoftTokenError {
+pub enum FfiError {
     /// The Service ID as typed is invalid (nothing was sent).
     #[error("{detail}")]
     InvalidServiceId {
@@ -122,48 +127,48 @@ pub enum SoftTokenError {
     },
 }
 
-impl SoftTokenError {
+impl FfiError {
     /// An internal error with `detail`.
-    pub(crate) fn internal(detail: impl Into<String>) -> SoftTokenError {
-        SoftTokenError::Internal {
+    pub(crate) fn internal(detail: impl Into<String>) -> FfiError {
+        FfiError::Internal {
             detail: detail.into(),
         }
     }
 }
 
-impl From<CoreError> for SoftTokenError {
+impl From<CoreError> for FfiError {
     fn from(err: CoreError) -> Self {
         let detail = err.to_string();
         match err {
-            CoreError::InvalidServiceId { .. } => SoftTokenError::InvalidServiceId { detail },
-            CoreError::InvalidUserId { .. } => SoftTokenError::InvalidUserId { detail },
-            CoreError::InvalidInput { .. } => SoftTokenError::InvalidInput { detail },
+            CoreError::InvalidServiceId { .. } => FfiError::InvalidServiceId { detail },
+            CoreError::InvalidUserId { .. } => FfiError::InvalidUserId { detail },
+            CoreError::InvalidInput { .. } => FfiError::InvalidInput { detail },
             CoreError::WrongActivationPassword { attempts_left } => {
-                SoftTokenError::WrongActivationPassword {
+                FfiError::WrongActivationPassword {
                     attempts_left,
                     detail,
                 }
             }
-            CoreError::ActivationLocked => SoftTokenError::ActivationLocked { detail },
-            CoreError::TokenExpired => SoftTokenError::TokenExpired { detail },
-            CoreError::TokenRevoked => SoftTokenError::TokenRevoked { detail },
-            CoreError::AlreadyActiveElsewhere => SoftTokenError::AlreadyActiveElsewhere { detail },
-            CoreError::Network { retryable, .. } => SoftTokenError::Network { retryable, detail },
-            CoreError::Tls { .. } => SoftTokenError::Tls { detail },
-            CoreError::Protocol { .. } => SoftTokenError::Protocol { detail },
-            CoreError::KeystoreUnavailable { .. } => SoftTokenError::KeystoreUnavailable { detail },
-            CoreError::SeedMissing => SoftTokenError::SeedMissing { detail },
-            CoreError::StorageCorrupted { .. } => SoftTokenError::StorageCorrupted { detail },
-            CoreError::ClockImplausible => SoftTokenError::ClockImplausible { detail },
-            CoreError::TokenNotFound => SoftTokenError::TokenNotFound { detail },
+            CoreError::ActivationLocked => FfiError::ActivationLocked { detail },
+            CoreError::TokenExpired => FfiError::TokenExpired { detail },
+            CoreError::TokenRevoked => FfiError::TokenRevoked { detail },
+            CoreError::AlreadyActiveElsewhere => FfiError::AlreadyActiveElsewhere { detail },
+            CoreError::Network { retryable, .. } => FfiError::Network { retryable, detail },
+            CoreError::Tls { .. } => FfiError::Tls { detail },
+            CoreError::Protocol { .. } => FfiError::Protocol { detail },
+            CoreError::KeystoreUnavailable { .. } => FfiError::KeystoreUnavailable { detail },
+            CoreError::SeedMissing => FfiError::SeedMissing { detail },
+            CoreError::StorageCorrupted { .. } => FfiError::StorageCorrupted { detail },
+            CoreError::ClockImplausible => FfiError::ClockImplausible { detail },
+            CoreError::TokenNotFound => FfiError::TokenNotFound { detail },
         }
     }
 }
 
-/// Why a shell's [`crate::SecretStore`] operation failed. Reasons are for logs and must never
+/// Why a shell's [`crate::FfiSecretStore`] operation failed. Reasons are for logs and must never
 /// contain secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
-pub enum SecretStoreError {
+pub enum FfiSecretStoreError {
     /// The store cannot be used right now (device locked, keystore not ready): retry later.
     #[error("secret store unavailable: {reason}")]
     Unavailable {
@@ -178,11 +183,11 @@ pub enum SecretStoreError {
     },
 }
 
-/// An exception the shell's store threw that is not a `SecretStoreError` (a bug in the shell)
+/// An exception the shell's store threw that is not an `FfiSecretStoreError` (a bug in the shell)
 /// counts as a failure of the store: the seed operation fails cleanly instead of crashing.
-impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
+impl From<uniffi::UnexpectedUniFFICallbackError> for FfiSecretStoreError {
     fn from(err: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        SecretStoreError::Failed {
+        FfiSecretStoreError::Failed {
             reason: format!(
                 "unexpected error from the app's secret store: {}",
                 err.reason
@@ -191,13 +196,15 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
     }
 }
 
-impl From<SecretStoreError> for core_store::SecretStoreError {
-    fn from(err: SecretStoreError) -> Self {
+impl From<FfiSecretStoreError> for core_store::SecretStoreError {
+    fn from(err: FfiSecretStoreError) -> Self {
         match err {
-            SecretStoreError::Unavailable { reason } => {
+            FfiSecretStoreError::Unavailable { reason } => {
                 core_store::SecretStoreError::Unavailable { reason }
             }
-            SecretStoreError::Failed { reason } => core_store::SecretStoreError::Failed { reason },
+            FfiSecretStoreError::Failed { reason } => {
+                core_store::SecretStoreError::Failed { reason }
+            }
         }
     }
 }

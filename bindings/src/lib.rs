@@ -9,10 +9,22 @@
 //! | [`softtoken`] | the exported object [`SoftToken`] |
 //! | [`config`] | [`CoreConfig`] and [`DeviceInfo`], the records the shell builds it from |
 //! | [`types`] | what the app shows: [`TokenInfo`], [`OtpCode`], [`TokenStatus`], [`Algorithm`] |
-//! | [`error`] | [`SoftTokenError`], one variant per thing an app can act on |
-//! | [`foreign`] | traits the shell may implement: [`SecretStore`], [`Clock`] |
-//! | [`logging`] | the [`Logger`] hook: the core's log events, forwarded to the shell |
+//! | [`error`] | [`FfiError`], one variant per thing an app can act on; [`FfiSecretStoreError`] |
+//! | [`foreign`] | traits the shell implements: [`FfiSecretStore`], [`FfiClock`] |
+//! | [`logging`] | the [`FfiLogger`] hook: the core's log events, forwarded to the shell |
 //! | `runtime` | the library's own tokio runtime, which runs every async call |
+//!
+//! ## Names
+//!
+//! Every name here is the name the generated Kotlin and Swift use (uniffi only turns
+//! `snake_case` into `camelCase`, and a Kotlin error's `Error` into `Exception`). A type the
+//! shells re-export to apps as it is carries its public name (`TokenInfo`, `OtpCode`,
+//! `DeviceInfo`, `TokenStatus`, `Algorithm`, `LogLevel`). A type each shell wraps in a
+//! hand-written one of the same concept carries the prefix `Ffi` (`FfiError`,
+//! `FfiSecretStore`, `FfiSecretStoreError`, `FfiClock`, `FfiLogger`), so no generated type
+//! shares a simple name with a hand-written one. [`SoftToken`] and [`CoreConfig`] keep the
+//! core's names; the shells wrap them as `SoftTokenClient` and `SoftTokenConfig`. The table in
+//! `bindings/README.md` ("Names across languages") lists them all.
 
 uniffi::setup_scaffolding!();
 
@@ -25,9 +37,9 @@ pub mod softtoken;
 pub mod types;
 
 pub use config::{CoreConfig, DeviceInfo};
-pub use error::{SecretStoreError, SoftTokenError};
-pub use foreign::{Clock, SecretStore};
-pub use logging::{LogLevel, Logger, set_logger};
+pub use error::{FfiError, FfiSecretStoreError};
+pub use foreign::{FfiClock, FfiSecretStore};
+pub use logging::{FfiLogger, LogLevel, set_logger};
 pub use softtoken::SoftToken;
 pub use types::{Algorithm, OtpCode, TokenInfo, TokenStatus};
 

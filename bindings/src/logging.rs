@@ -1,5 +1,6 @@
-//! The logger hook: the library's `tracing` events (the core, its HTTP client), forwarded to a
-//! [`Logger`] the shell implements (Logcat, `os_log`, a test's list).
+//! The logger hook: the library's `tracing` events (the core, its HTTP client), forwarded to an
+//! [`FfiLogger`] the shell implements (Logcat, `os_log`, a test's list). Apps hand the shell
+//! their own logger (Kotlin `Logger`, a Swift closure), which the shell adapts onto this one.
 //!
 //! The core never logs secrets (passwords, seeds, codes), so whatever arrives here may be
 //! written to the platform log.
@@ -58,14 +59,14 @@ impl LogLevel {
 
 /// Receives the library's log records. Called from any thread; must not block for long.
 #[uniffi::export(with_foreign)]
-pub trait Logger: Send + Sync {
+pub trait FfiLogger: Send + Sync {
     /// One record: its level, its origin (a Rust module path such as `softtoken_core::net`),
     /// and the message with its fields (`message key=value …`).
     fn log(&self, level: LogLevel, target: String, message: String);
 }
 
 /// The current logger and its level; `None` logs nothing.
-static LOGGER: RwLock<Option<Arc<dyn Logger>>> = RwLock::new(None);
+static LOGGER: RwLock<Option<Arc<dyn FfiLogger>>> = RwLock::new(None);
 /// The most verbose level forwarded (a [`LogLevel::rank`]; 0 = off).
 static MAX_RANK: AtomicU8 = AtomicU8::new(0);
 /// Whether our subscriber is the process's global one (it can be set once per process).
@@ -77,7 +78,7 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// If the process already had another global `tracing` subscriber (a Rust host that set its
 /// own), that one keeps receiving the records and this call has no effect.
 #[uniffi::export]
-pub fn set_logger(logger: Option<Arc<dyn Logger>>, max_level: LogLevel) {
+pub fn set_logger(logger: Option<Arc<dyn FfiLogger>>, max_level: LogLevel) {
     INSTALLED.get_or_init(|| tracing::subscriber::set_global_default(Forwarder).is_ok());
     let rank = if logger.is_some() {
         max_level.rank()

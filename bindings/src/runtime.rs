@@ -6,7 +6,7 @@ use std::{future::Future, sync::OnceLock};
 
 use tokio::{runtime::Runtime, task::JoinHandle};
 
-use crate::error::SoftTokenError;
+use crate::error::FfiError;
 
 /// Worker threads: the work is I/O waits plus one Argon2id at a time (on the blocking pool),
 /// so two are plenty on a phone.
@@ -14,7 +14,7 @@ const WORKER_THREADS: usize = 2;
 
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
 
-fn runtime() -> Result<&'static Runtime, SoftTokenError> {
+fn runtime() -> Result<&'static Runtime, FfiError> {
     RUNTIME
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
@@ -25,7 +25,7 @@ fn runtime() -> Result<&'static Runtime, SoftTokenError> {
                 .map_err(|e| format!("cannot start the library's runtime: {e}"))
         })
         .as_ref()
-        .map_err(SoftTokenError::internal)
+        .map_err(FfiError::internal)
 }
 
 /// Aborts the task when dropped: when the foreign caller cancels (a Kotlin coroutine
@@ -40,17 +40,17 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 /// Runs `work` on the library's runtime and waits for it.
-pub(crate) async fn run<T, F>(work: F) -> Result<T, SoftTokenError>
+pub(crate) async fn run<T, F>(work: F) -> Result<T, FfiError>
 where
-    F: Future<Output = Result<T, SoftTokenError>> + Send + 'static,
+    F: Future<Output = Result<T, FfiError>> + Send + 'static,
     T: Send + 'static,
 {
     let mut task = AbortOnDrop(runtime()?.spawn(work));
     match (&mut task.0).await {
         Ok(result) => result,
-        Err(err) if err.is_panic() => Err(SoftTokenError::internal(
+        Err(err) if err.is_panic() => Err(FfiError::internal(
             "internal error (a bug in the SoftToken library): please report it",
         )),
-        Err(_) => Err(SoftTokenError::internal("the operation was cancelled")),
+        Err(_) => Err(FfiError::internal("the operation was cancelled")),
     }
 }

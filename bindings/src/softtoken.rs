@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     config::CoreConfig,
-    error::SoftTokenError,
+    error::FfiError,
     foreign::{ClockAdapter, SecretStoreAdapter},
     runtime,
     types::{OtpCode, TokenInfo},
@@ -27,7 +27,7 @@ pub struct SoftToken {
 impl SoftToken {
     /// Opens the core: metadata directory, keystore, provider client (with the pinned CA).
     #[uniffi::constructor]
-    pub fn new(config: CoreConfig) -> Result<Arc<SoftToken>, SoftTokenError> {
+    pub fn new(config: CoreConfig) -> Result<Arc<SoftToken>, FfiError> {
         let secret_store = match config.secret_store {
             Some(store) => StoreChoice::Foreign(Arc::new(SecretStoreAdapter(store))),
             None => StoreChoice::Platform,
@@ -60,7 +60,7 @@ impl SoftToken {
         service_id: String,
         user_id: String,
         activation_password: String,
-    ) -> Result<TokenInfo, SoftTokenError> {
+    ) -> Result<TokenInfo, FfiError> {
         let inner = Arc::clone(&self.inner);
         let password = Zeroizing::new(activation_password);
         runtime::run(async move {
@@ -72,33 +72,29 @@ impl SoftToken {
 
     /// Asks the provider for the token's state (how the app learns of a revocation) and
     /// corrects the clock offset.
-    pub async fn refresh(&self, token_id: String) -> Result<TokenInfo, SoftTokenError> {
+    pub async fn refresh(&self, token_id: String) -> Result<TokenInfo, FfiError> {
         let inner = Arc::clone(&self.inner);
         runtime::run(async move { Ok(inner.refresh(&token_id).await?.into()) }).await
     }
 
     /// Every token on this phone, oldest first.
-    pub fn tokens(&self) -> Result<Vec<TokenInfo>, SoftTokenError> {
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, FfiError> {
         Ok(self.inner.tokens()?.into_iter().map(Into::into).collect())
     }
 
     /// The code to show now, with its countdown. Refused for a revoked, expired or
     /// set-up-again token.
-    pub fn current_code(&self, token_id: String) -> Result<OtpCode, SoftTokenError> {
+    pub fn current_code(&self, token_id: String) -> Result<OtpCode, FfiError> {
         Ok(self.inner.current_code(&token_id)?.into())
     }
 
     /// Removes a token from this phone: its seed, then its metadata.
-    pub fn remove(&self, token_id: String) -> Result<(), SoftTokenError> {
+    pub fn remove(&self, token_id: String) -> Result<(), FfiError> {
         Ok(self.inner.remove(&token_id)?)
     }
 
     /// Sets (or with `None` clears) a token's label, at most 64 characters.
-    pub fn rename(
-        &self,
-        token_id: String,
-        label: Option<String>,
-    ) -> Result<TokenInfo, SoftTokenError> {
+    pub fn rename(&self, token_id: String, label: Option<String>) -> Result<TokenInfo, FfiError> {
         Ok(self.inner.rename(&token_id, label)?.into())
     }
 }

@@ -18,8 +18,8 @@ use std::{
 
 use common::{PASSWORD, SERVICE};
 use softtoken_ffi::{
-    Clock, CoreConfig, DeviceInfo, LogLevel, Logger, SecretStore, SecretStoreError, SoftToken,
-    SoftTokenError, TokenStatus, set_logger,
+    CoreConfig, DeviceInfo, FfiClock, FfiError, FfiLogger, FfiSecretStore, FfiSecretStoreError,
+    LogLevel, SoftToken, TokenStatus, set_logger,
 };
 
 /// A shell's in-memory store, as a Kotlin or Swift test would write it.
@@ -29,14 +29,14 @@ struct ShellStore {
     fail_set: bool,
 }
 
-impl SecretStore for ShellStore {
-    fn get(&self, key: String) -> Result<Option<Vec<u8>>, SecretStoreError> {
+impl FfiSecretStore for ShellStore {
+    fn get(&self, key: String) -> Result<Option<Vec<u8>>, FfiSecretStoreError> {
         Ok(self.entries.lock().unwrap().get(&key).cloned())
     }
 
-    fn set(&self, key: String, value: Vec<u8>) -> Result<(), SecretStoreError> {
+    fn set(&self, key: String, value: Vec<u8>) -> Result<(), FfiSecretStoreError> {
         if self.fail_set {
-            return Err(SecretStoreError::Failed {
+            return Err(FfiSecretStoreError::Failed {
                 reason: "disk full".into(),
             });
         }
@@ -44,7 +44,7 @@ impl SecretStore for ShellStore {
         Ok(())
     }
 
-    fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+    fn delete(&self, key: String) -> Result<(), FfiSecretStoreError> {
         self.entries.lock().unwrap().remove(&key);
         Ok(())
     }
@@ -56,13 +56,13 @@ struct ShellClock {
     calls: AtomicUsize,
 }
 
-impl Clock for ShellClock {
-    fn now_ms(&self) -> u64 {
+impl FfiClock for ShellClock {
+    fn now_ms(&self) -> i64 {
         self.calls.fetch_add(1, Ordering::SeqCst);
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_millis() as u64
+            .as_millis() as i64
     }
 }
 
@@ -70,7 +70,7 @@ fn config(
     url: &str,
     ca_pem: &str,
     dir: &std::path::Path,
-    store: Arc<dyn SecretStore>,
+    store: Arc<dyn FfiSecretStore>,
 ) -> CoreConfig {
     CoreConfig {
         provider_url: url.to_owned(),
@@ -92,7 +92,7 @@ fn config(
 fn phone(
     url: &str,
     provider: &common::Provider,
-    store: Arc<dyn SecretStore>,
+    store: Arc<dyn FfiSecretStore>,
 ) -> (Arc<SoftToken>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let token = SoftToken::new(config(url, &provider.ca_pem, dir.path(), store)).unwrap();
@@ -130,6 +130,12 @@ async fn activation_code_and_refresh_through_the_exported_api() {
         !format!("{code:?}").contains(&code.code),
         "Debug redacts the code"
     );
+    assert_eq!(code.valid_until_unix(), code.valid_from_unix + 30);
+    let fraction = code.remaining_fraction();
+    assert!(
+        (fraction - code.remaining_ms as f32 / 30_000.0).abs() < 1e-6,
+        "{fraction}"
+    );
     assert!(
         clock.calls.load(Ordering::SeqCst) > 0,
         "the shell's clock is used"
@@ -150,7 +156,7 @@ async fn activation_code_and_refresh_through_the_exported_api() {
     );
     assert!(matches!(
         token.current_code(info.id.clone()),
-        Err(SoftTokenError::TokenRevoked { .. })
+        Err(FfiError::TokenRevoked { .. })
     ));
     token.remove(info.id.clone()).unwrap();
     assert!(token.tokens().unwrap().is_empty());
@@ -168,7 +174,7 @@ async fn errors_map_to_one_actionable_variant_with_a_sentence() {
         .await
         .unwrap_err();
     match &wrong {
-        SoftTokenError::WrongActivationPassword {
+        FfiError::WrongActivationPassword {
             attempts_left,
             detail,
         } => {
@@ -188,11 +194,11 @@ async fn errors_map_to_one_actionable_variant_with_a_sentence() {
             .activate(SERVICE.into(), typo, PASSWORD.into())
             .await
             .unwrap_err(),
-        SoftTokenError::InvalidUserId { .. }
+        FfiError::InvalidUserId { .. }
     ));
     assert!(matches!(
         token.current_code("10121234-00000000000000AA".into()),
-        Err(SoftTokenError::TokenNotFound { .. } | SoftTokenError::InvalidInput { .. })
+        Err(FfiError::TokenNotFound { .. } | FfiError::InvalidInput { .. })
     ));
 
     // A store that fails on write: a clear error, no token left behind.
@@ -206,7 +212,7 @@ async fn errors_map_to_one_actionable_variant_with_a_sentence() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, SoftTokenError::KeystoreUnavailable { .. }),
+        matches!(err, FfiError::KeystoreUnavailable { .. }),
         "{err:?}"
     );
     assert!(token2.tokens().unwrap().is_empty());
@@ -271,7 +277,7 @@ async fn dropping_a_pending_activate_stops_it_and_the_library_keeps_working() {
 
 struct ListLogger(Mutex<Vec<(LogLevel, String, String)>>);
 
-impl Logger for ListLogger {
+impl FfiLogger for ListLogger {
     fn log(&self, level: LogLevel, target: String, message: String) {
         self.0.lock().unwrap().push((level, target, message));
     }

@@ -16,11 +16,20 @@ use crate::{
     tools::{self, ensure_programs, run as run_command, workspace_root},
 };
 
+/// The kernel keyring session Maven runs in.
+enum Keyring {
+    /// The caller's: the suite keeps seeds in Kotlin stores of its own.
+    Inherited,
+    /// A fresh session keyring of its own (`keyctl session -`): the benchmark also measures the
+    /// platform keystore, which is the kernel keyring on Linux.
+    OwnSession,
+}
+
 /// Runs the Kotlin tests.
 pub fn run() -> Result<(), String> {
     let root = workspace_root();
     let lib = root.join(LIB_DIR).join(LIB_FILE);
-    maven(&lib, &["test"], false)
+    maven(&lib, &["test"], Keyring::Inherited)
 }
 
 /// Runs the `current_code` per-call benchmark (`mvn -Pbench test`) on a release build of the
@@ -28,11 +37,11 @@ pub fn run() -> Result<(), String> {
 /// hence a session keyring of its own).
 pub fn bench() -> Result<(), String> {
     let lib = crate::bindings::build_release()?;
-    maven(&lib, &["-Pbench", "test"], true)
+    maven(&lib, &["-Pbench", "test"], Keyring::OwnSession)
 }
 
 /// Runs Maven in `android/` with `lib` against a fresh provider.
-fn maven(lib: &Path, args: &[&str], keyring_session: bool) -> Result<(), String> {
+fn maven(lib: &Path, args: &[&str], keyring: Keyring) -> Result<(), String> {
     ensure_programs(&[("mvn", "maven"), ("java", "default-jdk-headless")])?;
     let root = workspace_root();
     let generated =
@@ -49,10 +58,9 @@ fn maven(lib: &Path, args: &[&str], keyring_session: bool) -> Result<(), String>
     tools::replace_file(lib, &lib_dir.join(LIB_FILE))
         .map_err(|e| format!("{e} (run `cargo xtask bindings` first)"))?;
     let provider = TestProvider::start()?;
-    let mut command = if keyring_session {
-        tools::in_keyring_session("mvn")
-    } else {
-        Command::new("mvn")
+    let mut command = match keyring {
+        Keyring::OwnSession => tools::in_keyring_session("mvn"),
+        Keyring::Inherited => Command::new("mvn"),
     };
     command
         .current_dir(root.join("android"))

@@ -32,17 +32,23 @@ func measure(_ name: String, _ call: () throws -> Void) rethrows {
                  name, median, rounds, callsPerRound, shown))
 }
 
+/// A `MemorySecretStore` behind the generated callback interface, as the library's own (internal)
+/// adapter puts an app's store: the generated object is measured with the same callbacks.
+final class GeneratedStore: FfiSecretStore {
+    let store = MemorySecretStore()
+
+    func get(key: String) throws -> Data? { try store.get(key: key) }
+    func set(key: String, value: Data) throws { try store.set(key: key, value: value) }
+    func delete(key: String) throws { try store.delete(key: key) }
+}
+
 @main
 struct Bench {
     static func main() async throws {
         guard let provider = try TestProvider.fromEnvironment() else {
             fatalError("no test provider: run `cargo xtask bench-ffi`")
         }
-        let issued = try TestBank(provider: provider)
-            .issue(email: "bench@example.jp", activationPassword: "Sakura#2026")
-        let client = try SoftTokenClient(provider.configuration(store: InMemorySecretStore()))
-        let token = try await client.activate(
-            serviceId: provider.serviceId, userId: issued.user_id, activationPassword: "Sakura#2026")
+        let (client, token) = try await provider.activatedClient()
         let id = token.id
 
         var sink = 0
@@ -50,18 +56,18 @@ struct Bench {
             sink &+= try client.currentCode(tokenId: id).code.utf8.count
         }
         // The same call on the generated object, without the idiomatic layer.
-        let issued2 = try TestBank(provider: provider)
-            .issue(email: "bench2@example.jp", activationPassword: "Sakura#2026")
+        let issued2 = try provider.bank.issue(
+            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
         let raw = try SoftTokenFFI.SoftToken(
             config: CoreConfig(
-                providerUrl: provider.url.absoluteString, providerCaPem: provider.caPEM,
-                dataDir: try provider.configuration(store: nil).dataDirectory.path,
+                providerUrl: provider.url.absoluteString, providerCaPem: provider.caPem,
+                dataDir: try provider.config(secretStore: nil).dataDir.path,
                 device: DeviceInfo(platform: "ios", model: nil, appVersion: nil),
-                secretStore: InMemorySecretStore(), clock: nil,
+                secretStore: GeneratedStore(), clock: nil,
                 connectTimeoutMs: 10_000, requestTimeoutMs: 30_000))
         let rawId = try await raw.activate(
-            serviceId: provider.serviceId, userId: issued2.user_id,
-            activationPassword: "Sakura#2026").id
+            serviceId: provider.serviceId, userId: issued2.userId,
+            activationPassword: Fixtures.activationPassword).id
         try measure("SoftTokenFFI.SoftToken.currentCode (Swift store)") {
             sink &+= try raw.currentCode(tokenId: rawId).code.utf8.count
         }

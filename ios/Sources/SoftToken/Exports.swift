@@ -1,12 +1,14 @@
-// The generated types an app uses, under the `SoftToken` module, so `import SoftToken` is
-// enough. The generated `SoftToken` object and `SoftTokenError` are deliberately not re-exported:
-// apps use `SoftTokenClient` and `SoftTokenClientError`.
+// The generated records and enums an app uses as they are, under the `SoftToken` module, so
+// `import SoftToken` is enough and no app imports `SoftTokenFFI`. One definition of each, in
+// Rust (bindings/src/types.rs, config.rs, logging.rs). What apps implement or catch
+// (`SecretStore`, `Clock`, `SoftTokenError`, `SecretStoreError`) is hand-written here instead,
+// and the generated `Ffi…` twins stay inside this module.
 
 import SoftTokenFFI
 
 /// One token as the app lists it (no secrets).
 public typealias TokenInfo = SoftTokenFFI.TokenInfo
-/// The code to show now, with what the countdown needs.
+/// The code to show now, with what the countdown needs; its description hides the code.
 public typealias OtpCode = SoftTokenFFI.OtpCode
 /// The state of a token on this phone.
 public typealias TokenStatus = SoftTokenFFI.TokenStatus
@@ -14,14 +16,5 @@ public typealias TokenStatus = SoftTokenFFI.TokenStatus
 public typealias Algorithm = SoftTokenFFI.Algorithm
 /// What the app tells the provider about the phone.
 public typealias DeviceInfo = SoftTokenFFI.DeviceInfo
-/// Seed storage the app may provide instead of the platform keystore.
-public typealias SecretStore = SoftTokenFFI.SecretStore
-/// What a `SecretStore` throws.
-public typealias SecretStoreError = SoftTokenFFI.SecretStoreError
-/// The device clock, provided by the app or a test.
-public typealias Clock = SoftTokenFFI.Clock
-/// Severity of a log record.
+/// Severity of a log record, most severe first.
 public typealias LogLevel = SoftTokenFFI.LogLevel
-
-/// This library's version (the Rust workspace version), for about screens and bug reports.
-public var softTokenLibraryVersion: String { SoftTokenFFI.libraryVersion() }

@@ -69,7 +69,7 @@ public final class KeychainSecretStore: SecretStore, Sendable {
     private static func error(_ status: OSStatus, _ operation: String) -> SecretStoreError {
         let reason = "Keychain \(operation) failed (OSStatus \(status))"
         return status == errSecInteractionNotAllowed
-            ? .Unavailable(reason: reason) : .Failed(reason: reason)
+            ? .unavailable(reason: reason) : .failed(reason: reason)
     }
 }
 #endif

@@ -4,11 +4,11 @@ import SoftTokenFFI
 /// The app core: activation, seeds in the keystore, codes, status and re-setup.
 ///
 /// One instance per app is enough; it is safe to use from any thread or task. Every method
-/// throws `SoftTokenClientError`.
+/// throws `SoftTokenError`.
 ///
 /// ```swift
-/// let client = try SoftTokenClient(SoftTokenConfiguration(
-///     providerURL: url, providerCAPEM: caPEM, dataDirectory: dir,
+/// let client = try SoftTokenClient(SoftTokenConfig(
+///     providerUrl: url, providerCaPem: caPem, dataDir: dir,
 ///     device: DeviceInfo(platform: "ios", model: "iPhone15,2", appVersion: "1.0")))
 /// let token = try await client.activate(serviceId: "1012 1234", userId: "12345678901234CI",
 ///                                       activationPassword: password)
@@ -19,9 +19,9 @@ public final class SoftTokenClient: Sendable {
     let core: SoftTokenFFI.SoftToken
 
     /// Opens the core: metadata directory, keystore, provider client with the pinned CA.
-    public init(_ configuration: SoftTokenConfiguration) throws {
-        let config = configuration.coreConfig
-        core = try mapped { try SoftTokenFFI.SoftToken(config: config) }
+    public init(_ config: SoftTokenConfig) throws {
+        let coreConfig = config.coreConfig
+        core = try mapped { try SoftTokenFFI.SoftToken(config: coreConfig) }
     }
 
     /// Sets up a token from what the user typed: Service ID, User ID (full-width digits, spaces

@@ -6,10 +6,10 @@ extension TestProvider {
     /// in-memory store: a call that reached the network would fail with a network error, so
     /// any other error proves it was decided on the phone.
     public func offlineClient() throws -> SoftTokenClient {
-        var configuration = try configuration(store: InMemorySecretStore())
-        configuration.providerURL = URL(string: "https://127.0.0.1:9")!
-        configuration.connectTimeout = 1
-        configuration.requestTimeout = 1
-        return try SoftTokenClient(configuration)
+        var config = try self.config(secretStore: MemorySecretStore())
+        config.providerUrl = URL(string: "https://127.0.0.1:9")!
+        config.connectTimeout = 1
+        config.requestTimeout = 1
+        return try SoftTokenClient(config)
     }
 }

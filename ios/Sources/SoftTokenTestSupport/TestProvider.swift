@@ -9,10 +9,10 @@ public struct TestProvider: Sendable {
     /// Path of the dev CA certificate (PEM).
     public let caPath: String
     /// The CA certificate, PEM.
-    public let caPEM: String
+    public let caPem: String
     /// The demo service's bank API key.
     public let apiKey: String
-    /// The demo service, `10121234`.
+    /// The demo service, `Fixtures.serviceId`.
     public let serviceId: String
 
     /// Reads the environment; `nil` when the variables are not set (not run by xtask).
@@ -25,18 +25,22 @@ public struct TestProvider: Sendable {
         else { return nil }
         return TestProvider(
             url: url, caPath: caPath,
-            caPEM: try String(contentsOfFile: caPath, encoding: .utf8),
+            caPem: try String(contentsOfFile: caPath, encoding: .utf8),
             apiKey: apiKey, serviceId: serviceId)
     }
 
-    /// A configuration for a client of this provider with `store` and a fresh data directory.
-    public func configuration(store: SecretStore?) throws -> SoftTokenConfiguration {
+    /// The bank side of this provider.
+    public var bank: BankClient { BankClient(provider: self) }
+
+    /// A configuration for a client of this provider with `secretStore` (`nil`: the platform
+    /// keystore), `clock` (`nil`: the system clock) and a fresh data directory.
+    public func config(secretStore: SecretStore?, clock: Clock? = nil) throws -> SoftTokenConfig {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("softtoken-swift-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return SoftTokenConfiguration(
-            providerURL: url, providerCAPEM: caPEM, dataDirectory: dir,
+        return SoftTokenConfig(
+            providerUrl: url, providerCaPem: caPem, dataDir: dir,
             device: DeviceInfo(platform: "ios", model: "swift-test", appVersion: "0"),
-            secretStore: store)
+            secretStore: secretStore, clock: clock)
     }
 }

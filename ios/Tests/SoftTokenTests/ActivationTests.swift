@@ -6,25 +6,20 @@ import XCTest
 /// Activation against the real provider (`cargo xtask swift` starts it), with seeds in a
 /// Swift `SecretStore`.
 final class ActivationTests: XCTestCase {
-    private func provider() throws -> TestProvider {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider: run `cargo xtask swift`")
-        }
-        return provider
-    }
-
     func testActivationCodeAcceptedByTheBankThenActive() async throws {
-        let provider = try provider()
-        let bank = TestBank(provider: provider)
-        let issued = try bank.issue(email: "hanako@example.jp", activationPassword: "Sakura#2026")
-        let store = InMemorySecretStore()
-        let client = try SoftTokenClient(provider.configuration(store: store))
+        let provider = try requireProvider()
+        let bank = provider.bank
+        let issued = try bank.issue(
+            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
+        let store = MemorySecretStore()
+        let client = try SoftTokenClient(provider.config(secretStore: store))
 
         // Typed the way a user might: full-width digits and spaces in the Service ID.
         let token = try await client.activate(
-            serviceId: "１０１２ １２３４", userId: issued.user_id, activationPassword: "Sakura#2026")
+            serviceId: "１０１２ １２３４", userId: issued.userId,
+            activationPassword: Fixtures.activationPassword)
         XCTAssertEqual(token.serviceId, provider.serviceId)
-        XCTAssertEqual(token.userId, issued.user_id)
+        XCTAssertEqual(token.userId, issued.userId)
         XCTAssertEqual(token.status, .pendingConfirmation)
         XCTAssertEqual(store.keys.count, 1, "the seed went to the Swift store")
         XCTAssertEqual(try client.tokens().map(\.id), [token.id])
@@ -32,9 +27,12 @@ final class ActivationTests: XCTestCase {
         let code = try client.currentCode(tokenId: token.id)
         XCTAssertEqual(code.code.count, 8)
         XCTAssertTrue(code.code.allSatisfy(\.isNumber))
-        XCTAssertLessThanOrEqual(code.remainingMs, UInt64(code.period) * 1000)
+        XCTAssertLessThanOrEqual(code.remainingMs, Int64(code.period) * 1000)
+        XCTAssertFalse("\(code)".contains(code.code), "the description hides the code")
+        XCTAssertTrue(String(reflecting: code).contains("<redacted>"))
+        XCTAssertEqual(code.validUntilUnix(), code.validFromUnix + Int64(code.period))
 
-        let verification = try bank.verify(userId: issued.user_id, otp: code.code)
+        let verification = try bank.verify(userId: issued.userId, otp: code.code)
         XCTAssertEqual(verification.result, "accepted")
 
         let refreshed = try await client.refresh(tokenId: token.id)
@@ -46,16 +44,16 @@ final class ActivationTests: XCTestCase {
     }
 
     func testWrongPasswordSaysAttemptsLeft() async throws {
-        let provider = try provider()
-        let issued = try TestBank(provider: provider)
-            .issue(email: "taro@example.jp", activationPassword: "Sakura#2026")
-        let client = try SoftTokenClient(provider.configuration(store: InMemorySecretStore()))
+        let provider = try requireProvider()
+        let issued = try provider.bank.issue(
+            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
+        let client = try SoftTokenClient(provider.config(secretStore: MemorySecretStore()))
         do {
             _ = try await client.activate(
-                serviceId: provider.serviceId, userId: issued.user_id,
+                serviceId: provider.serviceId, userId: issued.userId,
                 activationPassword: "Sakura#2025")
             XCTFail("a wrong password was accepted")
-        } catch let error as SoftTokenClientError {
+        } catch let error as SoftTokenError {
             guard case let .wrongActivationPassword(attemptsLeft, detail) = error else {
                 return XCTFail("expected wrongActivationPassword, got \(error)")
             }
@@ -69,16 +67,16 @@ final class ActivationTests: XCTestCase {
     }
 
     func testSecretStoreFailingOnSetIsAKeystoreError() async throws {
-        let provider = try provider()
-        let issued = try TestBank(provider: provider)
-            .issue(email: "jiro@example.jp", activationPassword: "Sakura#2026")
-        let client = try SoftTokenClient(provider.configuration(store: FailingSecretStore()))
+        let provider = try requireProvider()
+        let issued = try provider.bank.issue(
+            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
+        let client = try SoftTokenClient(provider.config(secretStore: FailingSecretStore()))
         do {
             _ = try await client.activate(
-                serviceId: provider.serviceId, userId: issued.user_id,
-                activationPassword: "Sakura#2026")
+                serviceId: provider.serviceId, userId: issued.userId,
+                activationPassword: Fixtures.activationPassword)
             XCTFail("activation succeeded without storing the seed")
-        } catch let error as SoftTokenClientError {
+        } catch let error as SoftTokenError {
             guard case let .keystoreUnavailable(detail) = error else {
                 return XCTFail("expected keystoreUnavailable, got \(error)")
             }
@@ -89,11 +87,11 @@ final class ActivationTests: XCTestCase {
     }
 }
 
-/// A Swift store whose writes fail as on a locked iPhone.
+/// A Swift store whose writes fail as on a locked iPhone, from `SoftToken` alone.
 private final class FailingSecretStore: SecretStore, @unchecked Sendable {
     func get(key: String) throws -> Data? { nil }
     func set(key: String, value: Data) throws {
-        throw SecretStoreError.Unavailable(reason: "device is locked")
+        throw SecretStoreError.unavailable(reason: "device is locked")
     }
     func delete(key: String) throws {}
 }

@@ -6,10 +6,7 @@ import XCTest
 /// What is decided on the phone, before or without the provider.
 final class LocalTests: XCTestCase {
     private func offlineClient() throws -> SoftTokenClient {
-        guard let provider = try TestProvider.fromEnvironment() else {
-            throw XCTSkip("no test provider CA: run `cargo xtask swift`")
-        }
-        return try provider.offlineClient()
+        try requireProvider().offlineClient()
     }
 
     func testUserIdTypoIsCaughtWithoutContactingTheServer() async throws {
@@ -17,9 +14,10 @@ final class LocalTests: XCTestCase {
         do {
             // One digit of a valid User ID changed: its check letters catch it.
             _ = try await client.activate(
-                serviceId: "10121234", userId: "12345678901235CI", activationPassword: "Sakura#2026")
+                serviceId: Fixtures.serviceId, userId: Fixtures.userIdWithTypo("12345678901234CI"),
+                activationPassword: Fixtures.activationPassword)
             XCTFail("a mistyped User ID was accepted")
-        } catch let error as SoftTokenClientError {
+        } catch let error as SoftTokenError {
             guard case let .invalidUserId(detail) = error else {
                 return XCTFail("expected invalidUserId, got \(error)")
             }
@@ -33,13 +31,13 @@ final class LocalTests: XCTestCase {
             _ = try await client.activate(
                 serviceId: "1012123", userId: "12345678901234CI", activationPassword: "x")
             XCTFail("a 7-digit Service ID was accepted")
-        } catch SoftTokenClientError.invalidServiceId {}
+        } catch SoftTokenError.invalidServiceId {}
     }
 
     func testUnknownTokenHasNoCode() throws {
         let client = try offlineClient()
         XCTAssertThrowsError(try client.currentCode(tokenId: "10121234-0000")) { error in
-            switch error as? SoftTokenClientError {
+            switch error as? SoftTokenError {
             case .tokenNotFound?, .invalidInput?: break
             default: XCTFail("unexpected \(error)")
             }
@@ -47,6 +45,6 @@ final class LocalTests: XCTestCase {
     }
 
     func testLibraryVersion() {
-        XCTAssertFalse(softTokenLibraryVersion.isEmpty)
+        XCTAssertFalse(SoftTokenLibrary.version.isEmpty)
     }
 }

@@ -3,7 +3,7 @@ package dev.softtoken
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
-import dev.softtoken.ffi.SoftToken as FfiSoftToken
+import dev.softtoken.ffi.SoftToken
 
 /**
  * The app core: activation, seeds in the keystore, codes, status. One per app is enough; it is
@@ -20,7 +20,7 @@ import dev.softtoken.ffi.SoftToken as FfiSoftToken
  * @throws SoftTokenException if the data directory, keystore or provider CA cannot be used.
  */
 public class SoftTokenClient(config: SoftTokenConfig) : AutoCloseable {
-    private val core: FfiSoftToken = ffiCall { FfiSoftToken(config.toFfi()) }
+    private val core: SoftToken = ffiCall { SoftToken(config.toFfi()) }
 
     /**
      * Sets up a token from what the user typed: [serviceId], [userId] (full-width digits, spaces
@@ -34,24 +34,23 @@ public class SoftTokenClient(config: SoftTokenConfig) : AutoCloseable {
         serviceId: String,
         userId: String,
         activationPassword: String,
-    ): TokenInfo = ffiCall { core.activate(serviceId, userId, activationPassword) }.toKotlin()
+    ): TokenInfo = ffiCall { core.activate(serviceId, userId, activationPassword) }
 
     /**
      * Asks the provider for the token's state (how the app learns of a confirmation or a
      * revocation) and corrects the clock offset.
      */
-    public suspend fun refresh(tokenId: String): TokenInfo =
-        ffiCall { core.refresh(tokenId) }.toKotlin()
+    public suspend fun refresh(tokenId: String): TokenInfo = ffiCall { core.refresh(tokenId) }
 
     /** Every token on this phone, oldest first. */
-    public fun tokens(): List<TokenInfo> = ffiCall { core.tokens() }.map { it.toKotlin() }
+    public fun tokens(): List<TokenInfo> = ffiCall { core.tokens() }
 
     /**
      * The code to show now, with its countdown.
      *
      * @throws SoftTokenException for a revoked, expired or set-up-again token.
      */
-    public fun currentCode(tokenId: String): OtpCode = ffiCall { core.currentCode(tokenId) }.toKotlin()
+    public fun currentCode(tokenId: String): OtpCode = ffiCall { core.currentCode(tokenId) }
 
     /**
      * The token's codes as they change: the current code at once, then each new code at its
@@ -80,7 +79,7 @@ public class SoftTokenClient(config: SoftTokenConfig) : AutoCloseable {
 
     /** Sets (or with `null` clears) a token's label, at most 64 characters. */
     public fun rename(tokenId: String, label: String?): TokenInfo =
-        ffiCall { core.rename(tokenId, label) }.toKotlin()
+        ffiCall { core.rename(tokenId, label) }
 
     /** Releases the core. Idempotent; running suspended calls finish first. */
     override fun close(): Unit = core.close()

@@ -3,7 +3,7 @@ package dev.softtoken
 import java.io.File
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
-import dev.softtoken.ffi.CoreConfig as FfiCoreConfig
+import dev.softtoken.ffi.CoreConfig
 
 /**
  * How to open a [SoftTokenClient]. Only the provider and the data directory are required; build
@@ -65,13 +65,14 @@ public data class SoftTokenConfig(
         )
     }
 
-    internal fun toFfi(): FfiCoreConfig = FfiCoreConfig(
+    /** The generated record, with the app's store and clock adapted. */
+    internal fun toFfi(): CoreConfig = CoreConfig(
         providerUrl = providerUrl,
         providerCaPem = providerCaPem,
         dataDir = dataDir.path,
         device = device,
-        secretStore = secretStore,
-        clock = clock,
+        secretStore = secretStore?.let(::SecretStoreAdapter),
+        clock = clock?.let(::ClockAdapter),
         connectTimeoutMs = connectTimeout.inWholeMilliseconds.toULong(),
         requestTimeoutMs = requestTimeout.inWholeMilliseconds.toULong(),
     )

@@ -1,15 +1,15 @@
 package dev.softtoken
 
+import dev.softtoken.ffi.FfiException
 import dev.softtoken.ffi.InternalException
-import dev.softtoken.ffi.SoftTokenException as FfiError
 
 /**
  * Why a [SoftTokenClient] call failed: one subclass per thing an app can act on. The [message]
  * is the library's human sentence (for logs and fallbacks); apps show their own localized text
  * chosen by the subclass. No exception carries a secret.
  *
- * Mapped from the generated `dev.softtoken.ffi.SoftTokenException` in exactly one place,
- * [toKotlin]; the generated exception is kept as the [cause].
+ * Mapped from the generated `dev.softtoken.ffi.FfiException` in exactly one place,
+ * [toPublic]; the generated exception is kept as the [cause].
  */
 public sealed class SoftTokenException(
     /** The human sentence. */
@@ -18,7 +18,7 @@ public sealed class SoftTokenException(
 ) : Exception(detail, cause) {
 
     /** Whether trying the same call again later may succeed. */
-    public open val retryable: Boolean get() = false
+    public open val isRetryable: Boolean get() = false
 
     /** The Service ID as typed is invalid (nothing was sent). */
     public class InvalidServiceId(detail: String, cause: Throwable? = null) :
@@ -56,12 +56,17 @@ public sealed class SoftTokenException(
     public class AlreadyActiveElsewhere(detail: String, cause: Throwable? = null) :
         SoftTokenException(detail, cause)
 
-    /** The provider could not be reached or did not answer in time. */
+    /**
+     * The provider could not be reached or did not answer in time; [isRetryable] says whether
+     * trying again later may succeed.
+     */
     public class Network(
-        override val retryable: Boolean,
+        retryable: Boolean,
         detail: String,
         cause: Throwable? = null,
-    ) : SoftTokenException(detail, cause)
+    ) : SoftTokenException(detail, cause) {
+        override val isRetryable: Boolean = retryable
+    }
 
     /** The provider's TLS certificate is not the pinned one (or TLS failed). */
     public class Tls(detail: String, cause: Throwable? = null) :
@@ -74,7 +79,7 @@ public sealed class SoftTokenException(
     /** The keystore cannot be used now (device locked, keystore not ready): retry later. */
     public class KeystoreUnavailable(detail: String, cause: Throwable? = null) :
         SoftTokenException(detail, cause) {
-        override val retryable: Boolean get() = true
+        override val isRetryable: Boolean get() = true
     }
 
     /** The token's seed is gone (e.g. a restored backup): set the token up again. */
@@ -99,36 +104,36 @@ public sealed class SoftTokenException(
 }
 
 /** The one mapping from the generated error to [SoftTokenException]. */
-internal fun FfiError.toKotlin(): SoftTokenException = when (this) {
-    is FfiError.InvalidServiceId -> SoftTokenException.InvalidServiceId(detail, this)
-    is FfiError.InvalidUserId -> SoftTokenException.InvalidUserId(detail, this)
-    is FfiError.InvalidInput -> SoftTokenException.InvalidInput(detail, this)
-    is FfiError.WrongActivationPassword ->
+internal fun FfiException.toPublic(): SoftTokenException = when (this) {
+    is FfiException.InvalidServiceId -> SoftTokenException.InvalidServiceId(detail, this)
+    is FfiException.InvalidUserId -> SoftTokenException.InvalidUserId(detail, this)
+    is FfiException.InvalidInput -> SoftTokenException.InvalidInput(detail, this)
+    is FfiException.WrongActivationPassword ->
         SoftTokenException.WrongActivationPassword(attemptsLeft.toInt(), detail, this)
-    is FfiError.ActivationLocked -> SoftTokenException.ActivationLocked(detail, this)
-    is FfiError.TokenExpired -> SoftTokenException.TokenExpired(detail, this)
-    is FfiError.TokenRevoked -> SoftTokenException.TokenRevoked(detail, this)
-    is FfiError.AlreadyActiveElsewhere -> SoftTokenException.AlreadyActiveElsewhere(detail, this)
-    is FfiError.Network -> SoftTokenException.Network(retryable, detail, this)
-    is FfiError.Tls -> SoftTokenException.Tls(detail, this)
-    is FfiError.Protocol -> SoftTokenException.Protocol(detail, this)
-    is FfiError.KeystoreUnavailable -> SoftTokenException.KeystoreUnavailable(detail, this)
-    is FfiError.SeedMissing -> SoftTokenException.SeedMissing(detail, this)
-    is FfiError.StorageCorrupted -> SoftTokenException.StorageCorrupted(detail, this)
-    is FfiError.ClockImplausible -> SoftTokenException.ClockImplausible(detail, this)
-    is FfiError.TokenNotFound -> SoftTokenException.TokenNotFound(detail, this)
-    is FfiError.Internal -> SoftTokenException.Internal(detail, this)
+    is FfiException.ActivationLocked -> SoftTokenException.ActivationLocked(detail, this)
+    is FfiException.TokenExpired -> SoftTokenException.TokenExpired(detail, this)
+    is FfiException.TokenRevoked -> SoftTokenException.TokenRevoked(detail, this)
+    is FfiException.AlreadyActiveElsewhere -> SoftTokenException.AlreadyActiveElsewhere(detail, this)
+    is FfiException.Network -> SoftTokenException.Network(retryable, detail, this)
+    is FfiException.Tls -> SoftTokenException.Tls(detail, this)
+    is FfiException.Protocol -> SoftTokenException.Protocol(detail, this)
+    is FfiException.KeystoreUnavailable -> SoftTokenException.KeystoreUnavailable(detail, this)
+    is FfiException.SeedMissing -> SoftTokenException.SeedMissing(detail, this)
+    is FfiException.StorageCorrupted -> SoftTokenException.StorageCorrupted(detail, this)
+    is FfiException.ClockImplausible -> SoftTokenException.ClockImplausible(detail, this)
+    is FfiException.TokenNotFound -> SoftTokenException.TokenNotFound(detail, this)
+    is FfiException.Internal -> SoftTokenException.Internal(detail, this)
 }
 
 /**
  * Runs a call into the generated bindings, turning its errors into [SoftTokenException]:
- * the generated `SoftTokenException` by [toKotlin], a Rust panic (`InternalException`) into
+ * the generated `FfiException` by [toPublic], a Rust panic (`InternalException`) into
  * [SoftTokenException.Internal]. Cancellation passes through untouched.
  */
 internal inline fun <T> ffiCall(block: () -> T): T = try {
     block()
-} catch (e: FfiError) {
-    throw e.toKotlin()
+} catch (e: FfiException) {
+    throw e.toPublic()
 } catch (e: InternalException) {
     throw SoftTokenException.Internal(e.message ?: "internal error in the SoftToken library", e)
 }

@@ -9,9 +9,9 @@ public object SoftTokenLibrary {
     public val version: String get() = libraryVersion()
 
     /**
-     * Forwards the library's log records up to [maxLevel] to [logger] (e.g. Logcat); `null`
-     * stops forwarding. Records never contain secrets.
+     * Forwards the library's log records up to [maxLevel] to [logger] (e.g. Logcat), replacing
+     * any previous logger; `null` stops forwarding. Records never contain secrets.
      */
     public fun setLogger(logger: Logger?, maxLevel: LogLevel = LogLevel.INFO): Unit =
-        ffiSetLogger(logger, maxLevel)
+        ffiSetLogger(logger?.let(::LoggerAdapter), maxLevel)
 }

@@ -1,19 +1,24 @@
 package dev.softtoken
 
+// The generated records and enums apps use as they are, under `dev.softtoken`, so apps never
+// import `dev.softtoken.ffi`. One definition of each, in Rust (bindings/src/types.rs,
+// config.rs, logging.rs): their fields are Kotlin `Int`/`Long`, usable from Java too.
+
 /**
- * Where the app keeps token seeds when it does not use the platform keystore: implement it on
- * top of Android Keystore-wrapped storage. Report failures by throwing
- * `dev.softtoken.ffi.SecretStoreException.Unavailable(reason)` ("retry later", e.g. the device
- * is locked) or `dev.softtoken.ffi.SecretStoreException.Failed(reason)`; the call then fails
- * with [SoftTokenException.KeystoreUnavailable]. Keys are opaque ASCII names; values are
- * secrets: never log them.
+ * One token as the app lists it (no secrets): `id` (used by every other call), `serviceId`,
+ * `userId`, `label`, `algorithm`, `digits`, `period` (seconds), `status`, `createdAtMs`,
+ * `clockOffsetMs`, `clockSkewed`.
  */
-public typealias SecretStore = dev.softtoken.ffi.SecretStore
+public typealias TokenInfo = dev.softtoken.ffi.TokenInfo
 
-/** The device clock (unix milliseconds), for tests or an app with its own time source. */
-public typealias Clock = dev.softtoken.ffi.Clock
+/**
+ * The code to show now: `code`, `period` (seconds), `validFromUnix`, `remainingMs`, and
+ * `validUntilUnix()`, `remainingFraction()` for the countdown. `toString()` hides the code, so
+ * an `OtpCode` may be logged.
+ */
+public typealias OtpCode = dev.softtoken.ffi.OtpCode
 
-/** What the app tells the provider about the phone: platform, model, app version. */
+/** What the app tells the provider about the phone: `platform`, `model`, `appVersion`. */
 public typealias DeviceInfo = dev.softtoken.ffi.DeviceInfo
 
 /** The state of a token on this phone (pending confirmation, active, locked, revoked, …). */
@@ -22,8 +27,5 @@ public typealias TokenStatus = dev.softtoken.ffi.TokenStatus
 /** A token's HMAC algorithm. */
 public typealias Algorithm = dev.softtoken.ffi.Algorithm
 
-/** Severity of a log record. */
+/** Severity of a log record, most severe first. */
 public typealias LogLevel = dev.softtoken.ffi.LogLevel
-
-/** Receives the library's log records (which never contain secrets). */
-public typealias Logger = dev.softtoken.ffi.Logger

@@ -1,5 +1,7 @@
 package dev.softtoken
 
+import dev.softtoken.Fixtures.ACTIVATION_PASSWORD
+import dev.softtoken.Fixtures.EMAIL
 import java.io.File
 import java.net.ServerSocket
 import java.util.concurrent.atomic.AtomicInteger
@@ -18,14 +20,14 @@ class ActivationTest {
 
     @Test
     fun `activation gives a code the bank accepts, and the token becomes active`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        val store = InMemorySecretStore()
-        testClient(dataDir, store).use { client ->
-            val token = client.activate(TestProvider.serviceId, userId, PASSWORD)
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        val store = MemorySecretStore()
+        TestProvider.client(dataDir, store).use { client ->
+            val token = client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             assertEquals("${TestProvider.serviceId}-$userId", token.id)
             assertEquals(TokenStatus.PENDING_CONFIRMATION, token.status)
             assertEquals(8, token.digits)
-            assertEquals(30, token.periodSeconds)
+            assertEquals(30, token.period)
             assertEquals(listOf(token), client.tokens())
             // The seed went to the Kotlin store, under the core's key name.
             assertEquals(setOf("dev.softtoken.seed/${token.id}"), store.keys())
@@ -34,6 +36,8 @@ class ActivationTest {
             assertTrue(code.code.matches(Regex("[0-9]{8}")), "8 digits")
             assertTrue(code.remainingMs in 1..30_000, "remainingMs ${code.remainingMs}")
             assertTrue("<redacted>" in code.toString() && code.code !in code.toString())
+            assertEquals(code.validFromUnix + token.period, code.validUntilUnix())
+            assertEquals(code.remainingMs / 30_000f, code.remainingFraction(), 1e-6f)
             assertEquals("accepted", TestProvider.bank.verify(userId, code.code))
 
             assertEquals(TokenStatus.ACTIVE, client.refresh(token.id).status)
@@ -49,30 +53,30 @@ class ActivationTest {
 
     @Test
     fun `a wrong password says how many attempts are left`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        testClient(dataDir).use { client ->
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        TestProvider.client(dataDir).use { client ->
             val e = assertFailsWith<SoftTokenException.WrongActivationPassword> {
                 client.activate(TestProvider.serviceId, userId, "Wrong#2026")
             }
             assertEquals(4, e.attemptsLeft)
             assertEquals(e.detail, e.message)
-            assertTrue(!e.retryable)
+            assertTrue(!e.isRetryable)
             assertTrue(client.tokens().isEmpty())
             // The right password still works.
-            client.activate(TestProvider.serviceId, userId, PASSWORD)
+            client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             assertEquals(1, client.tokens().size)
         }
     }
 
     @Test
     fun `full-width digits, spaces and hyphens in the IDs are accepted`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
         val typedService = TestProvider.serviceId.map { '０' + (it - '0') }.joinToString("")
         val typedUser = userId.chunked(4).joinToString(" - ") { chunk ->
             chunk.map { if (it in '0'..'9') '０' + (it - '0') else it }.joinToString("")
         }
-        testClient(dataDir).use { client ->
-            val token = client.activate(typedService, typedUser, PASSWORD)
+        TestProvider.client(dataDir).use { client ->
+            val token = client.activate(typedService, typedUser, ACTIVATION_PASSWORD)
             assertEquals(TestProvider.serviceId, token.serviceId)
             assertEquals(userId, token.userId)
         }
@@ -80,18 +84,18 @@ class ActivationTest {
 
     @Test
     fun `a secret store that fails on write leaves no token, and a retry works`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        testClient(dataDir, FailingOnSetSecretStore()).use { client ->
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        TestProvider.client(dataDir, FailingOnSetSecretStore()).use { client ->
             val e = assertFailsWith<SoftTokenException.KeystoreUnavailable> {
-                client.activate(TestProvider.serviceId, userId, PASSWORD)
+                client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             }
-            assertTrue(e.retryable)
+            assertTrue(e.isRetryable)
             assertTrue("disk full" in e.detail, e.detail)
             assertTrue(client.tokens().isEmpty(), "no token left behind")
         }
         // Once the store works again, the user retries with the same password.
-        testClient(dataDir, InMemorySecretStore()).use { client ->
-            val token = client.activate(TestProvider.serviceId, userId, PASSWORD)
+        TestProvider.client(dataDir, MemorySecretStore()).use { client ->
+            val token = client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             assertEquals(listOf(token), client.tokens())
             val code = client.currentCode(token.id)
             assertEquals("accepted", TestProvider.bank.verify(userId, code.code))
@@ -100,13 +104,13 @@ class ActivationTest {
 
     @Test
     fun `a secret store that throws something unexpected fails cleanly`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        val buggy = object : SecretStore by InMemorySecretStore() {
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        val buggy = object : SecretStore by MemorySecretStore() {
             override fun set(key: String, value: ByteArray): Unit = throw IllegalStateException("bug")
         }
-        testClient(dataDir, buggy).use { client ->
+        TestProvider.client(dataDir, buggy).use { client ->
             assertFailsWith<SoftTokenException.KeystoreUnavailable> {
-                client.activate(TestProvider.serviceId, userId, PASSWORD)
+                client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             }
             assertTrue(client.tokens().isEmpty(), "no token left behind")
         }
@@ -114,20 +118,19 @@ class ActivationTest {
 
     @Test
     fun `typos in the IDs are caught before anything is sent`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        val typo = userId.substring(0, 5) + (if (userId[5] == '9') '0' else userId[5] + 1) +
-            userId.substring(6)
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        val typo = Fixtures.userIdWithTypo(userId)
         val connections = AtomicInteger()
         ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()).use { server ->
             val acceptor = thread(isDaemon = true) {
                 runCatching { while (true) server.accept().use { connections.incrementAndGet() } }
             }
-            testClient(dataDir, providerUrl = "https://127.0.0.1:${server.localPort}").use { client ->
+            TestProvider.client(dataDir, providerUrl = "https://127.0.0.1:${server.localPort}").use { client ->
                 assertFailsWith<SoftTokenException.InvalidUserId> {
-                    client.activate(TestProvider.serviceId, typo, PASSWORD)
+                    client.activate(TestProvider.serviceId, typo, ACTIVATION_PASSWORD)
                 }
                 assertFailsWith<SoftTokenException.InvalidServiceId> {
-                    client.activate("1012123", userId, PASSWORD)
+                    client.activate("1012123", userId, ACTIVATION_PASSWORD)
                 }
                 assertFailsWith<SoftTokenException.InvalidInput> {
                     client.activate(TestProvider.serviceId, userId, "")
@@ -141,9 +144,9 @@ class ActivationTest {
 
     @Test
     fun `a revoked token shows no code after a refresh`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        testClient(dataDir).use { client ->
-            val token = client.activate(TestProvider.serviceId, userId, PASSWORD)
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        TestProvider.client(dataDir).use { client ->
+            val token = client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             TestProvider.bank.revoke(userId)
             assertEquals(TokenStatus.REVOKED, client.refresh(token.id).status)
             assertFailsWith<SoftTokenException.TokenRevoked> { client.currentCode(token.id) }
@@ -152,7 +155,7 @@ class ActivationTest {
 
     @Test
     fun `a closed client refuses calls`() {
-        val client = testClient(dataDir)
+        val client = TestProvider.client(dataDir)
         client.use { assertTrue(it.tokens().isEmpty()) }
         client.close() // idempotent
         assertFailsWith<IllegalStateException> { client.tokens() }

@@ -1,5 +1,7 @@
 package dev.softtoken
 
+import dev.softtoken.Fixtures.ACTIVATION_PASSWORD
+import dev.softtoken.Fixtures.EMAIL
 import java.io.File
 import java.net.InetAddress
 import java.net.ServerSocket
@@ -28,17 +30,17 @@ class CancellationTest {
 
     @Test
     fun `cancelling an activation that waits on a silent server ends it promptly`() = runBlocking<Unit> {
-        val userId = TestProvider.bank.issue(PASSWORD)
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
         val held = Collections.synchronizedList(mutableListOf<Socket>())
         ServerSocket(0, 50, InetAddress.getLoopbackAddress()).use { silent ->
             // Accepts connections and never answers (not even the TLS handshake).
             val acceptor = thread(isDaemon = true) {
                 runCatching { while (true) held += silent.accept() }
             }
-            testClient(File(dataDir, "silent"), providerUrl = "https://127.0.0.1:${silent.localPort}")
+            TestProvider.client(File(dataDir, "silent"), providerUrl = "https://127.0.0.1:${silent.localPort}")
                 .use { client ->
                     val activation = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) {
-                        client.activate(TestProvider.serviceId, userId, PASSWORD)
+                        client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
                     }
                     // Wait until the core is connected and waiting for an answer.
                     withTimeout(10.seconds) { while (held.isEmpty()) delay(10) }
@@ -55,7 +57,7 @@ class CancellationTest {
                     // The same client still works.
                     assertTrue(client.tokens().isEmpty())
                     assertFailsWith<SoftTokenException.InvalidUserId> {
-                        client.activate(TestProvider.serviceId, "1234", PASSWORD)
+                        client.activate(TestProvider.serviceId, "1234", ACTIVATION_PASSWORD)
                     }
                 }
             silent.close()
@@ -63,8 +65,8 @@ class CancellationTest {
             held.forEach { it.close() }
         }
         // And the library still activates against the real provider.
-        testClient(File(dataDir, "real")).use { client ->
-            val token = client.activate(TestProvider.serviceId, userId, PASSWORD)
+        TestProvider.client(File(dataDir, "real")).use { client ->
+            val token = client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             assertEquals(
                 "accepted",
                 TestProvider.bank.verify(userId, client.currentCode(token.id).code),

@@ -1,5 +1,7 @@
 package dev.softtoken
 
+import dev.softtoken.Fixtures.ACTIVATION_PASSWORD
+import dev.softtoken.Fixtures.EMAIL
 import java.io.File
 import kotlin.test.assertEquals
 import kotlin.test.assertNotEquals
@@ -18,18 +20,21 @@ class CodesFlowTest {
     @TempDir
     lateinit var dataDir: File
 
-    /** A device clock that starts at the real now and then moves only with virtual time. */
+    /**
+     * A device clock that starts at the real now and then moves only with virtual time; a
+     * [Clock] implemented from `dev.softtoken` alone, as an app would.
+     */
     private class VirtualClock(private val scope: TestScope) : Clock {
         private val start = System.currentTimeMillis()
 
-        override fun nowMs(): ULong = (start + scope.testScheduler.currentTime).toULong()
+        override fun nowMs(): Long = start + scope.testScheduler.currentTime
     }
 
     @Test
     fun `codes tick at once and then at each period boundary`() = runTest {
-        val userId = TestProvider.bank.issue(PASSWORD)
-        testClient(dataDir, clock = VirtualClock(this)).use { client ->
-            val token = client.activate(TestProvider.serviceId, userId, PASSWORD)
+        val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
+        TestProvider.client(dataDir, clock = VirtualClock(this)).use { client ->
+            val token = client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD)
             val startedAt = testScheduler.currentTime
 
             val ticks = client.codes(token.id)
@@ -39,11 +44,11 @@ class CodesFlowTest {
 
             val (first, firstAt) = ticks[0]
             assertEquals(0, firstAt, "the first code is emitted at once")
-            val period = token.periodSeconds * 1000L
+            val period = token.period * 1000L
             for (i in 1..2) {
                 val (code, at) = ticks[i]
                 assertEquals(first.remainingMs + (i - 1) * period, at, "tick $i at the boundary")
-                assertEquals(first.validFromUnix + i * token.periodSeconds, code.validFromUnix)
+                assertEquals(first.validFromUnix + i * token.period, code.validFromUnix)
                 assertEquals(period, code.remainingMs, "a fresh code has the whole period left")
                 assertNotEquals(ticks[i - 1].first.validFromUnix, code.validFromUnix)
             }

@@ -1,5 +1,7 @@
 package dev.softtoken
 
+import dev.softtoken.Fixtures.ACTIVATION_PASSWORD
+import dev.softtoken.Fixtures.EMAIL
 import java.lang.management.ManagementFactory
 import java.nio.file.Files
 import kotlinx.coroutines.runBlocking
@@ -15,20 +17,17 @@ import org.junit.jupiter.api.Test
 class CurrentCodeBench {
     @Test
     fun `currentCode per call`() {
-        measure("Kotlin in-memory SecretStore (JNA callback per call)", InMemorySecretStore())
+        measure("Kotlin in-memory SecretStore (JNA callback per call)", MemorySecretStore())
         measure("platform keystore (kernel keyring)", null)
     }
 
     private fun measure(what: String, store: SecretStore?) {
         val dataDir = Files.createTempDirectory("softtoken-bench").toFile()
         try {
-            val client = SoftTokenClient(
-                softTokenConfig(TestProvider.url, TestProvider.caPem, dataDir) { secretStore = store },
-            )
-            client.use {
-                val userId = TestProvider.bank.issue(PASSWORD)
+            TestProvider.client(dataDir, secretStore = store).use { client ->
+                val userId = TestProvider.bank.issue(EMAIL, ACTIVATION_PASSWORD)
                 val token = try {
-                    runBlocking { client.activate(TestProvider.serviceId, userId, PASSWORD) }
+                    runBlocking { client.activate(TestProvider.serviceId, userId, ACTIVATION_PASSWORD) }
                 } catch (e: SoftTokenException.KeystoreUnavailable) {
                     println("BENCH currentCode, $what: skipped (${e.detail})")
                     return

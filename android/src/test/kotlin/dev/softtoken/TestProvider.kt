@@ -16,11 +16,28 @@ object TestProvider {
     /** The demo service's bank API key. */
     val apiKey: String by lazy { env("SOFTTOKEN_TEST_API_KEY") }
 
-    /** The demo service, `10121234`. */
+    /** The demo service, [Fixtures.SERVICE_ID]. */
     val serviceId: String by lazy { env("SOFTTOKEN_TEST_SERVICE_ID") }
 
     /** The bank side of the provider, talking to it with the pinned CA. */
-    val bank: BankApi by lazy { BankApi(url, caPem, apiKey, serviceId) }
+    val bank: BankClient by lazy { BankClient(url, caPem, apiKey, serviceId) }
+
+    /**
+     * A client of this provider (or of [providerUrl]) with its own [dataDir] and, by default, a
+     * [MemorySecretStore]; `null` for [secretStore] is the platform keystore.
+     */
+    fun client(
+        dataDir: File,
+        secretStore: SecretStore? = MemorySecretStore(),
+        clock: Clock? = null,
+        providerUrl: String = url,
+    ): SoftTokenClient = SoftTokenClient(
+        softTokenConfig(providerUrl, caPem, dataDir) {
+            device = DeviceInfo(platform = "android", model = "JVM test", appVersion = "test")
+            this.secretStore = secretStore
+            this.clock = clock
+        },
+    )
 
     private fun env(name: String): String = System.getenv(name)
         ?: error("$name is not set: run the suite with `cargo xtask kotlin`, which starts the provider")

@@ -1,10 +1,13 @@
 package dev.softtoken
 
-import dev.softtoken.ffi.SecretStoreException
 import java.util.concurrent.ConcurrentHashMap
 
-/** A [SecretStore] in a map, as an app without a keystore (or a test) would write it. */
-class InMemorySecretStore : SecretStore {
+/**
+ * A [SecretStore] in a map, as an app without a keystore (or a test) would write it: the Kotlin
+ * twin of the core's `MemorySecretStore`. Not secure storage. Implemented from `dev.softtoken`
+ * alone, as an app would.
+ */
+class MemorySecretStore : SecretStore {
     private val values = ConcurrentHashMap<String, ByteArray>()
 
     override fun get(key: String): ByteArray? = values[key]?.copyOf()

@@ -8,15 +8,15 @@ import java.net.http.HttpResponse
 import java.security.KeyStore
 import java.security.cert.CertificateFactory
 import java.time.Duration
-import java.util.UUID
 import javax.net.ssl.SSLContext
 import javax.net.ssl.TrustManagerFactory
 
 /**
- * The bank's side of the provider (docs/openapi.yaml): issue, verify, revoke. HTTPS trusting only
- * the provider's CA; JSON read with small regexes (the answers are flat objects).
+ * The bank's typed HTTPS client of the provider (docs/openapi.yaml), named as the Rust test
+ * kit's `BankClient`: issue, verify, revoke. HTTPS trusting only the provider's CA; JSON read
+ * with small regexes (the answers are flat objects).
  */
-class BankApi(
+class BankClient(
     private val url: String,
     caPem: String,
     private val apiKey: String,
@@ -27,12 +27,11 @@ class BankApi(
         .connectTimeout(Duration.ofSeconds(10))
         .build()
 
-    /** Issues a token with [activationPassword]; returns its User ID. */
-    fun issue(activationPassword: String): String {
-        val email = "kotlin-${UUID.randomUUID()}@example.jp"
+    /** Issues a token for [email] with [activationPassword]; returns its User ID. */
+    fun issue(email: String, activationPassword: String): String {
         val body = post(
             "/v1/services/$serviceId/tokens",
-            """{"email":"$email","activation_password":"${jsonEscape(activationPassword)}"}""",
+            """{"email":"${jsonEscape(email)}","activation_password":"${jsonEscape(activationPassword)}"}""",
             expect = 201,
         )
         return stringField(body, "user_id")

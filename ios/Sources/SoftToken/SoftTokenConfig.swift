@@ -1,14 +1,14 @@
 import Foundation
 import SoftTokenFFI
 
-/// How to open a `SoftTokenClient`.
-public struct SoftTokenConfiguration: Sendable {
+/// How to open a `SoftTokenClient`. The same fields as Kotlin's `SoftTokenConfig`.
+public struct SoftTokenConfig: Sendable {
     /// Provider base URL, `https://…`.
-    public var providerURL: URL
+    public var providerUrl: URL
     /// The provider CA certificate(s) to trust, PEM. Only these are trusted: no system roots.
-    public var providerCAPEM: String
+    public var providerCaPem: String
     /// Directory for the token metadata file (no secrets), e.g. Application Support.
-    public var dataDirectory: URL
+    public var dataDir: URL
     /// What the app tells the provider about the phone.
     public var device: DeviceInfo
     /// Where seeds live: `nil` for the platform keystore (the Keychain, this device only), or
@@ -23,18 +23,18 @@ public struct SoftTokenConfiguration: Sendable {
 
     /// A configuration with the library's default timeouts (10 s to connect, 30 s per request).
     public init(
-        providerURL: URL,
-        providerCAPEM: String,
-        dataDirectory: URL,
+        providerUrl: URL,
+        providerCaPem: String,
+        dataDir: URL,
         device: DeviceInfo,
         secretStore: SecretStore? = nil,
         clock: Clock? = nil,
         connectTimeout: TimeInterval = 10,
         requestTimeout: TimeInterval = 30
     ) {
-        self.providerURL = providerURL
-        self.providerCAPEM = providerCAPEM
-        self.dataDirectory = dataDirectory
+        self.providerUrl = providerUrl
+        self.providerCaPem = providerCaPem
+        self.dataDir = dataDir
         self.device = device
         self.secretStore = secretStore
         self.clock = clock
@@ -42,15 +42,15 @@ public struct SoftTokenConfiguration: Sendable {
         self.requestTimeout = requestTimeout
     }
 
-    /// The generated record.
+    /// The generated record, with the app's store and clock adapted.
     var coreConfig: CoreConfig {
         CoreConfig(
-            providerUrl: providerURL.absoluteString,
-            providerCaPem: providerCAPEM,
-            dataDir: dataDirectory.path,
+            providerUrl: providerUrl.absoluteString,
+            providerCaPem: providerCaPem,
+            dataDir: dataDir.path,
             device: device,
-            secretStore: secretStore,
-            clock: clock,
+            secretStore: secretStore.map(SecretStoreAdapter.init),
+            clock: clock.map(ClockAdapter.init),
             connectTimeoutMs: Self.milliseconds(connectTimeout),
             requestTimeoutMs: Self.milliseconds(requestTimeout)
         )

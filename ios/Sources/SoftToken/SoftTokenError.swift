@@ -1,11 +1,12 @@
 import Foundation
 import SoftTokenFFI
 
-/// Why a `SoftTokenClient` call failed: one case per thing an app can act on.
+/// Why a `SoftTokenClient` call failed: one case per thing an app can act on. The Swift twin of
+/// Kotlin's `SoftTokenException`.
 ///
 /// `detail` is the library's sentence for logs and fallbacks (English, never a secret); apps
 /// show their own localized text chosen by the case.
-public enum SoftTokenClientError: Error, Equatable, Sendable {
+public enum SoftTokenError: Error, Equatable, Sendable {
     /// The Service ID as typed is invalid (nothing was sent).
     case invalidServiceId(detail: String)
     /// The User ID as typed is invalid, e.g. a typo caught by its check letters (nothing was sent).
@@ -13,7 +14,7 @@ public enum SoftTokenClientError: Error, Equatable, Sendable {
     /// Another input is invalid (empty password, label too long).
     case invalidInput(detail: String)
     /// The activation password is wrong; `attemptsLeft` more tries before the token locks.
-    case wrongActivationPassword(attemptsLeft: UInt32, detail: String)
+    case wrongActivationPassword(attemptsLeft: Int, detail: String)
     /// Too many failed activations: the bank must issue a new token.
     case activationLocked(detail: String)
     /// The token was not set up in time: the bank must issue a new one.
@@ -27,7 +28,7 @@ public enum SoftTokenClientError: Error, Equatable, Sendable {
     /// The provider's TLS certificate is not the pinned one (or TLS failed).
     case tls(detail: String)
     /// The provider answered something this app does not understand.
-    case protocolError(detail: String)
+    case `protocol`(detail: String)
     /// The keystore cannot be used now (device locked, keystore not ready): retry later.
     case keystoreUnavailable(detail: String)
     /// The token's seed is gone (e.g. a backup restored onto a new phone): set the token up again.
@@ -48,7 +49,7 @@ public enum SoftTokenClientError: Error, Equatable, Sendable {
              let .wrongActivationPassword(_, detail), let .activationLocked(detail),
              let .tokenExpired(detail), let .tokenRevoked(detail),
              let .alreadyActiveElsewhere(detail), let .network(_, detail), let .tls(detail),
-             let .protocolError(detail), let .keystoreUnavailable(detail),
+             let .protocol(detail), let .keystoreUnavailable(detail),
              let .seedMissing(detail), let .storageCorrupted(detail),
              let .clockImplausible(detail), let .tokenNotFound(detail), let .internal(detail):
             return detail
@@ -66,33 +67,33 @@ public enum SoftTokenClientError: Error, Equatable, Sendable {
     }
 
     /// Attempts left before the token locks, for a wrong activation password; otherwise `nil`.
-    public var attemptsLeft: UInt32? {
+    public var attemptsLeft: Int? {
         if case let .wrongActivationPassword(attemptsLeft, _) = self { return attemptsLeft }
         return nil
     }
 }
 
-extension SoftTokenClientError: LocalizedError {
+extension SoftTokenError: LocalizedError {
     /// The library's sentence (`detail`).
     public var errorDescription: String? { detail }
 }
 
-extension SoftTokenClientError {
-    /// The one place where the generated `SoftTokenError` becomes a `SoftTokenClientError`.
-    init(_ error: SoftTokenError) {
+extension SoftTokenError {
+    /// The one place where the generated `FfiError` becomes a `SoftTokenError`.
+    init(_ error: FfiError) {
         switch error {
         case let .InvalidServiceId(detail): self = .invalidServiceId(detail: detail)
         case let .InvalidUserId(detail): self = .invalidUserId(detail: detail)
         case let .InvalidInput(detail): self = .invalidInput(detail: detail)
         case let .WrongActivationPassword(attemptsLeft, detail):
-            self = .wrongActivationPassword(attemptsLeft: attemptsLeft, detail: detail)
+            self = .wrongActivationPassword(attemptsLeft: Int(attemptsLeft), detail: detail)
         case let .ActivationLocked(detail): self = .activationLocked(detail: detail)
         case let .TokenExpired(detail): self = .tokenExpired(detail: detail)
         case let .TokenRevoked(detail): self = .tokenRevoked(detail: detail)
         case let .AlreadyActiveElsewhere(detail): self = .alreadyActiveElsewhere(detail: detail)
         case let .Network(retryable, detail): self = .network(retryable: retryable, detail: detail)
         case let .Tls(detail): self = .tls(detail: detail)
-        case let .Protocol(detail): self = .protocolError(detail: detail)
+        case let .Protocol(detail): self = .protocol(detail: detail)
         case let .KeystoreUnavailable(detail): self = .keystoreUnavailable(detail: detail)
         case let .SeedMissing(detail): self = .seedMissing(detail: detail)
         case let .StorageCorrupted(detail): self = .storageCorrupted(detail: detail)
@@ -105,9 +106,9 @@ extension SoftTokenClientError {
     /// Any error a generated call threw, as this type (task cancellation passes through).
     static func from(_ error: Error) -> Error {
         switch error {
-        case let error as SoftTokenError: return SoftTokenClientError(error)
+        case let error as FfiError: return SoftTokenError(error)
         case is CancellationError: return error
-        default: return SoftTokenClientError.internal(detail: String(describing: error))
+        default: return SoftTokenError.internal(detail: String(describing: error))
         }
     }
 }
@@ -115,10 +116,10 @@ extension SoftTokenClientError {
 /// Runs a generated call, mapping what it throws.
 @inline(__always)
 func mapped<T>(_ call: () throws -> T) throws -> T {
-    do { return try call() } catch { throw SoftTokenClientError.from(error) }
+    do { return try call() } catch { throw SoftTokenError.from(error) }
 }
 
 /// Runs a generated async call, mapping what it throws.
 func mapped<T>(_ call: () async throws -> T) async throws -> T {
-    do { return try await call() } catch { throw SoftTokenClientError.from(error) }
+    do { return try await call() } catch { throw SoftTokenError.from(error) }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import SoftToken
 
-/// A `SecretStore` in memory, implemented in Swift: what the tests and the benchmark use in
-/// place of the platform keystore.
-public final class InMemorySecretStore: SecretStore, @unchecked Sendable {
+/// A `SecretStore` in memory, implemented in Swift from `SoftToken` alone, as an app would: the
+/// Swift twin of the core's `MemorySecretStore`, which the tests and the benchmark use in place
+/// of the platform keystore. Not secure storage.
+public final class MemorySecretStore: SecretStore, @unchecked Sendable {
     // @unchecked: every access to `values` holds `lock`.
     private let lock = NSLock()
     private var values: [String: Data] = [:]

@@ -1,12 +1,12 @@
 import Foundation
 
-/// The bank's side of the demo service (issue a token, verify a code), over the provider's
-/// bank API.
+/// The bank's typed HTTPS client of the demo service (issue a token, verify a code), over the
+/// provider's bank API; named as the Rust test kit's `BankClient`.
 ///
 /// It runs `curl --cacert` rather than URLSession: on Linux, FoundationNetworking cannot be
 /// told to trust one private CA without a delegate that evaluates the chain by hand, while
 /// curl pins it in one flag (curl is installed in the test chroot).
-public struct TestBank: Sendable {
+public struct BankClient: Sendable {
     /// The provider.
     public let provider: TestProvider
 
@@ -16,9 +16,9 @@ public struct TestBank: Sendable {
     /// An issued token.
     public struct Issued: Decodable, Sendable {
         /// Service ID.
-        public let service_id: String
+        public let serviceId: String
         /// User ID (16 characters).
-        public let user_id: String
+        public let userId: String
     }
 
     /// What the provider said about a code.
@@ -26,7 +26,7 @@ public struct TestBank: Sendable {
         /// `accepted`, `rejected`, …
         public let result: String
         /// Wrong codes left before the token locks.
-        public let failures_left: Int
+        public let failuresLeft: Int
     }
 
     /// Issues a token for `email` with `activationPassword`.
@@ -55,16 +55,18 @@ public struct TestBank: Sendable {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         curl.waitUntilExit()
         guard curl.terminationStatus == 0 else {
-            throw TestBankError(
+            throw BankClientError(
                 message: "curl \(path) exited \(curl.terminationStatus): "
                     + String(decoding: data, as: UTF8.self))
         }
-        return try JSONDecoder().decode(T.self, from: data)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(T.self, from: data)
     }
 }
 
 /// A bank call failed.
-public struct TestBankError: Error, CustomStringConvertible {
+public struct BankClientError: Error, CustomStringConvertible {
     /// What failed.
     public let message: String
     /// What failed.

@@ -1,0 +1,18 @@
+import Foundation
+import SoftToken
+
+extension TestProvider {
+    /// A token the bank issued (to `Fixtures.email`, with `Fixtures.activationPassword`), set up
+    /// on a new client of this provider with `secretStore` and `clock`: where most tests start.
+    public func activatedClient(
+        secretStore: SecretStore = MemorySecretStore(), clock: Clock? = nil
+    ) async throws -> (client: SoftTokenClient, token: TokenInfo) {
+        let issued = try bank.issue(
+            email: Fixtures.email, activationPassword: Fixtures.activationPassword)
+        let client = try SoftTokenClient(config(secretStore: secretStore, clock: clock))
+        let token = try await client.activate(
+            serviceId: serviceId, userId: issued.userId,
+            activationPassword: Fixtures.activationPassword)
+        return (client, token)
+    }
+}
