@@ -23,7 +23,7 @@ use crate::{
     error::CoreError,
     keystore::{SeedLookup, SeedVault, StoreChoice},
     metadata::{MetadataStore, RecordState, TokenRecord},
-    net::{NetError, ProviderClient, Timeouts, map_status},
+    net::{NetError, ProviderClient, Retry, Timeouts, map_status},
     token::{CLOCK_SKEW_WARNING_MS, OtpCode, TokenInfo, TokenStatus},
 };
 
@@ -121,7 +121,7 @@ impl SoftToken {
                     user_id,
                     ke1: Bytes(ke1),
                 },
-                false,
+                Retry::Never,
             )
             .await
             .map_err(net_error)?
@@ -151,7 +151,7 @@ impl SoftToken {
             .post::<_, ActivationFinishResponse>(
                 &format!("/v1/activations/{}/finish", start.activation_id),
                 &request,
-                false,
+                Retry::Never,
             )
             .await
             .map_err(net_error)?;
@@ -256,7 +256,7 @@ impl SoftToken {
         };
         let state = match self
             .client
-            .post::<_, StatusResponse>("/v1/tokens/status", &request, true)
+            .post::<_, StatusResponse>("/v1/tokens/status", &request, Retry::Idempotent)
             .await
         {
             Ok(timed) => {
