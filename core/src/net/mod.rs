@@ -43,7 +43,8 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Retry {
     /// Sent once, whatever happens: the provider may have acted on it even if the reply was
-    /// lost (both activation requests: each attempt counts against the token's limit).
+    /// lost (the activation requests: the start opens an activation, the finish uses it up and
+    /// a failed one counts against the token's attempts), so trying again is the user's call.
     Never,
     /// Safe to repeat: tried up to [`MAX_TRIES`] times on network failures, 429 with a short
     /// `Retry-After`, and 502/503/504, with backoff.
