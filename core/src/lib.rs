@@ -9,10 +9,10 @@
 //! | [`secret_store`] | the `SecretStore` trait a shell may implement, and its adapter into keyring-core |
 //! | [`keystore`] | the seed vault: which keystore, entry naming, the stored seed format |
 //! | [`metadata`] | token metadata (no secrets) in a versioned JSON file, replaced atomically |
-//! | [`softtoken`] | [`SoftToken`], the API: activate, tokens, current code, refresh, remove, rename |
+//! | [`softtoken`] | [`SoftToken`], the API: activate, tokens, current code, refresh, remove, rename; the activation phase spans |
 //! | [`token`] | what the app shows: [`TokenInfo`], [`TokenStatus`], [`OtpCode`] |
 //! | [`error`] | [`CoreError`], the one error callers see |
-//! | `net` | the HTTPS client to the provider: retries and error replies; `net/tls` the TLS 1.3 policy (pinned CA, narrowed algorithms); `net/transport` one request on hyper (timeouts, bounded bodies) |
+//! | `net` | the HTTPS client to the provider: retries (`Retry::Never` / `Retry::Idempotent` per request) and error replies; `net/endpoint` the base URL's rules; `net/tls` the TLS 1.3 policy (pinned CA, narrowed algorithms); `net/transport` one request through reqwest (a connection of its own, timeouts, a bounded reply, the mapping of its errors) |
 
 pub mod error;
 pub mod keystore;

@@ -17,13 +17,14 @@ use softtoken_protocol::{
         ActivationStartResponse, Bytes, DeviceInfo, StatusRequest, StatusResponse, TokenState, V1,
     },
 };
+use tracing::Instrument;
 
 use crate::{
     Clock, SystemClock,
     error::CoreError,
     keystore::{SeedLookup, SeedVault, StoreChoice},
     metadata::{MetadataStore, RecordState, TokenRecord},
-    net::{NetError, ProviderClient, Timeouts, map_status},
+    net::{NetError, ProviderClient, Retry, Timeouts, map_status},
     token::{CLOCK_SKEW_WARNING_MS, OtpCode, TokenInfo, TokenStatus},
 };
 
@@ -34,6 +35,21 @@ pub const MAX_LABEL_CHARS: usize = 64;
 const PLAUSIBLE_FROM_MS: u64 = 1_577_836_800_000;
 /// Latest plausible corrected time (2100-01-01), unix ms.
 const PLAUSIBLE_UNTIL_MS: u64 = 4_102_444_800_000;
+
+/// The phases of [`SoftToken::activate`], in order. Each is a DEBUG-level `tracing` span of
+/// that name around its part of the work, so a subscriber (the core's benchmark, an app's
+/// profiler) can see where activation time goes; without one nothing is recorded.
+///
+/// 1. the start request (`POST /v1/activations`): TCP and TLS handshake, the provider's KE2;
+/// 2. key stretching: Argon2id and OPAQUE's finish, on the blocking pool;
+/// 3. the finish request: a new connection, the provider's confirmation;
+/// 4. storage: the seed into the keystore, then the metadata file replaced.
+pub const ACTIVATION_PHASES: [&str; 4] =
+    [START_ROUND_TRIP, KEY_STRETCHING, FINISH_ROUND_TRIP, STORAGE];
+const START_ROUND_TRIP: &str = "activation.start_round_trip";
+const KEY_STRETCHING: &str = "activation.key_stretching";
+const FINISH_ROUND_TRIP: &str = "activation.finish_round_trip";
+const STORAGE: &str = "activation.storage";
 
 /// How to build a [`SoftToken`].
 pub struct CoreConfig {
@@ -121,8 +137,9 @@ impl SoftToken {
                     user_id,
                     ke1: Bytes(ke1),
                 },
-                false,
+                Retry::Never,
             )
+            .instrument(tracing::debug_span!(START_ROUND_TRIP))
             .await
             .map_err(net_error)?
             .reply;
@@ -134,6 +151,7 @@ impl SoftToken {
         let finished = tokio::task::spawn_blocking(move || {
             client_state.finish(&mut OsRng, &password, &binding, &ke2)
         })
+        .instrument(tracing::debug_span!(KEY_STRETCHING))
         .await
         .map_err(|_| CoreError::Protocol {
             reason: "activation was interrupted".into(),
@@ -151,8 +169,9 @@ impl SoftToken {
             .post::<_, ActivationFinishResponse>(
                 &format!("/v1/activations/{}/finish", start.activation_id),
                 &request,
-                false,
+                Retry::Never,
             )
+            .instrument(tracing::debug_span!(FINISH_ROUND_TRIP))
             .await
             .map_err(net_error)?;
         let seed = finished
@@ -178,6 +197,7 @@ impl SoftToken {
             last_refresh_ms: Some(self.clock.now_ms()),
             provider_url: self.provider_url.clone(),
         };
+        let storage = tracing::debug_span!(STORAGE).entered();
         let _guard = self.lock();
         let mut records = self.metadata.load()?;
         // Keystore first: if it refuses, nothing is written and the user can simply retry.
@@ -192,6 +212,7 @@ impl SoftToken {
             ..record.clone()
         });
         self.metadata.save(&records)?;
+        drop(storage);
         // Ids and parameters only: never the password, the seed or a code.
         tracing::info!(token = %id, algorithm = ?params.algorithm(), clock_offset_ms = offset, "token activated");
         Ok(self.info(
@@ -256,7 +277,7 @@ impl SoftToken {
         };
         let state = match self
             .client
-            .post::<_, StatusResponse>("/v1/tokens/status", &request, true)
+            .post::<_, StatusResponse>("/v1/tokens/status", &request, Retry::Idempotent)
             .await
         {
             Ok(timed) => {

@@ -3,6 +3,35 @@
 //!
 //! Only the Linux branch is compiled in this repository's CI; the others are kept to the one
 //! constructor call and the one modifier each store documents, so they can be checked by eye.
+//!
+//! # Why keyring-core and the store crates, not the `keyring` facade
+//!
+//! The design names `keyring`. keyring 4.x (4.2.0 checked) is no longer the library it was:
+//! the API is keyring-core, and `keyring` is a wrapper that cannot give these stores without
+//! bringing what a phone must not carry:
+//!
+//! - It needs one of two features (`src/lib.rs` line 33: `compile_error!` otherwise).
+//! - `v1` (its default) is `apple-native-keyring-store/keychain`, `windows-native-keyring-store`
+//!   and `zbus-secret-service-keyring-store` (`Cargo.toml` `[features]`). Its `Entry::new`
+//!   (`src/v1.rs` line 47) takes no modifiers and uses a store chosen in `set_credential_store`
+//!   (lines 109–129): the D-Bus Secret Service through zbus on Linux (not keyutils), the legacy
+//!   file-based macOS keychain (not the data-protection one), and on iOS and Android none at
+//!   all (`Error::Invalid("platform")`). No `access-policy`, no `persistence = Local`.
+//! - `cli` turns on every store for every target: `db-keystore` (an encrypted SQLite/Turso
+//!   database), `dbus-secret-service-keyring-store` (with `vendored` libdbus, a C build) and
+//!   zbus on Linux, both Apple stores, and `keyring-core/sample` (regex, chrono, dashmap, ron,
+//!   uuid) everywhere: 370 crates in `cargo tree -e normal` for x86_64 Linux, where the size
+//!   gate and the CLI build. Its `use_*_store` functions (`src/cli.rs`) do not return a store:
+//!   they install a process-wide default (`set_default_store`, e.g. line 294 for Android), where
+//!   the vault keeps its own store so a platform and a foreign vault can live side by side; and
+//!   `use_apple_protected_store` refuses on macOS unless `APP_SANDBOX_CONTAINER_ID` is set
+//!   (line 161), where the core uses the protected store in every macOS app.
+//!
+//! Where `cli` would give the same store (Android's, configured the same), it does so by
+//! calling the same `Store::new_with_configuration` as below, plus the global side effect. The
+//! crate's own documentation (`src/lib.rs` lines 17–27) tells applications that choose their
+//! stores to depend on keyring-core and the store crates instead, which is what this module
+//! does: one store crate per target, with the features each needs and nothing else.
 
 use keyring_core::CredentialStore;
 use std::sync::Arc;

@@ -1,15 +1,18 @@
 //! The HTTPS client to the provider: JSON requests, retries only where a request is safe to
-//! repeat, and the mapping of provider error replies.
+//! repeat ([`Retry`]), and the mapping of provider error replies.
 //!
+//! - [`endpoint`]: the base URL, checked once, and the URL of each request;
 //! - [`tls`]: TLS 1.3 trusting only the configured CA certificates (rustls on ring);
-//! - [`transport`]: one request on one connection, with timeouts and a bounded reply.
+//! - [`transport`]: one request through reqwest on a connection of its own, with timeouts, a
+//!   bounded reply and the mapping of transport failures.
 
+mod endpoint;
 mod tls;
 mod transport;
 
 use std::{sync::Arc, time::Duration};
 
-use hyper::StatusCode;
+use reqwest::StatusCode;
 use serde::{Serialize, de::DeserializeOwned};
 use softtoken_protocol::wire::{self, ErrorBody, MAX_RESPONSE_BYTES};
 
@@ -34,6 +37,18 @@ impl Default for Timeouts {
             request_ms: 30_000,
         }
     }
+}
+
+/// Whether a request may be sent again after a failure that may be temporary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Sent once, whatever happens: the provider may have acted on it even if the reply was
+    /// lost (the activation requests: the start opens an activation, the finish uses it up and
+    /// a failed one counts against the token's attempts), so trying again is the user's call.
+    Never,
+    /// Safe to repeat: tried up to [`MAX_TRIES`] times on network failures, 429 with a short
+    /// `Retry-After`, and 502/503/504, with backoff.
+    Idempotent,
 }
 
 /// How many times an idempotent request is tried in all.
@@ -101,13 +116,12 @@ impl ProviderClient {
         Ok(Self { transport, clock })
     }
 
-    /// POSTs a JSON message and decodes the JSON reply. `idempotent` requests are retried
-    /// (network failures, 429 with a short `Retry-After`, 502/503/504) with backoff.
+    /// POSTs a JSON message and decodes the JSON reply, trying again as `retry` allows.
     pub async fn post<Req: Serialize, Resp: DeserializeOwned>(
         &self,
         path: &str,
         body: &Req,
-        idempotent: bool,
+        retry: Retry,
     ) -> Result<Timed<Resp>, NetError> {
         // `Bytes`: each try shares the one encoding instead of copying it.
         let body = bytes::Bytes::from(wire::encode(body));
@@ -137,7 +151,9 @@ impl ProviderClient {
                 _ => None,
             };
             match retry_in {
-                Some(wait) if idempotent && attempt < MAX_TRIES => tokio::time::sleep(wait).await,
+                Some(wait) if retry == Retry::Idempotent && attempt < MAX_TRIES => {
+                    tokio::time::sleep(wait).await
+                }
                 _ => return result,
             }
         }

@@ -57,8 +57,10 @@ static SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
     ],
 };
 
-/// The rustls client configuration for a provider whose CA certificates are `ca_pem`.
-pub(crate) fn client_config(ca_pem: &str) -> Result<Arc<ClientConfig>, CoreError> {
+/// The rustls client configuration for a provider whose CA certificates are `ca_pem`: these
+/// certificates are the only roots (no platform roots, no platform verifier). Handed to reqwest
+/// whole (`tls_backend_preconfigured`), which takes it by value.
+pub(crate) fn client_config(ca_pem: &str) -> Result<ClientConfig, CoreError> {
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         let cert = cert.map_err(|_| CoreError::InvalidInput {
@@ -81,7 +83,7 @@ pub(crate) fn client_config(ca_pem: &str) -> Result<Arc<ClientConfig>, CoreError
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok(config)
 }
 
 /// The crypto provider: ring's AES-GCM TLS 1.3 suites, X25519 then P-256 key exchange, the signature

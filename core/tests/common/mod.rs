@@ -70,6 +70,7 @@ pub async fn provider() -> Provider {
     let ca_pem = std::fs::read_to_string(dir.path().join("tls/ca.pem")).unwrap();
     let bank = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
+        .tcp_nodelay(true)
         .build()
         .unwrap();
     Provider {
