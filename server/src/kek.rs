@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -23,6 +23,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand_core::{OsRng, RngCore};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
+
+use crate::files::{Access, Existing, write_atomic};
 
 /// Length of a KEK in bytes (AES-256).
 const KEY_LEN: usize = 32;
@@ -332,16 +334,9 @@ pub fn generate_kek_file(path: &Path) -> Result<(), KekError> {
     hex::encode_to_slice(&key[..], &mut text[..2 * KEY_LEN]).map_err(|_| KekError::Crypto)?;
     text[2 * KEY_LEN] = b'\n';
 
-    let mut options = fs::OpenOptions::new();
-    // `create_new` makes "does it exist?" and "create it" one atomic step.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // Set at creation, so the key is never readable by others even for an instant.
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|source| {
+    // Written beside and linked into place: a crash never leaves half a key, and "does it
+    // exist?" and "create it" are one atomic step.
+    write_atomic(path, &text[..], Access::OwnerOnly, Existing::Refuse).map_err(|source| {
         if source.kind() == io::ErrorKind::AlreadyExists {
             KekError::FileExists {
                 path: path.to_path_buf(),
@@ -353,16 +348,6 @@ pub fn generate_kek_file(path: &Path) -> Result<(), KekError> {
             }
         }
     })?;
-    let written = file.write_all(&text[..]).and_then(|()| file.sync_all());
-    if let Err(source) = written {
-        // A half-written key file would only fail later with a confusing format error.
-        drop(file);
-        let _ignored = fs::remove_file(path);
-        return Err(KekError::FileWrite {
-            path: path.to_path_buf(),
-            source,
-        });
-    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //! | [`db`] | opening and migrating SQLite |
 //! | [`app`] | shared state and caches |
 //! | [`config`] | the TOML file and `--dev` defaults |
+//! | [`files`] | the one atomic, owner-only file writer |
 //! | [`kek`] | sealing secrets at rest |
 //! | [`tls`] | TLS configuration and the development CA |
 //! | [`mail`] | the issuance mail (SMTP or outbox) |
@@ -26,6 +27,7 @@ pub mod bench_support;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod kek;
 pub mod mail;
 pub mod provider;

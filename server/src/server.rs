@@ -20,6 +20,7 @@ use crate::{
     config::Config,
     db::Db,
     error::StartupError,
+    files::{Access, Existing, write_atomic},
     mail::{MailSettings, Mailer},
     provider::admin::{self, ServiceSpec},
     store, tls,
@@ -215,25 +216,15 @@ async fn bootstrap_dev(
     let key = admin::create_api_key(db, &service_id, Some("dev".into()), now_ms)
         .await
         .map_err(dev)?;
-    write_secret_file(&key_file, &key)
-        .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
+    let line = zeroize::Zeroizing::new(format!("{key}\n"));
+    write_atomic(
+        &key_file,
+        line.as_bytes(),
+        Access::OwnerOnly,
+        Existing::Replace,
+    )
+    .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
     Ok(key)
-}
-
-/// Writes a secret to a new file readable by the owner only.
-fn write_secret_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
 }
 
 /// Deletes expired activations once a minute (they are refused anyway; this bounds the table).

@@ -3,7 +3,7 @@
 //! serves HTTPS without any manual step while clients can still pin a real trust anchor.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +21,8 @@ use rustls::{InconsistentKeys, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use zeroize::Zeroizing;
+
+use crate::files::{Access, Existing, write_atomic};
 
 /// Sub-directory of the data directory that holds the development CA and server certificate.
 const TLS_DIR: &str = "tls";
@@ -227,12 +229,12 @@ pub fn ensure_dev_tls(data_dir: &Path) -> Result<DevTls, TlsError> {
         } else {
             let key = KeyPair::generate().map_err(generate_error)?;
             let key_pem = Zeroizing::new(key.serialize_pem());
-            write_atomic(&ca_key_path, key_pem.as_bytes(), FileMode::Private)?;
+            write_file(&ca_key_path, key_pem.as_bytes(), Access::OwnerOnly)?;
             key
         };
         let ca_params = ca_params(&ca_key)?;
         let ca_cert = ca_params.self_signed(&ca_key).map_err(generate_error)?;
-        write_atomic(&paths.ca_pem, ca_cert.pem().as_bytes(), FileMode::Public)?;
+        write_file(&paths.ca_pem, ca_cert.pem().as_bytes(), Access::Public)?;
         tracing::info!(ca = %paths.ca_pem.display(), "created a development CA");
         issue_server_cert(&paths, &dir, &ca_params, &ca_key, ca_cert.der())?;
         return Ok(paths);
@@ -376,8 +378,8 @@ fn issue_server_cert(
     // reported instead of producing a server certificate no client would accept.
     verify_chain(ca_der, &[cert.der().clone()], &paths.ca_pem, dir)?;
     let key_pem = Zeroizing::new(key.serialize_pem());
-    write_atomic(&paths.key_pem, key_pem.as_bytes(), FileMode::Private)?;
-    write_atomic(&paths.cert_pem, cert.pem().as_bytes(), FileMode::Public)?;
+    write_file(&paths.key_pem, key_pem.as_bytes(), Access::OwnerOnly)?;
+    write_file(&paths.cert_pem, cert.pem().as_bytes(), Access::Public)?;
     tracing::info!(cert = %paths.cert_pem.display(), "issued a development server certificate");
     Ok(())
 }
@@ -544,72 +546,19 @@ fn load_ca_key(path: &Path) -> Result<KeyPair, TlsError> {
     })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FileMode {
-    /// Readable by the owner only: private keys.
-    Private,
-    /// Default permissions: certificates.
-    Public,
-}
-
-/// Writes `contents` to `path` via a temporary file in the same directory and a rename, so a
-/// crash leaves either the old file, or no file, or the complete new one — never half a PEM.
-fn write_atomic(path: &Path, contents: &[u8], mode: FileMode) -> Result<(), TlsError> {
-    let write_err = |source| TlsError::Write {
+/// Writes a TLS file atomically (see [`crate::files`]), naming it in the error.
+fn write_file(path: &Path, contents: &[u8], access: Access) -> Result<(), TlsError> {
+    write_atomic(path, contents, access, Existing::Replace).map_err(|source| TlsError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-    // A temporary file left by a crash may have other permissions; `create_new` below would
-    // otherwise fail on it, and reusing it would keep its mode.
-    remove_if_exists(&tmp)?;
-
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // Set at creation, so the key is never readable by others even for an instant.
-        options.mode(if mode == FileMode::Private {
-            0o600
-        } else {
-            0o644
-        });
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-
-    let result = options
-        .open(&tmp)
-        .and_then(|mut file| {
-            file.write_all(contents)?;
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    if let Err(source) = result {
-        // Best effort: the error that matters is the one reported below.
-        let _ignored = fs::remove_file(&tmp);
-        return Err(write_err(source));
-    }
-    #[cfg(unix)]
-    if let Some(parent) = path.parent() {
-        // Persists the rename itself across a power loss.
-        fs::File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(write_err)?;
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rustls::ClientConfig;
-    use std::io::Read;
+    use std::io::{Read, Write};
 
     fn client_config(ca_pem: &Path) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
