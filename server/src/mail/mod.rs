@@ -9,6 +9,9 @@
 //! as `.eml` files to an outbox folder ([`Mailer::outbox`]), which is the embedded default that
 //! tests and the demo read.
 
+mod body;
+mod template;
+
 use std::{
     fmt,
     net::IpAddr,
@@ -44,9 +47,6 @@ const SMTP_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest recipient address accepted (RFC 5321's path limit, as in the issue endpoint).
 const MAX_ADDRESS_LEN: usize = 254;
-
-/// Japan has no daylight saving time, so JST is always UTC+9.
-const JST_OFFSET_MS: u64 = 9 * 60 * 60 * 1000;
 
 /// How the connection to the SMTP relay is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
@@ -251,7 +251,9 @@ impl Mailer {
     /// address.
     pub async fn send_token_mail(&self, mail: &TokenMail<'_>) -> Result<SentMail, MailError> {
         let to = parse_recipient(mail.to)?;
-        let message = self.build_message(to, token_mail_body(mail, &self.app_link))?;
+        let body = body::token_mail_body(mail, &self.app_link)
+            .map_err(|e| MailError::Config(format!("issuance mail template: {e}")))?;
+        let message = self.build_message(to, body)?;
         match &self.transport {
             Transport::Outbox { dir, transport } => {
                 let id = transport
@@ -398,119 +400,6 @@ fn message_id(domain: &str) -> Option<String> {
         // Without randomness, fall back to lettre's own generator rather than fail the mail.
         Err(_) => None,
     }
-}
-
-/// Makes bank-supplied text safe to put on one line of the body.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
-/// The text of the issuance mail: Japanese first, then English, as in the bank manual.
-fn token_mail_body(mail: &TokenMail<'_>, app_link: &str) -> String {
-    let service_id = mail.service_id.as_str();
-    let user_id = mail.user_id.as_str();
-    let deadline_utc = format_utc_minute(mail.expires_at_ms);
-    let deadline_jst = format_minute(mail.expires_at_ms.saturating_add(JST_OFFSET_MS));
-    let label = mail.label.map(one_line).filter(|l| !l.is_empty());
-
-    let mut ja = String::new();
-    ja.push_str("SoftToken ワンタイムパスワード トークン発行のお知らせ\n\n");
-    ja.push_str("お取引の銀行で、ソフトウェアトークン（ワンタイムパスワード）を発行しました。\n");
-    ja.push_str(
-        "スマートフォンに SoftToken アプリをインストールし、下記の内容で利用開始の設定をしてください。\n\n",
-    );
-    ja.push_str(&format!("■サービスID\n  {service_id}\n"));
-    ja.push_str(&format!("■ユーザID\n  {user_id}\n"));
-    if let Some(label) = &label {
-        ja.push_str(&format!("■トークンの名前\n  {label}\n"));
-    }
-    ja.push_str(&format!("■アプリのダウンロード\n  {app_link}\n"));
-    ja.push_str("■利用開始パスワード\n");
-    ja.push_str("  銀行でのお申し込みの際に、お客さまご自身で決めたパスワードです。\n");
-    ja.push_str("  安全のため、このメールには記載していません。\n");
-    ja.push_str(&format!(
-        "■設定期限\n  {deadline_jst}（日本時間） / {deadline_utc}\n"
-    ));
-    ja.push_str(
-        "  期限までに設定が終わらなかった場合は、銀行で再発行のお手続きをしてください。\n\n",
-    );
-    ja.push_str(
-        "※スマートフォンを機種変更する場合は、先に銀行でこのトークンの利用停止（失効）のお手続きが必要です。\n",
-    );
-    ja.push_str(
-        "※このメールにお心当たりがない場合は、設定をせずにお取引の銀行へご連絡ください。\n",
-    );
-    ja.push_str("※このメールは送信専用です。ご返信いただいてもお答えできません。\n");
-
-    let mut en = String::new();
-    en.push_str("Your one-time password token\n\n");
-    en.push_str("Your bank has issued you a SoftToken software token for one-time passwords.\n");
-    en.push_str(
-        "Install the SoftToken app on your phone and set it up with the details below.\n\n",
-    );
-    en.push_str(&format!("Service ID: {service_id}\n"));
-    en.push_str(&format!("User ID: {user_id}\n"));
-    if let Some(label) = &label {
-        en.push_str(&format!("Token name: {label}\n"));
-    }
-    en.push_str(&format!("App download:\n  {app_link}\n"));
-    en.push_str("Activation password: the password you chose at the bank when you applied.\n");
-    en.push_str("  For your security it is not in this mail.\n");
-    en.push_str(&format!("Setup deadline: {deadline_utc}\n"));
-    en.push_str("  If setup is not finished by then, ask your bank to issue a new token.\n\n");
-    en.push_str("- To move to a new phone, your bank must first revoke this token.\n");
-    en.push_str("- If you did not ask for this token, do not set it up; contact your bank.\n");
-    en.push_str("- This address cannot receive replies.\n");
-
-    format!("{ja}\n------------------------------------------------------------\n\n{en}")
-}
-
-/// Formats Unix milliseconds as `YYYY-MM-DD HH:MM UTC`.
-///
-/// Seconds are cut off rather than rounded, so a deadline is never shown later than it is.
-pub fn format_utc_minute(unix_ms: u64) -> String {
-    format!("{} UTC", format_minute(unix_ms))
-}
-
-/// Formats Unix milliseconds as `YYYY-MM-DD HH:MM` (no zone), truncating to the minute.
-fn format_minute(unix_ms: u64) -> String {
-    let total_minutes = unix_ms / 60_000;
-    let days = total_minutes / (24 * 60);
-    let minute_of_day = total_minutes % (24 * 60);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        minute_of_day / 60,
-        minute_of_day % 60
-    )
-}
-
-/// Proleptic Gregorian date of `days` days after 1970-01-01, by Howard Hinnant's
-/// `civil_from_days` (no date crate is available). Days are unsigned here, so the algorithm's
-/// handling of dates before the epoch is not needed; all intermediate values stay far below
-/// `u64::MAX` even for `u64::MAX` milliseconds.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01 so that the leap day is the last day of the year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Months counted from March: 0 = March … 11 = February.
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -879,70 +768,5 @@ mod tests {
         assert!(eml.is_ascii());
         assert!(decode_qp(&eml).contains(&label));
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn body_mentions_revocation_and_omits_missing_label() {
-        let (service_id, user_id) = ids();
-        let body = token_mail_body(
-            &TokenMail {
-                to: "hanako@example.jp",
-                service_id: &service_id,
-                user_id: &user_id,
-                expires_at_ms: 0,
-                label: Some("  \r\n "),
-            },
-            "https://otp-auth.net/app",
-        );
-        assert!(body.contains("利用停止（失効）"));
-        assert!(body.contains("your bank must first revoke this token"));
-        assert!(body.contains("it is not in this mail"));
-        assert!(!body.contains("Token name"));
-        assert!(body.contains("1970-01-01 00:00 UTC"));
-        assert!(body.contains("1970-01-01 09:00（日本時間）"));
-    }
-
-    #[test]
-    fn formats_known_dates() {
-        assert_eq!(format_utc_minute(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc_minute(951_782_400_000), "2000-02-29 00:00 UTC");
-        // `date -u -d @1795000000` → 2026-11-18 11:06.
-        assert_eq!(format_utc_minute(1_795_000_000_000), "2026-11-18 11:06 UTC");
-        assert_eq!(format_utc_minute(1_700_000_000_000), "2023-11-14 22:13 UTC");
-        // Seconds are cut, not rounded: 23:59:59.999 stays in the old day.
-        assert_eq!(format_utc_minute(4_107_542_399_999), "2100-02-28 23:59 UTC");
-        // 2100 is not a leap year.
-        assert_eq!(format_utc_minute(4_107_542_400_000), "2100-03-01 00:00 UTC");
-        assert_eq!(format_utc_minute(946_684_799_000), "1999-12-31 23:59 UTC");
-        assert_eq!(format_utc_minute(978_307_200_000), "2001-01-01 00:00 UTC");
-        // No panic at the end of the range.
-        assert!(format_utc_minute(u64::MAX).ends_with(" UTC"));
-    }
-
-    #[test]
-    fn civil_from_days_round_trips_a_day_by_day_walk() {
-        // Walk day by day from 1970 to 2200 and check each date follows the previous one.
-        let mut previous = civil_from_days(0);
-        assert_eq!(previous, (1970, 1, 1));
-        for days in 1..(230 * 366) {
-            let current = civil_from_days(days);
-            let (y, m, d) = previous;
-            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let month_len = match m {
-                2 if leap => 29,
-                2 => 28,
-                4 | 6 | 9 | 11 => 30,
-                _ => 31,
-            };
-            let expected = if d < month_len {
-                (y, m, d + 1)
-            } else if m < 12 {
-                (y, m + 1, 1)
-            } else {
-                (y + 1, 1, 1)
-            };
-            assert_eq!(current, expected, "day {days}");
-            previous = current;
-        }
     }
 }
