@@ -22,10 +22,9 @@ use softtoken_protocol::{
 };
 use softtoken_server::{
     config::{Config, LogFormat},
-    kek::generate_kek_file,
-    provider::admin::{self, ServiceSpec},
+    ops::{self, services::ServiceSpec},
+    secrets::kek::generate_kek_file,
     server::{self, StartOptions},
-    store,
 };
 
 #[derive(Parser)]
@@ -289,7 +288,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 verify_window,
                 ..ServiceSpec::new(parse_service_id(&service_id)?, name)
             };
-            admin::create_service(&db, &keys, &spec, now)
+            ops::services::create(&db, &keys, &spec, now)
                 .await
                 .map_err(Failure::runtime)?;
             println!("service {} added", spec.service_id);
@@ -298,15 +297,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Service(ServiceCommand::List { target }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            let mut conn = db.reader.acquire().await.map_err(Failure::runtime)?;
-            for s in store::services(&mut conn).await.map_err(Failure::runtime)? {
+            for s in ops::services::list(&db).await.map_err(Failure::runtime)? {
                 println!(
                     "{}  {}  {}/{} digits/{} s  activation attempts {}  failures {}  ttl {} s  window {}",
                     s.service_id,
                     s.name,
-                    s.algorithm,
-                    s.digits,
-                    s.period,
+                    s.params.algorithm(),
+                    s.params.digits(),
+                    s.params.period(),
                     s.max_activation_attempts,
                     s.max_failures,
                     s.token_ttl_secs,
@@ -322,20 +320,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            let key = admin::create_api_key(&db, &parse_service_id(&service_id)?, label, now)
+            let key = ops::api_keys::create(&db, &parse_service_id(&service_id)?, label, now)
                 .await
                 .map_err(Failure::runtime)?;
             eprintln!(
                 "API key for service {service_id} (shown once; store it in the bank's secret store):"
             );
-            println!("{key}");
+            println!("{}", key.as_str());
             Ok(())
         }
         Command::Key(KeyCommand::List { target }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            let mut conn = db.reader.acquire().await.map_err(Failure::runtime)?;
-            for k in store::api_keys(&mut conn).await.map_err(Failure::runtime)? {
+            for k in ops::api_keys::list(&db).await.map_err(Failure::runtime)? {
                 let state = if k.revoked_at_ms.is_some() {
                     "revoked"
                 } else {
@@ -354,7 +351,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Key(KeyCommand::Revoke { target, key_id }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            admin::revoke_api_key(&db, &key_id, now)
+            ops::api_keys::revoke(&db, &key_id, now)
                 .await
                 .map_err(Failure::runtime)?;
             println!("key {key_id} revoked");
@@ -368,7 +365,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Kek(KekCommand::Rewrap { target }) => {
             let config = resolve(&target, None)?;
             let (db, keys) = server::open_store(&config).await?;
-            let count = admin::rewrap(&db, &keys, now)
+            let count = ops::kek::rewrap(&db, &keys, now)
                 .await
                 .map_err(Failure::runtime)?;
             println!(

@@ -639,17 +639,14 @@ async fn audit_records_what_happened_without_secrets() {
     let otp = code(&app, &p, 0);
     p.verify(&token, &otp).await;
     p.bank_action(&token, "revoke").await;
-    let mut conn = p.server.app.db.reader.acquire().await.unwrap();
-    let trail = softtoken_server::store::audit_of(
-        &mut conn,
-        token.service_id.as_str(),
-        token.user_id.as_str(),
-    )
-    .await
-    .unwrap();
+    let mut conn = p.server.state.db.read().await.unwrap();
+    let trail =
+        softtoken_server::storage::audit::of_token(&mut conn, &token.service_id, &token.user_id)
+            .await
+            .unwrap();
     let events: Vec<_> = trail
         .iter()
-        .map(|(_, e, o, _, _)| format!("{e}:{o}"))
+        .map(|record| format!("{}:{}", record.event, record.outcome))
         .collect();
     assert_eq!(
         events,
@@ -663,15 +660,11 @@ async fn audit_records_what_happened_without_secrets() {
     );
     let text = format!("{trail:?}");
     assert!(!text.contains(&otp) && !text.contains(PASSWORD), "{text}");
+    assert!(trail.iter().any(|record| record.actor.starts_with("bank:")));
     assert!(
         trail
             .iter()
-            .any(|(_, _, _, actor, _)| actor.starts_with("bank:"))
-    );
-    assert!(
-        trail
-            .iter()
-            .any(|(_, _, _, actor, _)| actor == "device:127.0.0.1")
+            .any(|record| record.actor == "device:127.0.0.1")
     );
 }
 
@@ -679,7 +672,7 @@ async fn audit_records_what_happened_without_secrets() {
 async fn migrations_are_idempotent_and_versioned() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let db = softtoken_server::db::Db::open(dir.path(), false)
+        let db = softtoken_server::storage::Db::open(dir.path(), false)
             .await
             .unwrap();
         assert_eq!(db.schema_version().await.unwrap(), 1);
@@ -691,7 +684,7 @@ async fn migrations_are_idempotent_and_versioned() {
 async fn a_wrong_kek_is_a_clear_startup_error() {
     let p = start().await;
     let dir = p.dir;
-    p.server.shutdown().await;
+    p.server.stop().await;
     std::fs::write(dir.path().join("kek.hex"), format!("{}\n", "ab".repeat(32))).unwrap();
     let config =
         softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
@@ -705,11 +698,11 @@ async fn a_wrong_kek_is_a_clear_startup_error() {
 
 #[tokio::test]
 async fn kek_rotation_rewraps_every_secret() {
-    use softtoken_server::{config::KekSource, kek::generate_kek_file, provider::admin, server};
+    use softtoken_server::{config::KekSource, ops, secrets::kek::generate_kek_file, server};
     let p = start().await;
     let (token, app) = p.activated(None).await;
     let dir = p.dir;
-    p.server.shutdown().await;
+    p.server.stop().await;
 
     let new_kek = dir.path().join("kek-2.hex");
     generate_kek_file(&new_kek).unwrap();
@@ -726,7 +719,7 @@ async fn kek_rotation_rewraps_every_secret() {
         softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
     rotate(&mut config);
     let (db, keys) = server::open_store(&config).await.unwrap();
-    let count = admin::rewrap(&db, &keys, 0).await.unwrap();
+    let count = ops::kek::rewrap(&db, &keys, 0).await.unwrap();
     assert_eq!(count, 2, "the service setup and the token");
     db.close().await;
 

@@ -525,7 +525,7 @@ impl Demo<'_> {
             }
         }
         if let Some(server) = self.server.take() {
-            self.runtime.block_on(server.shutdown());
+            self.runtime.block_on(server.stop());
         }
         first_error.map_or(Ok(()), Err)
     }

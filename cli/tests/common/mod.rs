@@ -129,7 +129,7 @@ impl Provider {
 impl Drop for Provider {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
-            self.runtime.block_on(server.shutdown());
+            self.runtime.block_on(server.stop());
         }
     }
 }

@@ -12,24 +12,24 @@ use softtoken_protocol::wire::{
 };
 
 use super::{ok, read_json};
-use crate::{app::App, error::ApiError, provider};
+use crate::{error::ApiError, rules, state::ServerState};
 
 fn actor(peer: SocketAddr) -> String {
     format!("device:{}", peer.ip())
 }
 
 pub(super) async fn start(
-    State(app): State<Arc<App>>,
+    State(state): State<Arc<ServerState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let request: ActivationStartRequest = read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
-    let reply = provider::activation::start(&app, request, &actor(peer)).await?;
+    let reply = rules::activation::start(&state, request, &actor(peer)).await?;
     Ok(ok(StatusCode::OK, &reply))
 }
 
 pub(super) async fn finish(
-    State(app): State<Arc<App>>,
+    State(state): State<Arc<ServerState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(activation_id): Path<String>,
     request: Request,
@@ -38,15 +38,15 @@ pub(super) async fn finish(
         return Err(ApiError::NotFound("activation"));
     }
     let request: ActivationFinishRequest = read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
-    let reply = provider::activation::finish(&app, &activation_id, request, &actor(peer)).await?;
+    let reply = rules::activation::finish(&state, &activation_id, request, &actor(peer)).await?;
     Ok(ok(StatusCode::OK, &reply))
 }
 
 pub(super) async fn status(
-    State(app): State<Arc<App>>,
+    State(state): State<Arc<ServerState>>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let request: StatusRequest = read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
-    let reply = provider::status::status(&app, request).await?;
+    let reply = rules::status::status(&state, request).await?;
     Ok(ok(StatusCode::OK, &reply))
 }

@@ -1,4 +1,20 @@
-//! The SQLite database: opening, migrating, and the two connection pools.
+//! Storage: the SQLite database and every SQL statement the provider runs — the only place
+//! that names SQL or sqlx (`server/tests/layers.rs` checks it). One file per table; each holds
+//! the table's row type and its statements, and converts columns to and from their types at
+//! this edge (`columns.rs`), so the layers above see [`ServiceId`](softtoken_protocol::ids::ServiceId),
+//! [`TokenState`](softtoken_protocol::wire::TokenState) and unsigned times, never stored strings.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`Db`] (here) | opening, migrating and closing the database; its two connection pools |
+//! | [`ReadConn`], [`WriteTx`] | a reading connection; the writing connection and its transaction |
+//! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`] | one table each |
+//! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
+//! | [`batcher`] | group commit of verification's accepts |
+//!
+//! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
+//! stays inside this module. When a PostgreSQL backend comes beside SQLite, what differs lives
+//! here, once per backend.
 //!
 //! All writes go through one connection (`writer`), so every read-check-write sequence in a
 //! transaction is serialized without SQLITE_BUSY retries: that is what makes "of two
@@ -12,9 +28,22 @@
 //! Each connection is served by its own thread (sqlx), so every statement is a round trip
 //! between threads: the hot path (verification) therefore uses [`WriteTx`], which sends `BEGIN`
 //! and `COMMIT` in the same batch as the statements beside them, records the right codes of
-//! concurrent requests in one transaction ([`crate::provider::accept_batch`]), and connections
-//! are not pinged when taken from a pool (they are when given back, which the batcher avoids by
-//! keeping the writing connection while codes keep coming).
+//! concurrent requests in one transaction ([`batcher`]), and connections are not pinged when
+//! taken from a pool (they are when given back, which the batcher avoids by keeping the writing
+//! connection while codes keep coming).
+
+pub mod accept;
+pub mod activations;
+pub mod api_keys;
+pub mod audit;
+pub mod batcher;
+mod columns;
+pub mod kek_check;
+pub mod services;
+pub mod tokens;
+mod write_tx;
+
+pub use write_tx::WriteTx;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -35,13 +64,13 @@ pub const DB_FILE: &str = "softtoken.db";
 /// WAL size, in pages, at which a commit also checkpoints (see [`Db::open`]).
 pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
 
-/// The database handles.
+/// The database: one writing connection and a few reading ones.
 #[derive(Debug, Clone)]
 pub struct Db {
     /// The single writing connection.
-    pub writer: SqlitePool,
+    writer: SqlitePool,
     /// Read-only connections.
-    pub reader: SqlitePool,
+    reader: SqlitePool,
 }
 
 impl Db {
@@ -75,7 +104,7 @@ impl Db {
             // ~70 ms). Durability is unchanged: commits are in the WAL either way.
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
             // Room for every statement the writer runs prepared, including one verification
-            // batch statement per batch size (up to 32, `provider::accept_batch`), so none is
+            // batch statement per batch size (up to 32, [`batcher`]), so none is
             // evicted and re-prepared under load.
             .statement_cache_capacity(256);
         let writer = SqlitePoolOptions::new()
@@ -104,6 +133,17 @@ impl Db {
         Ok(Db { writer, reader })
     }
 
+    /// A reading connection (WAL: it runs beside the writer and sees the last commit).
+    pub async fn read(&self) -> Result<ReadConn, sqlx::Error> {
+        Ok(ReadConn(self.reader.acquire().await?))
+    }
+
+    /// The writing connection (waiting for it), with no transaction begun yet: statements on
+    /// it commit one by one until [`WriteTx::begin`] or a statement that begins one.
+    pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
+        WriteTx::acquire(&self.writer).await
+    }
+
     /// The schema version (`PRAGMA user_version`).
     pub async fn schema_version(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("PRAGMA user_version")
@@ -116,74 +156,44 @@ impl Db {
         self.reader.close().await;
         self.writer.close().await;
     }
-}
 
-/// A write transaction on the writing connection whose `BEGIN` and `COMMIT` travel in the same
-/// batch as the statements next to them (`BEGIN IMMEDIATE; SELECT ...`, `UPDATE ...; COMMIT`),
-/// instead of costing a round trip each as with [`sqlx::Transaction`] (which also waits for an
-/// acknowledgement of each).
-///
-/// sqlx does not know about this transaction, so this guard makes sure the connection never goes
-/// back to the pool with it open: the store function that sends the `BEGIN` marks it open
-/// ([`WriteTx::opening`]) before sending, [`WriteTx::commit`] and [`WriteTx::rollback`] (or a
-/// batch ending in `COMMIT`, [`WriteTx::closed`]) mark it closed, and if the guard is dropped
-/// while it may still be open — an error, or the request future being dropped half-way — the
-/// connection is closed instead of returned, which rolls the transaction back, and the pool
-/// opens a fresh one.
-pub struct WriteTx {
-    conn: PoolConnection<Sqlite>,
-    open: bool,
-}
-
-impl WriteTx {
-    /// Takes the writing connection (waiting for it). No transaction is open yet.
-    pub async fn acquire(writer: &SqlitePool) -> Result<WriteTx, sqlx::Error> {
-        Ok(WriteTx {
-            conn: writer.acquire().await?,
-            open: false,
-        })
+    /// The writing pool, for tests and benchmarks that cause a fault or read a setting with SQL
+    /// of their own. The provider itself never goes around [`Db::write`].
+    #[cfg(feature = "testing")]
+    pub fn writer_pool(&self) -> &SqlitePool {
+        &self.writer
     }
 
-    /// The connection, for statements inside the transaction.
-    pub fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
-    }
-
-    /// Marks the transaction as (possibly) open: call just before sending a batch that
-    /// starts it.
-    pub fn opening(&mut self) {
-        self.open = true;
-    }
-
-    /// Marks the transaction as ended: call after a batch ending in `COMMIT` succeeded.
-    pub fn closed(&mut self) {
-        self.open = false;
-    }
-
-    /// Commits.
-    pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
-        if self.open {
-            sqlx::query("COMMIT").execute(&mut *self.conn).await?;
-            self.open = false;
-        }
-        Ok(())
-    }
-
-    /// Rolls back (nothing to do if no transaction was begun).
-    pub async fn rollback(&mut self) -> Result<(), sqlx::Error> {
-        if self.open {
-            sqlx::query("ROLLBACK").execute(&mut *self.conn).await?;
-            self.open = false;
-        }
-        Ok(())
+    /// The reading pool, for tests and benchmarks (see [`Db::writer_pool`]).
+    #[cfg(feature = "testing")]
+    pub fn reader_pool(&self) -> &SqlitePool {
+        &self.reader
     }
 }
 
-impl Drop for WriteTx {
-    fn drop(&mut self) {
-        if self.open {
-            // Closing the connection rolls back whatever it had begun; the pool replaces it.
-            self.conn.close_on_drop();
-        }
+/// A reading connection, given back to its pool when dropped.
+pub struct ReadConn(PoolConnection<Sqlite>);
+
+/// Where a statement runs: a [`ReadConn`] or the [`WriteTx`]. Only this module can reach the
+/// connection behind it.
+pub trait Connection: private::Connection {}
+
+impl Connection for ReadConn {}
+impl Connection for WriteTx {}
+
+impl private::Connection for ReadConn {
+    fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        Ok(&mut self.0)
+    }
+}
+
+/// The sealed part of [`Connection`]: a trait outside code cannot name, so its method is
+/// callable only from inside `storage`.
+mod private {
+    use sqlx::SqliteConnection;
+
+    pub trait Connection: Send {
+        /// The SQLite connection statements run on.
+        fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error>;
     }
 }

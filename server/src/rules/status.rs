@@ -7,18 +7,21 @@ use softtoken_protocol::{
     wire::{Bytes, StatusRequest, StatusResponse, V1},
 };
 
-use crate::{app::App, error::ApiError, store};
+use crate::{error::ApiError, state::ServerState, storage::tokens};
 
 /// Answers a status request, or `status_denied` for an unknown token, a token without a seed,
 /// or a wrong proof (indistinguishably).
-pub async fn status(app: &App, request: StatusRequest) -> Result<StatusResponse, ApiError> {
-    let mut conn = app.db.reader.acquire().await?;
-    let token = store::token(&mut conn, &request.service_id, &request.user_id).await?;
+pub async fn status(
+    state: &ServerState,
+    request: StatusRequest,
+) -> Result<StatusResponse, ApiError> {
+    let mut conn = state.db.read().await?;
+    let token = tokens::get(&mut conn, &request.service_id, &request.user_id).await?;
     drop(conn);
     let Some(token) = token else {
         return Err(ApiError::StatusDenied);
     };
-    let Some(seed) = app.open_seed(&token)? else {
+    let Some(seed) = state.open_seed(&token)? else {
         return Err(ApiError::StatusDenied);
     };
     let key = StatusKey::derive(
@@ -33,14 +36,14 @@ pub async fn status(app: &App, request: StatusRequest) -> Result<StatusResponse,
     ) {
         return Err(ApiError::StatusDenied);
     }
-    let now = app.now_ms();
-    let state = token.state_at(now);
+    let now = state.now_ms();
+    let token_state = token.state_at(now);
     Ok(StatusResponse {
         v: V1,
-        state,
+        state: token_state,
         server_time_ms: now,
         mac: Bytes(
-            key.response_mac(request.nonce.as_slice(), state, now)
+            key.response_mac(request.nonce.as_slice(), token_state, now)
                 .to_vec(),
         ),
     })

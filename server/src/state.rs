@@ -1,6 +1,9 @@
-//! The provider's shared state: database, keys, mailer, limiter, clock, the verification
-//! batcher, and caches of decrypted per-service OPAQUE setups, per-token TOTP keys, token rows
-//! for verification's fast path and bank API keys.
+//! The provider's shared state ([`ServerState`]): the database, the keys, the mailer, the
+//! limits, the clock, verification's accept batcher, and caches of what is costly to read or
+//! open again — each service with its OPAQUE setup opened, each token's TOTP key, and the token
+//! rows verification's fast path reads.
+//!
+//! Named for the server: "app" means the phone everywhere else in SoftToken.
 
 use std::{
     collections::HashMap,
@@ -12,18 +15,24 @@ use softtoken_protocol::{
     activation::ProviderSetup,
     clock::Clock,
     ids::{ServiceId, UserId},
-    totp::{TokenParams, Totp},
+    totp::Totp,
 };
+use zeroize::Zeroizing;
 
 use crate::{
     config::Limits,
-    db::Db,
     error::ApiError,
-    kek::{KeyRing, Purpose},
     mail::Mailer,
-    provider::{accept_batch::AcceptBatcher, key_cache::KeyCache},
-    rate_limit::RateLimiter,
-    store::{self, ServiceRow, TokenRow},
+    secrets::{
+        kek::{KeyRing, Purpose, Sealed},
+        token_context,
+    },
+    storage::{
+        Db,
+        batcher::AcceptBatcher,
+        services::{self, ServiceRow},
+        tokens::TokenRow,
+    },
 };
 
 /// Most decrypted TOTP keys kept in memory; beyond that the cache starts over (each entry is
@@ -36,24 +45,20 @@ const TOKEN_CACHE_MAX: usize = 100_000;
 
 /// A service with its OPAQUE setup opened.
 pub struct ServiceCtx {
-    /// The stored row.
+    /// The stored row (its rules and the parameters of its new tokens).
     pub row: ServiceRow,
-    /// Parameters for new tokens.
-    pub params: TokenParams,
     /// The opened OPAQUE setup.
     pub setup: ProviderSetup,
 }
 
-/// Everything a request handler needs.
-pub struct App {
+/// Everything a request needs, shared by all of them.
+pub struct ServerState {
     /// Database.
     pub db: Db,
     /// Key-encryption keys.
     pub keys: KeyRing,
     /// Issuance mail.
     pub mailer: Mailer,
-    /// Per-IP limit on device endpoints.
-    pub limiter: RateLimiter,
     /// Limits and timeouts.
     pub limits: Limits,
     /// Time.
@@ -66,17 +71,15 @@ pub struct App {
     pub dummy_setup: ProviderSetup,
     /// Records the right codes of verification's fast path, several per transaction.
     pub accepts: AcceptBatcher,
-    /// Bank API keys confirmed in the last seconds.
-    pub bank_keys: KeyCache,
     services: RwLock<HashMap<ServiceId, Arc<ServiceCtx>>>,
     totp_keys: RwLock<TotpKeyCache>,
     tokens: RwLock<HashMap<(ServiceId, UserId), Arc<TokenRow>>>,
 }
 
 /// Decrypted TOTP keys by token, with the seed generation they were opened from.
-type TotpKeyCache = HashMap<(ServiceId, UserId), (i64, Arc<Totp>)>;
+type TotpKeyCache = HashMap<(ServiceId, UserId), (u64, Arc<Totp>)>;
 
-impl App {
+impl ServerState {
     /// Assembles the state.
     pub fn new(
         db: Db,
@@ -84,14 +87,12 @@ impl App {
         mailer: Mailer,
         limits: Limits,
         clock: Arc<dyn Clock>,
-    ) -> App {
-        App {
-            accepts: AcceptBatcher::new(db.writer.clone()),
-            bank_keys: KeyCache::new(),
+    ) -> ServerState {
+        ServerState {
+            accepts: AcceptBatcher::new(&db),
             db,
             keys,
             mailer,
-            limiter: RateLimiter::new(limits.device_requests_per_minute, limits.device_burst),
             limits,
             clock,
             argon2_permits: tokio::sync::Semaphore::new(
@@ -106,6 +107,11 @@ impl App {
         }
     }
 
+    /// Now, unix ms.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
     /// A token row as verification's fast path last saw it, if cached. It may be out of date:
     /// the fast path's write re-checks in the database everything its decision rested on, and
     /// anything else goes through the full check, which reads the row afresh.
@@ -115,22 +121,20 @@ impl App {
 
     /// Caches a token row for the fast path (without the fields verification never reads:
     /// password file, device, mail address, label). Returns the cached copy.
-    pub fn remember_token(&self, token: &TokenRow) -> Option<Arc<TokenRow>> {
-        let (service_id, user_id) = token.ids()?;
+    pub fn remember_token(&self, token: &TokenRow) -> Arc<TokenRow> {
         let slim = Arc::new(TokenRow {
-            service_id: token.service_id.clone(),
-            user_id: token.user_id.clone(),
+            service_id: token.service_id,
+            user_id: token.user_id,
             customer_ref: String::new(),
             email: String::new(),
             label: None,
-            state: token.state.clone(),
-            algorithm: token.algorithm.clone(),
-            digits: token.digits,
-            period: token.period,
-            password_file: Vec::new(),
-            password_file_kek_version: token.password_file_kek_version,
+            state: token.state,
+            params: token.params,
+            password_file: Sealed {
+                kek_version: token.password_file.kek_version,
+                blob: Vec::new(),
+            },
             seed: token.seed.clone(),
-            seed_kek_version: token.seed_kek_version,
             seed_generation: token.seed_generation,
             activation_attempts: token.activation_attempts,
             failures: token.failures,
@@ -147,19 +151,14 @@ impl App {
         if cache.len() >= TOKEN_CACHE_MAX {
             cache.clear();
         }
-        cache.insert((service_id, user_id), Arc::clone(&slim));
-        Some(slim)
+        cache.insert((token.service_id, token.user_id), Arc::clone(&slim));
+        slim
     }
 
     /// Drops a token's cached row (after a change the next verification should not have to
     /// discover by falling back).
     pub fn forget_token(&self, service_id: &ServiceId, user_id: &UserId) {
         write(&self.tokens).remove(&(*service_id, *user_id));
-    }
-
-    /// Now, unix ms.
-    pub fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
     }
 
     /// A service with its setup opened, from the cache or the database. `None` if unknown.
@@ -170,8 +169,8 @@ impl App {
         if let Some(ctx) = read(&self.services).get(service_id) {
             return Ok(Some(Arc::clone(ctx)));
         }
-        let mut conn = self.db.reader.acquire().await?;
-        let Some(row) = store::service(&mut conn, service_id).await? else {
+        let mut conn = self.db.read().await?;
+        let Some(row) = services::get(&mut conn, service_id).await? else {
             return Ok(None);
         };
         let ctx = Arc::new(self.open_service(row)?);
@@ -180,27 +179,22 @@ impl App {
     }
 
     /// Opens a service row's sealed setup.
-    pub fn open_service(&self, row: ServiceRow) -> Result<ServiceCtx, ApiError> {
-        let params = row.params().ok_or(ApiError::Internal)?;
-        let version =
-            u32::try_from(row.opaque_setup_kek_version).map_err(|_| ApiError::Internal)?;
+    fn open_service(&self, row: ServiceRow) -> Result<ServiceCtx, ApiError> {
         let bytes = self.keys.open(
             Purpose::ProviderSetup,
             row.service_id.as_bytes(),
-            version,
-            &row.opaque_setup,
+            row.opaque_setup.kek_version,
+            &row.opaque_setup.blob,
         )?;
         let setup = ProviderSetup::from_bytes(&bytes).map_err(|_| ApiError::Internal)?;
-        Ok(ServiceCtx { row, params, setup })
+        Ok(ServiceCtx { row, setup })
     }
 
     /// The TOTP key of an activated token, from the cache (if the seed generation matches) or
     /// by opening the sealed seed. `None` if the token has no seed.
     pub fn totp_key(&self, token: &TokenRow) -> Result<Option<Arc<Totp>>, ApiError> {
-        let Some((service_id, user_id)) = token.ids() else {
-            return Err(ApiError::Internal);
-        };
-        if let Some((generation, totp)) = read(&self.totp_keys).get(&(service_id, user_id))
+        let key = (token.service_id, token.user_id);
+        if let Some((generation, totp)) = read(&self.totp_keys).get(&key)
             && *generation == token.seed_generation
         {
             return Ok(Some(Arc::clone(totp)));
@@ -208,41 +202,28 @@ impl App {
         let Some(seed) = self.open_seed(token)? else {
             return Ok(None);
         };
-        let params = token.params().ok_or(ApiError::Internal)?;
-        let totp = Arc::new(Totp::new(params, &seed).map_err(|_| ApiError::Internal)?);
+        let totp = Arc::new(Totp::new(token.params, &seed).map_err(|_| ApiError::Internal)?);
         let mut cache = write(&self.totp_keys);
         if cache.len() >= SEED_CACHE_MAX {
             cache.clear();
         }
-        cache.insert(
-            (service_id, user_id),
-            (token.seed_generation, Arc::clone(&totp)),
-        );
+        cache.insert(key, (token.seed_generation, Arc::clone(&totp)));
         Ok(Some(totp))
     }
 
     /// Opens a token's sealed seed. `None` if it has none.
-    pub fn open_seed(
-        &self,
-        token: &TokenRow,
-    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, ApiError> {
-        let (Some(sealed), Some(version)) = (&token.seed, token.seed_kek_version) else {
+    pub fn open_seed(&self, token: &TokenRow) -> Result<Option<Zeroizing<Vec<u8>>>, ApiError> {
+        let Some(seed) = &token.seed else {
             return Ok(None);
         };
-        let version = u32::try_from(version).map_err(|_| ApiError::Internal)?;
         let context = token_context(&token.service_id, &token.user_id);
         Ok(Some(self.keys.open(
             Purpose::Seed,
             &context,
-            version,
-            sealed,
+            seed.kek_version,
+            &seed.blob,
         )?))
     }
-}
-
-/// The AAD context that binds a token's sealed secrets to the token: `service_id ‖ user_id`.
-pub fn token_context(service_id: &str, user_id: &str) -> Vec<u8> {
-    [service_id.as_bytes(), user_id.as_bytes()].concat()
 }
 
 // A poisoned lock only means another request panicked mid-update of a cache; the cache is

@@ -874,7 +874,10 @@ mod tests {
         }
         let raw = [0x5au8; 32];
         let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "kek::tests::from_env_reads_the_variable"])
+            .args([
+                "--exact",
+                "secrets::kek::tests::from_env_reads_the_variable",
+            ])
             .args(["--test-threads", "1"])
             .env(
                 CHILD_VAR,

@@ -1,7 +1,7 @@
 //! Group commit for verification's fast path: right codes of several requests recorded in one
 //! transaction and one round trip on the writing connection.
 //!
-//! Every statement is a round trip to the connection's thread (see [`crate::db`]), and all writes
+//! Every statement is a round trip to the connection's thread (see [`storage`](super)), and all writes
 //! go through one connection, so the writing connection's time per transaction — not SQLite's
 //! own work, which is a few microseconds per row — bounds the verifications per second. One task
 //! (the batcher) therefore takes the fast path's accept jobs from a channel, and for whatever is
@@ -16,7 +16,7 @@
 //! COMMIT
 //! ```
 //!
-//! ([`store::accept_steps_if_unchanged`]) and answers each job with whether its `UPDATE`
+//! ([`accept_steps_if_unchanged`]) and answers each job with whether its `UPDATE`
 //! applied. Each job's statements are exactly those of a lone fast-path accept, and they run one
 //! after the other in the transaction, so the outcome is the one sequential accepts would have
 //! had: of two jobs for the same token and step
@@ -40,15 +40,15 @@ use std::{
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{
-    db::WriteTx,
-    error::ApiError,
-    store::{self, SeenAccept, TokenRow},
+use super::{
+    Db, WriteTx,
+    accept::{ACCEPT_BATCH_MAX, SeenAccept, accept_steps_if_unchanged},
+    tokens::TokenRow,
 };
 
 /// Most jobs in one transaction. Bounds the time a job can wait behind the others of its batch,
-/// and the statement (see [`store::ACCEPT_BATCH_MAX`]).
-pub const MAX_BATCH: usize = store::ACCEPT_BATCH_MAX;
+/// and the statement (see [`ACCEPT_BATCH_MAX`]).
+pub const MAX_BATCH: usize = ACCEPT_BATCH_MAX;
 
 /// How long the batcher keeps the writing connection after a batch, waiting for the next job.
 pub const LINGER: Duration = Duration::from_millis(1);
@@ -80,8 +80,9 @@ struct Queued {
 }
 
 /// The batch a job was in failed (already logged by the batcher); nothing of it was kept.
-#[derive(Debug, Clone, Copy)]
-struct BatchFailed;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the verification batch failed; nothing of it was kept")]
+pub struct BatchFailed;
 
 /// The handle requests use to have a right code recorded; starts its task on first use.
 pub struct AcceptBatcher {
@@ -90,11 +91,11 @@ pub struct AcceptBatcher {
 }
 
 impl AcceptBatcher {
-    /// A batcher writing through `writer` (the single writing connection's pool). No task runs
-    /// until the first job, so this can be built outside a Tokio runtime.
-    pub fn new(writer: SqlitePool) -> Self {
+    /// A batcher writing through the database's writing connection. No task runs until the
+    /// first job, so this can be built outside a Tokio runtime.
+    pub fn new(db: &Db) -> Self {
         Self {
-            writer,
+            writer: db.writer.clone(),
             sender: Mutex::new(None),
         }
     }
@@ -102,7 +103,7 @@ impl AcceptBatcher {
     /// Records the job's accept if the token is still as seen and no step at or after the
     /// job's was accepted. `Ok(true)`: accepted and committed. `Ok(false)`: nothing was written
     /// for this job; the caller decides afresh with the full check.
-    pub async fn accept(&self, job: AcceptJob) -> Result<bool, ApiError> {
+    pub async fn accept(&self, job: AcceptJob) -> Result<bool, BatchFailed> {
         let (reply, answer) = oneshot::channel();
         let sender = self.sender();
         if sender.send(Queued { job, reply }).await.is_err() {
@@ -111,7 +112,7 @@ impl AcceptBatcher {
         }
         match answer.await {
             Ok(Ok(accepted)) => Ok(accepted),
-            Ok(Err(BatchFailed)) => Err(ApiError::Internal),
+            Ok(Err(BatchFailed)) => Err(BatchFailed),
             // The batcher dropped the job unanswered (it was shut down): nothing committed
             // for it that this request would know of — let the full check decide.
             Err(_) => Ok(false),
@@ -212,5 +213,5 @@ async fn run_batch(tx: &mut WriteTx, batch: &[Queued]) -> Result<Vec<bool>, sqlx
             actor: &job.actor,
         })
         .collect();
-    store::accept_steps_if_unchanged(tx, &accepts).await
+    accept_steps_if_unchanged(tx, &accepts).await
 }

@@ -11,12 +11,16 @@ use softtoken_protocol::{
     },
 };
 
-use super::random_id;
 use crate::{
-    app::{App, token_context},
     error::ApiError,
-    kek::Purpose,
-    store::{self, ActivationRow, AuditEvent, TokenRow, to_i64, to_u64},
+    ids::random_id,
+    secrets::{kek::Purpose, token_context},
+    state::ServerState,
+    storage::{
+        activations::{self, ActivationRow},
+        audit::{self, AuditEvent},
+        tokens::{self, TokenRow},
+    },
 };
 
 /// Activation attempts reported for unknown tokens (the default limit minus this attempt), so
@@ -36,54 +40,51 @@ fn refusal(state: TokenState) -> Option<ApiError> {
 
 /// `POST /v1/activations`.
 pub async fn start(
-    app: &App,
+    state: &ServerState,
     request: ActivationStartRequest,
     actor: &str,
 ) -> Result<ActivationStartResponse, ApiError> {
-    let now = app.now_ms();
-    let service = app.service(&request.service_id).await?;
-    let mut tx = app.db.writer.begin().await?;
+    let now = state.now_ms();
+    let (sid, uid) = (request.service_id, request.user_id);
+    let service = state.service(&sid).await?;
+    let mut tx = state.db.write().await?;
     let token = match &service {
-        Some(_) => store::token(&mut tx, &request.service_id, &request.user_id).await?,
+        Some(_) => {
+            tx.begin().await?;
+            tokens::get(&mut tx, &sid, &uid).await?
+        }
         None => None,
     };
     let (Some(service), Some(token)) = (service, token) else {
         drop(tx);
-        return unknown_token_reply(app, &request, now);
+        return unknown_token_reply(state, &request, now);
     };
-    let (sid, uid) = (token.service_id.clone(), token.user_id.clone());
     let audit = |outcome: &'static str, detail: Option<&'static str>| AuditEvent {
         detail,
-        ..AuditEvent::token(
-            request.service_id.as_str(),
-            request.user_id.as_str(),
-            "activation_start",
-            outcome,
-            actor,
-        )
+        ..AuditEvent::token(sid, uid, "activation_start", outcome, actor)
     };
 
-    let state = token.state_at(now);
-    if state == TokenState::Expired && token.stored_state() != TokenState::Expired {
-        store::set_state(&mut tx, &sid, &uid, TokenState::Expired, now).await?;
+    let token_state = token.state_at(now);
+    if token_state == TokenState::Expired && token.state != TokenState::Expired {
+        tokens::set_state(&mut tx, &sid, &uid, TokenState::Expired, now).await?;
     }
-    if let Some(err) = refusal(state) {
-        store::audit(&mut tx, now, audit("refused", Some(state.as_str()))).await?;
+    if let Some(err) = refusal(token_state) {
+        audit::record(&mut tx, now, audit("refused", Some(token_state.as_str()))).await?;
         tx.commit().await?;
         return Err(err);
     }
     let max_attempts = service.row.max_activation_attempts;
     if token.activation_attempts >= max_attempts {
-        store::set_state(&mut tx, &sid, &uid, TokenState::ActivationLocked, now).await?;
-        store::delete_activations_of(&mut tx, &sid, &uid).await?;
-        store::audit(&mut tx, now, audit("locked", None)).await?;
+        tokens::set_state(&mut tx, &sid, &uid, TokenState::ActivationLocked, now).await?;
+        activations::delete_of_token(&mut tx, &sid, &uid).await?;
+        audit::record(&mut tx, now, audit("locked", None)).await?;
         tx.commit().await?;
         return Err(ApiError::ActivationLocked);
     }
 
-    let params = token.params().ok_or(ApiError::Internal)?;
-    let binding = Binding::new(request.service_id, request.user_id, params);
-    let password_file = open_password_file(app, &token)?;
+    let params = token.params;
+    let binding = Binding::new(sid, uid, params);
+    let password_file = open_password_file(state, &token)?;
     let (server, ke2) = ServerActivation::start(
         &mut OsRng,
         &service.setup,
@@ -93,28 +94,27 @@ pub async fn start(
     )
     .map_err(|e| ApiError::BadRequest(format!("ke1: {e}")))?;
 
-    store::count_activation_attempt(&mut tx, &sid, &uid).await?;
+    tokens::count_activation_attempt(&mut tx, &sid, &uid).await?;
     let activation_id = random_id(16);
-    let sealed = app.keys.seal(
+    let sealed = state.keys.seal(
         Purpose::ActivationState,
         activation_id.as_bytes(),
         &server.to_bytes(),
     )?;
-    let ttl_ms = app.limits.activation_ttl_secs.saturating_mul(1000);
+    let ttl_ms = state.limits.activation_ttl_secs.saturating_mul(1000);
     let expires_at_ms = now.saturating_add(ttl_ms);
-    store::insert_activation(
+    activations::insert(
         &mut tx,
         &ActivationRow {
             activation_id: activation_id.clone(),
-            service_id: sid.clone(),
-            user_id: uid.clone(),
-            state: sealed.blob,
-            state_kek_version: i64::from(sealed.kek_version),
-            expires_at_ms: to_i64(expires_at_ms),
+            service_id: sid,
+            user_id: uid,
+            state: sealed,
+            expires_at_ms,
         },
     )
     .await?;
-    store::audit(&mut tx, now, audit("started", None)).await?;
+    audit::record(&mut tx, now, audit("started", None)).await?;
     tx.commit().await?;
 
     let used = token.activation_attempts.saturating_add(1);
@@ -123,15 +123,15 @@ pub async fn start(
         activation_id,
         ke2: Bytes(ke2),
         token: params,
-        attempts_left: u32::try_from(max_attempts.saturating_sub(used)).unwrap_or(0),
+        attempts_left: max_attempts.saturating_sub(used),
         expires_at_ms,
-        server_time_ms: app.now_ms(),
+        server_time_ms: state.now_ms(),
     })
 }
 
 /// OPAQUE's fake-record reply: indistinguishable from a wrong password to the app.
 fn unknown_token_reply(
-    app: &App,
+    state: &ServerState,
     request: &ActivationStartRequest,
     now: u64,
 ) -> Result<ActivationStartResponse, ApiError> {
@@ -139,7 +139,7 @@ fn unknown_token_reply(
     let binding = Binding::new(request.service_id, request.user_id, params);
     let (_, ke2) = ServerActivation::start(
         &mut OsRng,
-        &app.dummy_setup,
+        &state.dummy_setup,
         None,
         binding,
         request.ke1.as_slice(),
@@ -151,80 +151,68 @@ fn unknown_token_reply(
         ke2: Bytes(ke2),
         token: params,
         attempts_left: UNKNOWN_TOKEN_ATTEMPTS_LEFT,
-        expires_at_ms: now.saturating_add(app.limits.activation_ttl_secs.saturating_mul(1000)),
-        server_time_ms: app.now_ms(),
+        expires_at_ms: now.saturating_add(state.limits.activation_ttl_secs.saturating_mul(1000)),
+        server_time_ms: state.now_ms(),
     })
 }
 
-fn open_password_file(app: &App, token: &TokenRow) -> Result<PasswordFile, ApiError> {
-    let version = u32::try_from(token.password_file_kek_version).map_err(|_| ApiError::Internal)?;
+fn open_password_file(state: &ServerState, token: &TokenRow) -> Result<PasswordFile, ApiError> {
     let context = token_context(&token.service_id, &token.user_id);
-    let bytes = app.keys.open(
+    let bytes = state.keys.open(
         Purpose::PasswordFile,
         &context,
-        version,
-        &token.password_file,
+        token.password_file.kek_version,
+        &token.password_file.blob,
     )?;
     PasswordFile::from_bytes(&bytes).map_err(|_| ApiError::Internal)
 }
 
 /// `POST /v1/activations/{id}/finish`.
 pub async fn finish(
-    app: &App,
+    state: &ServerState,
     activation_id: &str,
     request: ActivationFinishRequest,
     actor: &str,
 ) -> Result<ActivationFinishResponse, ApiError> {
-    let now = app.now_ms();
-    let mut tx = app.db.writer.begin().await?;
-    let Some(activation) = store::take_activation(&mut tx, activation_id).await? else {
+    let now = state.now_ms();
+    let mut tx = state.db.write().await?;
+    tx.begin().await?;
+    let Some(activation) = activations::take(&mut tx, activation_id).await? else {
         return Err(ApiError::NotFound("activation"));
     };
-    if now >= to_u64(activation.expires_at_ms) {
+    if now >= activation.expires_at_ms {
         tx.commit().await?;
         return Err(ApiError::NotFound("activation"));
     }
-    let Some(service_id) = softtoken_protocol::ids::ServiceId::parse(&activation.service_id).ok()
-    else {
+    let (sid, uid) = (activation.service_id, activation.user_id);
+    let Some(service) = state.service(&sid).await? else {
         return Err(ApiError::Internal);
     };
-    let Some(user_id) = softtoken_protocol::ids::UserId::parse(&activation.user_id).ok() else {
-        return Err(ApiError::Internal);
-    };
-    let Some(service) = app.service(&service_id).await? else {
-        return Err(ApiError::Internal);
-    };
-    let Some(token) = store::token(&mut tx, &service_id, &user_id).await? else {
+    let Some(token) = tokens::get(&mut tx, &sid, &uid).await? else {
         tx.commit().await?;
         return Err(ApiError::NotFound("activation"));
     };
-    let (sid, uid) = (token.service_id.as_str(), token.user_id.as_str());
     let audit = |outcome: &'static str, detail: Option<&'static str>| AuditEvent {
         detail,
         ..AuditEvent::token(sid, uid, "activation_finish", outcome, actor)
     };
-    let state = token.state_at(now);
-    if let Some(err) = refusal(state) {
-        store::audit(&mut tx, now, audit("refused", Some(state.as_str()))).await?;
+    let token_state = token.state_at(now);
+    if let Some(err) = refusal(token_state) {
+        audit::record(&mut tx, now, audit("refused", Some(token_state.as_str()))).await?;
         tx.commit().await?;
         return Err(err);
     }
-    let attempts_left = u32::try_from(
-        service
-            .row
-            .max_activation_attempts
-            .saturating_sub(token.activation_attempts),
-    )
-    .unwrap_or(0);
+    let attempts_left = service
+        .row
+        .max_activation_attempts
+        .saturating_sub(token.activation_attempts);
 
-    let params = token.params().ok_or(ApiError::Internal)?;
-    let binding = Binding::new(service_id, user_id, params);
-    let version = u32::try_from(activation.state_kek_version).map_err(|_| ApiError::Internal)?;
-    let state_bytes = app.keys.open(
+    let binding = Binding::new(sid, uid, token.params);
+    let state_bytes = state.keys.open(
         Purpose::ActivationState,
         activation_id.as_bytes(),
-        version,
-        &activation.state,
+        activation.state.kek_version,
+        &activation.state.blob,
     )?;
     let server =
         ServerActivation::from_bytes(&state_bytes, binding).map_err(|_| ApiError::Internal)?;
@@ -234,35 +222,26 @@ pub async fn finish(
     ) {
         Ok(finished) => finished,
         Err(err) => {
-            tracing::info!(service_id = sid, user_id = uid, error = %err, "activation failed");
-            store::audit(&mut tx, now, audit("failed", None)).await?;
+            tracing::info!(service_id = %sid, user_id = %uid, error = %err, "activation failed");
+            audit::record(&mut tx, now, audit("failed", None)).await?;
             tx.commit().await?;
             return Err(ApiError::ActivationFailed { attempts_left });
         }
     };
 
-    let context = token_context(sid, uid);
-    let sealed = app
+    let context = token_context(&sid, &uid);
+    let sealed = state
         .keys
         .seal(Purpose::Seed, &context, finished.seed.expose())?;
     let device_json = serde_json::to_string(&request.device).map_err(|_| ApiError::Internal)?;
-    store::store_activated_seed(
-        &mut tx,
-        sid,
-        uid,
-        &sealed.blob,
-        sealed.kek_version,
-        &device_json,
-        now,
-    )
-    .await?;
-    store::audit(&mut tx, now, audit("ok", None)).await?;
+    tokens::store_activated_seed(&mut tx, &sid, &uid, &sealed, &device_json, now).await?;
+    audit::record(&mut tx, now, audit("ok", None)).await?;
     tx.commit().await?;
 
     Ok(ActivationFinishResponse {
         v: V1,
         state: TokenState::PendingConfirmation,
         server_confirmation: Bytes(finished.server_confirmation.to_vec()),
-        server_time_ms: app.now_ms(),
+        server_time_ms: state.now_ms(),
     })
 }
