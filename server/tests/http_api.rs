@@ -32,6 +32,42 @@ async fn healthz_and_unknown_routes_carry_server_time() {
 }
 
 #[tokio::test]
+async fn error_bodies_carry_the_injected_clocks_time_like_the_header() {
+    let p = start().await;
+    // Ten years ahead: a body stamped by the system clock would be that far off the header.
+    let ahead = std::time::Duration::from_secs(10 * 365 * 86_400);
+    p.clock.advance(ahead);
+    let system_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let requests = [
+        // A route that does not exist (the fallback).
+        p.client.get(format!("{}/nowhere", p.url)),
+        // A bank call without a key (the BankKey extractor).
+        p.client.get(format!(
+            "{}/v1/services/{SERVICE}/tokens/12345678901234CI",
+            p.url
+        )),
+        // A device call with a bad body (a rule's error).
+        p.client
+            .post(format!("{}/v1/tokens/status", p.url))
+            .body("{}"),
+    ];
+    for request in requests {
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+        let header: u64 = response.headers()["server-time-ms"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["server_time_ms"].as_u64(), Some(header), "{body}");
+        assert!(header >= u64::try_from((system_now + ahead).as_millis()).unwrap() - 60_000);
+    }
+}
+
+#[tokio::test]
 async fn issuance_mails_the_ids_and_forgets_the_password() {
     let p = start().await;
     let token = p.issue("hanako@example.jp", PASSWORD).await;
