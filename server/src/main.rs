@@ -22,7 +22,10 @@ use softtoken_protocol::{
 };
 use softtoken_server::{
     config::{Config, LogFormat},
-    ops::{self, services::ServiceSpec},
+    ops::{
+        self,
+        services::{ServiceRules, ServiceSpec},
+    },
     secrets::kek::generate_kek_file,
     server::{self, StartOptions},
 };
@@ -281,12 +284,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let params = TokenParams::new(algorithm, digits, period)
                 .map_err(|e| Failure::usage(e.to_string()))?;
             let spec = ServiceSpec {
-                params,
-                max_activation_attempts,
-                max_failures,
-                token_ttl_secs,
-                verify_window,
-                ..ServiceSpec::new(parse_service_id(&service_id)?, name)
+                service_id: parse_service_id(&service_id)?,
+                name,
+                rules: ServiceRules {
+                    params,
+                    max_activation_attempts,
+                    max_failures,
+                    token_ttl_secs,
+                    verify_window,
+                },
             };
             ops::services::create(&db, &keys, &spec, now)
                 .await
@@ -302,13 +308,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "{}  {}  {}/{} digits/{} s  activation attempts {}  failures {}  ttl {} s  window {}",
                     s.service_id,
                     s.name,
-                    s.params.algorithm(),
-                    s.params.digits(),
-                    s.params.period(),
-                    s.max_activation_attempts,
-                    s.max_failures,
-                    s.token_ttl_secs,
-                    s.verify_window
+                    s.rules.params.algorithm(),
+                    s.rules.params.digits(),
+                    s.rules.params.period(),
+                    s.rules.max_activation_attempts,
+                    s.rules.max_failures,
+                    s.rules.token_ttl_secs,
+                    s.rules.verify_window
                 );
             }
             Ok(())

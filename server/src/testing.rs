@@ -69,7 +69,7 @@ pub async fn create_active_tokens(
             .ok_or(TestingError::NoService(*service_id))?
     };
     let now = state.now_ms();
-    let expires_at_ms = now.saturating_add(service.token_ttl_secs.saturating_mul(1000));
+    let expires_at_ms = now.saturating_add(service.rules.token_ttl_secs.saturating_mul(1000));
 
     let mut seen = HashSet::with_capacity(count);
     let mut rows = Vec::with_capacity(count);
@@ -92,7 +92,7 @@ pub async fn create_active_tokens(
             customer_ref,
             label: None,
             state: TokenState::Active,
-            params: service.params,
+            params: service.rules.params,
             password_file: state
                 .keys
                 .seal(Purpose::PasswordFile, &context, &placeholder)?,

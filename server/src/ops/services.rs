@@ -3,6 +3,8 @@
 use rand_core::OsRng;
 use softtoken_protocol::{activation::ProviderSetup, ids::ServiceId, totp::TokenParams};
 
+pub use crate::storage::services::ServiceRules;
+
 use super::AdminError;
 use crate::{
     secrets::kek::{KeyRing, Purpose},
@@ -20,16 +22,10 @@ pub struct ServiceSpec {
     pub service_id: ServiceId,
     /// Display name (the bank).
     pub name: String,
-    /// Parameters of its tokens.
-    pub params: TokenParams,
-    /// Activation attempts before lockout (1..=100, default 5).
-    pub max_activation_attempts: u32,
-    /// Consecutive wrong codes before lockout (1..=100, default 5).
-    pub max_failures: u32,
-    /// How long an issued token may take to be set up, seconds (default 24 h).
-    pub token_ttl_secs: u64,
-    /// Verification window in steps (0..=10, default 1).
-    pub verify_window: u32,
+    /// Its rules: activation attempts and consecutive wrong codes before lockout (each
+    /// 1..=100, default 5), how long an issued token may take to be set up (default 24 h) and
+    /// the verification window in steps (0..=10, default 1).
+    pub rules: ServiceRules,
 }
 
 impl ServiceSpec {
@@ -38,11 +34,13 @@ impl ServiceSpec {
         Self {
             service_id,
             name: name.into(),
-            params: TokenParams::default(),
-            max_activation_attempts: 5,
-            max_failures: 5,
-            token_ttl_secs: 24 * 60 * 60,
-            verify_window: 1,
+            rules: ServiceRules {
+                params: TokenParams::default(),
+                max_activation_attempts: 5,
+                max_failures: 5,
+                token_ttl_secs: 24 * 60 * 60,
+                verify_window: 1,
+            },
         }
     }
 }
@@ -54,13 +52,15 @@ pub async fn create(
     spec: &ServiceSpec,
     now_ms: u64,
 ) -> Result<(), AdminError> {
-    if !(1..=100).contains(&spec.max_activation_attempts) || !(1..=100).contains(&spec.max_failures)
+    let rules = &spec.rules;
+    if !(1..=100).contains(&rules.max_activation_attempts)
+        || !(1..=100).contains(&rules.max_failures)
     {
         return Err(AdminError::Invalid(
             "attempt and failure limits must be 1..=100".into(),
         ));
     }
-    if spec.verify_window > 10 || spec.token_ttl_secs == 0 {
+    if rules.verify_window > 10 || rules.token_ttl_secs == 0 {
         return Err(AdminError::Invalid(
             "verify window must be 0..=10 and the TTL positive".into(),
         ));
@@ -80,11 +80,7 @@ pub async fn create(
         &ServiceRow {
             service_id: spec.service_id,
             name: spec.name.clone(),
-            params: spec.params,
-            max_activation_attempts: spec.max_activation_attempts,
-            max_failures: spec.max_failures,
-            token_ttl_secs: spec.token_ttl_secs,
-            verify_window: spec.verify_window,
+            rules: spec.rules,
             opaque_setup: sealed,
             created_at_ms: now_ms,
         },

@@ -73,7 +73,7 @@ pub async fn start(
         tx.commit().await?;
         return Err(err);
     }
-    let max_attempts = service.row.max_activation_attempts;
+    let max_attempts = service.row.rules.max_activation_attempts;
     if token.activation_attempts >= max_attempts {
         tokens::set_state(&mut tx, &sid, &uid, TokenState::ActivationLocked, now).await?;
         activations::delete_of_token(&mut tx, &sid, &uid).await?;
@@ -204,6 +204,7 @@ pub async fn finish(
     }
     let attempts_left = service
         .row
+        .rules
         .max_activation_attempts
         .saturating_sub(token.activation_attempts);
 

@@ -43,7 +43,7 @@ pub async fn issue(
     let password = prepare_password(&request.activation_password)
         .map_err(|e| ApiError::BadRequest(format!("activation_password: {e}")))?;
     let service_id = service.row.service_id;
-    let params = service.row.params;
+    let params = service.row.rules.params;
     let customer_ref = request
         .customer_ref
         .clone()
@@ -75,7 +75,7 @@ pub async fn issue(
             .keys
             .seal(Purpose::PasswordFile, &context, password_file.as_bytes())?;
     let now = state.now_ms();
-    let ttl_ms = service.row.token_ttl_secs.saturating_mul(1000);
+    let ttl_ms = service.row.rules.token_ttl_secs.saturating_mul(1000);
     let expires_at_ms = now.saturating_add(ttl_ms);
     let row = TokenRow {
         service_id,

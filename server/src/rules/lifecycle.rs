@@ -1,7 +1,7 @@
 //! What the bank may see and do to a token: details, revocation, unlocking.
 
 use softtoken_protocol::{
-    ids::UserId,
+    ids::{ServiceId, UserId},
     wire::{DeviceInfo, TokenDetails, TokenState},
 };
 
@@ -9,7 +9,7 @@ use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
     storage::{
-        activations,
+        WriteTx, activations,
         audit::{self, AuditEvent},
         tokens::{self, TokenRow},
     },
@@ -17,7 +17,7 @@ use crate::{
 
 /// What the bank sees of a token as of `now`.
 fn view(service: &ServiceCtx, token: &TokenRow, now: u64) -> TokenDetails {
-    let rules = &service.row;
+    let rules = &service.row.rules;
     TokenDetails {
         service_id: token.service_id,
         user_id: token.user_id,
@@ -65,26 +65,12 @@ pub async fn revoke(
 ) -> Result<TokenDetails, ApiError> {
     let service_id = service.row.service_id;
     let now = state.now_ms();
-    let mut tx = state.db.write().await?;
-    tx.begin().await?;
-    let token = tokens::get(&mut tx, &service_id, user_id)
-        .await?
-        .ok_or(ApiError::NotFound("token"))?;
+    let (mut tx, token) = begin_change(state, &service_id, user_id).await?;
     if token.state != TokenState::Revoked {
         tokens::set_state(&mut tx, &service_id, user_id, TokenState::Revoked, now).await?;
         activations::delete_of_token(&mut tx, &service_id, user_id).await?;
     }
-    audit::record(
-        &mut tx,
-        now,
-        AuditEvent::token(service_id, *user_id, "revoke", "ok", actor),
-    )
-    .await?;
-    let token = tokens::get(&mut tx, &service_id, user_id)
-        .await?
-        .ok_or(ApiError::Internal)?;
-    tx.commit().await?;
-    Ok(view(service, &token, now))
+    finish_change(tx, service, user_id, "revoke", actor, now).await
 }
 
 /// `POST …/unlock`: a locked token goes back to `active` with its failure counter reset.
@@ -96,18 +82,42 @@ pub async fn unlock(
 ) -> Result<TokenDetails, ApiError> {
     let service_id = service.row.service_id;
     let now = state.now_ms();
-    let mut tx = state.db.write().await?;
-    tx.begin().await?;
-    tokens::get(&mut tx, &service_id, user_id)
-        .await?
-        .ok_or(ApiError::NotFound("token"))?;
+    let (mut tx, _) = begin_change(state, &service_id, user_id).await?;
     if !tokens::unlock(&mut tx, &service_id, user_id).await? {
         return Err(ApiError::Conflict("the token is not locked"));
     }
+    finish_change(tx, service, user_id, "unlock", actor, now).await
+}
+
+/// Begins a bank's change to a token: the transaction, and the token as it is in it.
+async fn begin_change(
+    state: &ServerState,
+    service_id: &ServiceId,
+    user_id: &UserId,
+) -> Result<(WriteTx, TokenRow), ApiError> {
+    let mut tx = state.db.write().await?;
+    tx.begin().await?;
+    let token = tokens::get(&mut tx, service_id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("token"))?;
+    Ok((tx, token))
+}
+
+/// Ends a bank's change to a token: audits it (`event` by `actor`), reads the token as the change
+/// left it, commits, and returns what the bank sees.
+async fn finish_change(
+    mut tx: WriteTx,
+    service: &ServiceCtx,
+    user_id: &UserId,
+    event: &str,
+    actor: &str,
+    now: u64,
+) -> Result<TokenDetails, ApiError> {
+    let service_id = service.row.service_id;
     audit::record(
         &mut tx,
         now,
-        AuditEvent::token(service_id, *user_id, "unlock", "ok", actor),
+        AuditEvent::token(service_id, *user_id, event, "ok", actor),
     )
     .await?;
     let token = tokens::get(&mut tx, &service_id, user_id)

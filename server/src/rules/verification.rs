@@ -57,7 +57,7 @@ pub async fn verify(
 
 /// Consecutive wrong codes still allowed after `failures`.
 fn failures_left(service: &ServiceCtx, failures: u32) -> u32 {
-    service.row.max_failures.saturating_sub(failures)
+    service.row.rules.max_failures.saturating_sub(failures)
 }
 
 /// The common case, a right code for a token in use, without a read on the writing connection:
@@ -105,7 +105,8 @@ async fn accept_fast(
     let Ok(Some(totp)) = state.totp_key(&token) else {
         return Ok(None);
     };
-    let Some(step) = totp.verify(typed.as_str(), now / 1000, service.row.verify_window) else {
+    let Some(step) = totp.verify(typed.as_str(), now / 1000, service.row.rules.verify_window)
+    else {
         return Ok(None);
     };
 
@@ -162,7 +163,7 @@ async fn verify_in(
     actor: &str,
 ) -> Result<(VerifyResponse, Option<TokenRow>), ApiError> {
     let service_id = service.row.service_id;
-    let max_failures = service.row.max_failures;
+    let max_failures = service.row.rules.max_failures;
     let now = state.now_ms();
     let Some(token) = tokens::begin_and_get(tx, &service_id, user_id).await? else {
         return Err(ApiError::NotFound("token"));
@@ -205,7 +206,7 @@ async fn verify_in(
         tracing::error!(%service_id, %user_id, "token in use has no seed");
         return Err(ApiError::Internal);
     };
-    let matched = totp.verify(typed.as_str(), now / 1000, service.row.verify_window);
+    let matched = totp.verify(typed.as_str(), now / 1000, service.row.rules.verify_window);
 
     let Some(step) = matched else {
         let failures = tokens::count_failure(tx, &service_id, user_id, max_failures).await?;

@@ -17,13 +17,9 @@ macro_rules! service_columns {
     };
 }
 
-/// A service (bank) as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRow {
-    /// Service ID.
-    pub service_id: ServiceId,
-    /// Display name.
-    pub name: String,
+/// What a service decides for its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceRules {
     /// Parameters of new tokens.
     pub params: TokenParams,
     /// Activation attempts before lockout.
@@ -34,6 +30,17 @@ pub struct ServiceRow {
     pub token_ttl_secs: u64,
     /// Verification window in steps.
     pub verify_window: u32,
+}
+
+/// A service (bank) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRow {
+    /// Service ID.
+    pub service_id: ServiceId,
+    /// Display name.
+    pub name: String,
+    /// Its rules.
+    pub rules: ServiceRules,
     /// Sealed OPAQUE provider setup.
     pub opaque_setup: Sealed,
     /// Created at, unix ms.
@@ -45,11 +52,13 @@ impl FromRow<'_, SqliteRow> for ServiceRow {
         Ok(ServiceRow {
             service_id: text(row, "service_id")?,
             name: row.try_get("name")?,
-            params: params(row)?,
-            max_activation_attempts: number(row, "max_activation_attempts")?,
-            max_failures: number(row, "max_failures")?,
-            token_ttl_secs: number(row, "token_ttl_secs")?,
-            verify_window: number(row, "verify_window")?,
+            rules: ServiceRules {
+                params: params(row)?,
+                max_activation_attempts: number(row, "max_activation_attempts")?,
+                max_failures: number(row, "max_failures")?,
+                token_ttl_secs: number(row, "token_ttl_secs")?,
+                verify_window: number(row, "verify_window")?,
+            },
             opaque_setup: sealed(row, "opaque_setup", "opaque_setup_kek_version")?,
             created_at_ms: number(row, "created_at_ms")?,
         })
@@ -65,13 +74,13 @@ pub async fn insert(conn: &mut impl Connection, row: &ServiceRow) -> Result<(), 
     ))
     .bind(row.service_id.as_str())
     .bind(&row.name)
-    .bind(row.params.algorithm().as_str())
-    .bind(i64::from(row.params.digits()))
-    .bind(i64::from(row.params.period()))
-    .bind(i64::from(row.max_activation_attempts))
-    .bind(i64::from(row.max_failures))
-    .bind(int(row.token_ttl_secs))
-    .bind(i64::from(row.verify_window))
+    .bind(row.rules.params.algorithm().as_str())
+    .bind(i64::from(row.rules.params.digits()))
+    .bind(i64::from(row.rules.params.period()))
+    .bind(i64::from(row.rules.max_activation_attempts))
+    .bind(i64::from(row.rules.max_failures))
+    .bind(int(row.rules.token_ttl_secs))
+    .bind(i64::from(row.rules.verify_window))
     .bind(&row.opaque_setup.blob)
     .bind(i64::from(row.opaque_setup.kek_version))
     .bind(int(row.created_at_ms))
