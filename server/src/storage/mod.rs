@@ -174,8 +174,8 @@ impl Db {
 /// A reading connection, given back to its pool when dropped.
 pub struct ReadConn(PoolConnection<Sqlite>);
 
-/// Where a statement runs: a [`ReadConn`] or the [`WriteTx`]. Only this module can reach the
-/// connection behind it.
+/// Where a statement runs: a [`ReadConn`] or the [`WriteTx`]. The connection behind it is for
+/// storage's statements only (the layers test keeps SQL out of every other module).
 pub trait Connection: private::Connection {}
 
 impl Connection for ReadConn {}
@@ -187,8 +187,8 @@ impl private::Connection for ReadConn {
     }
 }
 
-/// The sealed part of [`Connection`]: a trait outside code cannot name, so its method is
-/// callable only from inside `storage`.
+/// The sealed part of [`Connection`]: a trait outside code cannot name, so no other type can be
+/// a `Connection` and no caller holding a `ReadConn` or `WriteTx` can reach its connection.
 mod private {
     use sqlx::SqliteConnection;
 
