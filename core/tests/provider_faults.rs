@@ -707,7 +707,7 @@ impl Activated {
         let info = phone.activate(SERVICE, &user_id, PASSWORD).await.unwrap();
         assert_eq!(info.status, TokenStatus::PendingConfirmation);
         // From here on the phone only meets fault providers.
-        real.server.shutdown().await;
+        real.server.stop().await;
         Activated {
             dir,
             store,

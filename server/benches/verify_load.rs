@@ -10,7 +10,7 @@
 //! 1. The provider starts in process exactly as `--dev` starts it (`Config::dev` in a temporary
 //!    directory, demo service `10121234`, its bank API key, the per-IP device limit off; bank
 //!    endpoints have none anyway), on its own Tokio runtime.
-//! 2. `bench_support::create_active_tokens` puts activated tokens straight into the database
+//! 2. `testing::create_active_tokens` puts activated tokens straight into the database
 //!    (no OPAQUE, so no Argon2id). A token accepts one code per 30 s step, so every request
 //!    uses a token nobody has used yet, with the code of the current step: every request is a
 //!    real, valid, first-time verification that the provider writes (last step, audit record)
@@ -55,11 +55,11 @@ use softtoken_protocol::{
     wire::{VerifyResponse, VerifyResult},
 };
 use softtoken_server::{
-    app::{App, ServiceCtx},
-    bench_support,
     config::Config,
-    provider::verification,
+    rules::verification,
     server::{self, DEV_SERVICE_ID, StartOptions},
+    state::{ServerState, ServiceCtx},
+    testing,
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -147,15 +147,15 @@ struct Target {
 /// verification function directly (diagnostic: the provider's own ceiling, no HTTP or TLS).
 enum Sender {
     Https(Client, Arc<Target>),
-    Direct(Arc<App>, Arc<ServiceCtx>),
+    Direct(Arc<ServerState>, Arc<ServiceCtx>),
 }
 
 impl Sender {
     async fn verify(&self, user_id: &UserId, code: &str) -> Result<(), String> {
         match self {
             Sender::Https(client, target) => verify_once(client, target, user_id, code).await,
-            Sender::Direct(app, service) => {
-                match verification::verify(app, service, user_id, code, "bench").await {
+            Sender::Direct(state, service) => {
+                match verification::verify(state, service, user_id, code, "bench").await {
                     Ok(reply) if reply.result == VerifyResult::Accepted => Ok(()),
                     Ok(reply) => Err(format!("result {:?}", reply.result)),
                     Err(e) => Err(format!("error {e}")),
@@ -216,7 +216,7 @@ fn main() -> Result<(), BoxError> {
 
     let (journal_mode, synchronous, autocheckpoint): (String, i64, i64) =
         server_rt.block_on(async {
-            let mut conn = running.app.db.writer.acquire().await?;
+            let mut conn = running.state.db.writer_pool().acquire().await?;
             let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
                 .fetch_one(&mut *conn)
                 .await?;
@@ -236,15 +236,16 @@ fn main() -> Result<(), BoxError> {
         .collect();
     let total_tokens = settings.max_requests.saturating_mul(phases.len());
     let created_at = Instant::now();
-    let created = server_rt.block_on(bench_support::create_active_tokens(
-        &running.app,
+    let created = server_rt.block_on(testing::create_active_tokens(
+        &running.state,
         &service_id,
         total_tokens,
     ))?;
     let creation_time = created_at.elapsed();
     // Start from an empty WAL: the bulk insert is checkpointed now, not during a phase.
-    server_rt
-        .block_on(sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&running.app.db.writer))?;
+    server_rt.block_on(
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(running.state.db.writer_pool()),
+    )?;
     let params = TokenParams::default();
     let tokens = created
         .into_iter()
@@ -291,10 +292,10 @@ fn main() -> Result<(), BoxError> {
     });
 
     let service = server_rt
-        .block_on(running.app.service(&service_id))
+        .block_on(running.state.service(&service_id))
         .map_err(|e| format!("service: {e}"))?
         .ok_or("no dev service")?;
-    let direct = (Arc::clone(&running.app), service);
+    let direct = (Arc::clone(&running.state), service);
 
     let mut results = Vec::new();
     for (index, (http, connections)) in phases.iter().enumerate() {
@@ -316,7 +317,7 @@ fn main() -> Result<(), BoxError> {
         sqlx::query_scalar(
             "SELECT count(*) FROM audit WHERE event = 'verify' AND outcome = 'accepted'",
         )
-        .fetch_one(&running.app.db.reader)
+        .fetch_one(running.state.db.reader_pool())
         .await
     })?;
     let client_accepted: usize = results
@@ -348,7 +349,7 @@ fn main() -> Result<(), BoxError> {
         );
     }
 
-    server_rt.block_on(running.shutdown());
+    server_rt.block_on(running.stop());
     drop(client_rt);
     drop(server_rt);
     Ok(())
@@ -360,7 +361,7 @@ fn senders(
     connections: usize,
     ca: &reqwest::Certificate,
     target: &Arc<Target>,
-    direct: &(Arc<App>, Arc<ServiceCtx>),
+    direct: &(Arc<ServerState>, Arc<ServiceCtx>),
 ) -> Result<Vec<Sender>, BoxError> {
     (0..connections)
         .map(|_| {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::{
     error::StartupError,
-    kek::{Kek, KeyRing, generate_kek_file},
     mail::SmtpConfig,
+    secrets::kek::{Kek, KeyRing, generate_kek_file},
     tls,
 };
 

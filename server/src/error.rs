@@ -1,16 +1,10 @@
-//! Errors: what a request can fail with ([`ApiError`], one place mapping to HTTP) and what
-//! starting the server can fail with ([`StartupError`]).
+//! Errors: what a request can fail with ([`ApiError`]; `http/errors.rs` is the one place that
+//! turns it into an HTTP reply) and what starting the server can fail with ([`StartupError`]).
 
-use axum::{
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-};
-use softtoken_protocol::wire::{self, ErrorBody, ErrorCode};
+use softtoken_protocol::wire;
 
-use softtoken_protocol::clock::{Clock, SystemClock};
-
-/// A request's failure, as the client sees it. Internal causes are logged where they happen
-/// and reach the client only as `internal`.
+/// A request's failure, as the client sees it: what the rules (and request reading) fail with.
+/// Internal causes are logged where they happen and reach the client only as `internal`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// 400 `bad_request`.
@@ -69,34 +63,6 @@ pub enum ApiError {
     Unavailable,
 }
 
-impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
-        match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
-            ApiError::UnsupportedVersion(_) => {
-                (StatusCode::BAD_REQUEST, ErrorCode::UnsupportedVersion)
-            }
-            ApiError::PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
-            }
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
-            ApiError::ActivationFailed { .. } => {
-                (StatusCode::UNAUTHORIZED, ErrorCode::ActivationFailed)
-            }
-            ApiError::ActivationLocked => (StatusCode::LOCKED, ErrorCode::ActivationLocked),
-            ApiError::TokenExpired => (StatusCode::GONE, ErrorCode::TokenExpired),
-            ApiError::TokenRevoked => (StatusCode::GONE, ErrorCode::TokenRevoked),
-            ApiError::AlreadyActive => (StatusCode::CONFLICT, ErrorCode::AlreadyActive),
-            ApiError::StatusDenied => (StatusCode::UNAUTHORIZED, ErrorCode::StatusDenied),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
-            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
-            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
-        }
-    }
-}
-
 impl From<wire::WireError> for ApiError {
     fn from(err: wire::WireError) -> Self {
         match err {
@@ -114,50 +80,11 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<crate::kek::KekError> for ApiError {
-    fn from(err: crate::kek::KekError) -> Self {
+impl From<crate::secrets::kek::KekError> for ApiError {
+    fn from(err: crate::secrets::kek::KekError) -> Self {
         tracing::error!(error = %err, "secret at rest could not be opened or sealed");
         ApiError::Internal
     }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let body = ErrorBody {
-            error: code,
-            message: self.to_string(),
-            attempts_left: match self {
-                ApiError::ActivationFailed { attempts_left } => Some(attempts_left),
-                _ => None,
-            },
-            retry_after_s: match self {
-                ApiError::RateLimited { retry_after_s } => Some(retry_after_s),
-                _ => None,
-            },
-            server_time_ms: SystemClock.now_ms(),
-        };
-        let mut response = (status, json_body(&body)).into_response();
-        if let ApiError::RateLimited { retry_after_s } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
-        }
-        response
-    }
-}
-
-/// A JSON body with its content type.
-pub fn json_body<T: serde::Serialize>(
-    value: &T,
-) -> ([(header::HeaderName, HeaderValue); 1], Vec<u8>) {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        wire::encode(value),
-    )
 }
 
 /// Why the server could not start. Each message says what to fix.

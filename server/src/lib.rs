@@ -4,32 +4,44 @@
 //! app activates against (OPAQUE activation, status). HTTPS with rustls on ring, SQLite through
 //! sqlx. The wire protocol is `docs/protocol.md`; running it is `docs/server.md`.
 //!
-//! | module | holds |
-//! |---|---|
-//! | [`server`] | start and stop: config → TLS, KEK, database, mailer → listener |
-//! | [`api`] | HTTP routes and request reading |
-//! | [`provider`] | the rules: issuance, activation, verification, status, lifecycle, admin |
-//! | [`store`] | every SQL statement |
-//! | [`db`] | opening and migrating SQLite |
-//! | [`app`] | shared state and caches |
-//! | [`config`] | the TOML file and `--dev` defaults |
-//! | [`kek`] | sealing secrets at rest |
-//! | [`tls`] | TLS configuration and the development CA |
-//! | [`mail`] | the issuance mail (SMTP or outbox) |
-//! | [`rate_limit`] | per-IP limit on device endpoints |
+//! The modules are layers, and imports run one way: down. A module may use the modules of the
+//! layers below its own, never one above or beside it (`server/tests/layers.rs` checks every
+//! `crate::` and `super::` path of `server/src` against this table, and that nothing outside
+//! `storage` names SQL).
+//!
+//! | layer | module | holds |
+//! |---|---|---|
+//! | top | [`server`] | start and stop: config → TLS, KEK, database, mailer → state → listener |
+//! | | `testing` | activated tokens without OPAQUE, for tests and benchmarks (feature `testing`) |
+//! | HTTP | [`http`] | routes, request reading, middleware, per-IP limit, errors → replies |
+//! | auth | [`auth`] | bank authentication: the [`BankKey`](auth::BankKey) extractor and its key cache |
+//! | rules | [`rules`] | issuance, activation, verification, status, lifecycle |
+//! | | [`ops`] | what the admin subcommands do: services, API keys, KEK check and rotation |
+//! | state | [`state`] | [`ServerState`](state::ServerState): what every request shares, and its caches |
+//! | storage | [`storage`] | the database, `WriteTx`, group commit, one file per table: all SQL |
+//! | leaves | [`config`] | the TOML file and `--dev` defaults |
+//! | | [`error`] | what a request or a start can fail with |
+//! | | [`secrets`] | sealing secrets at rest (KEK); bank API keys |
+//! | | [`tls`] | TLS configuration and the development CA |
+//! | | [`mail`] | the issuance mail (SMTP or outbox) and its template |
+//! | | [`files`] | the one atomic, owner-only file writer |
+//! | | [`ids`] | fresh random identifiers |
+//!
+//! The binary (`main.rs`, the `softtoken-server` command) stands above them all.
 
-pub mod api;
-pub mod app;
-/// Benchmark support: bulk-creating activated tokens without OPAQUE (never used by the server).
-#[doc(hidden)]
-pub mod bench_support;
+pub mod auth;
 pub mod config;
-pub mod db;
 pub mod error;
-pub mod kek;
+pub mod files;
+pub mod http;
+pub mod ids;
 pub mod mail;
-pub mod provider;
-pub mod rate_limit;
+pub mod ops;
+pub mod rules;
+pub mod secrets;
 pub mod server;
-pub mod store;
+pub mod state;
+pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;

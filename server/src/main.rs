@@ -22,10 +22,12 @@ use softtoken_protocol::{
 };
 use softtoken_server::{
     config::{Config, LogFormat},
-    kek::generate_kek_file,
-    provider::admin::{self, ServiceSpec},
+    ops::{
+        self,
+        services::{ServiceRules, ServiceSpec},
+    },
+    secrets::kek::generate_kek_file,
     server::{self, StartOptions},
-    store,
 };
 
 #[derive(Parser)]
@@ -282,14 +284,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let params = TokenParams::new(algorithm, digits, period)
                 .map_err(|e| Failure::usage(e.to_string()))?;
             let spec = ServiceSpec {
-                params,
-                max_activation_attempts,
-                max_failures,
-                token_ttl_secs,
-                verify_window,
-                ..ServiceSpec::new(parse_service_id(&service_id)?, name)
+                service_id: parse_service_id(&service_id)?,
+                name,
+                rules: ServiceRules {
+                    params,
+                    max_activation_attempts,
+                    max_failures,
+                    token_ttl_secs,
+                    verify_window,
+                },
             };
-            admin::create_service(&db, &keys, &spec, now)
+            ops::services::create(&db, &keys, &spec, now)
                 .await
                 .map_err(Failure::runtime)?;
             println!("service {} added", spec.service_id);
@@ -298,19 +303,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Service(ServiceCommand::List { target }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            let mut conn = db.reader.acquire().await.map_err(Failure::runtime)?;
-            for s in store::services(&mut conn).await.map_err(Failure::runtime)? {
+            for s in ops::services::list(&db).await.map_err(Failure::runtime)? {
                 println!(
                     "{}  {}  {}/{} digits/{} s  activation attempts {}  failures {}  ttl {} s  window {}",
                     s.service_id,
                     s.name,
-                    s.algorithm,
-                    s.digits,
-                    s.period,
-                    s.max_activation_attempts,
-                    s.max_failures,
-                    s.token_ttl_secs,
-                    s.verify_window
+                    s.rules.params.algorithm(),
+                    s.rules.params.digits(),
+                    s.rules.params.period(),
+                    s.rules.max_activation_attempts,
+                    s.rules.max_failures,
+                    s.rules.token_ttl_secs,
+                    s.rules.verify_window
                 );
             }
             Ok(())
@@ -322,20 +326,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            let key = admin::create_api_key(&db, &parse_service_id(&service_id)?, label, now)
+            let key = ops::api_keys::create(&db, &parse_service_id(&service_id)?, label, now)
                 .await
                 .map_err(Failure::runtime)?;
             eprintln!(
                 "API key for service {service_id} (shown once; store it in the bank's secret store):"
             );
-            println!("{key}");
+            println!("{}", key.as_str());
             Ok(())
         }
         Command::Key(KeyCommand::List { target }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            let mut conn = db.reader.acquire().await.map_err(Failure::runtime)?;
-            for k in store::api_keys(&mut conn).await.map_err(Failure::runtime)? {
+            for k in ops::api_keys::list(&db).await.map_err(Failure::runtime)? {
                 let state = if k.revoked_at_ms.is_some() {
                     "revoked"
                 } else {
@@ -354,7 +357,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Key(KeyCommand::Revoke { target, key_id }) => {
             let config = resolve(&target, None)?;
             let (db, _) = server::open_store(&config).await?;
-            admin::revoke_api_key(&db, &key_id, now)
+            ops::api_keys::revoke(&db, &key_id, now)
                 .await
                 .map_err(Failure::runtime)?;
             println!("key {key_id} revoked");
@@ -368,7 +371,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Kek(KekCommand::Rewrap { target }) => {
             let config = resolve(&target, None)?;
             let (db, keys) = server::open_store(&config).await?;
-            let count = admin::rewrap(&db, &keys, now)
+            let count = ops::kek::rewrap(&db, &keys, now)
                 .await
                 .map_err(Failure::runtime)?;
             println!(

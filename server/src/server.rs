@@ -1,5 +1,12 @@
-//! Starting and stopping the provider: config → TLS, KEK, database, mailer → HTTPS listener.
-//! Used by the binary, by tests and by the CLI demo (in process).
+//! Starting and stopping the provider: config → TLS, KEK, database, mailer → state → HTTPS
+//! listener. Used by the binary, by tests and by the CLI demo (in process).
+//!
+//! What a test (or a test kit) needs is here and stays stable: [`start`] from a [`Config`]
+//! (with `dev: true`, the `--dev` bootstrap: the demo service [`DEV_SERVICE_ID`], its bank API
+//! key and the development CA) and an injected clock; then the [`RunningServer`]'s
+//! [`url`](RunningServer::url), [`dev_api_key`](RunningServer::dev_api_key) and
+//! [`dev_ca_pem`](RunningServer::dev_ca_pem); and [`stop`](RunningServer::stop), after which a
+//! new provider can start on the same data directory.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -15,14 +22,16 @@ use softtoken_protocol::{
 use tokio::task::JoinHandle;
 
 use crate::{
-    api,
-    app::App,
     config::Config,
-    db::Db,
     error::StartupError,
+    files::{Access, Existing, write_atomic},
+    http,
     mail::{MailSettings, Mailer},
-    provider::admin::{self, ServiceSpec},
-    store, tls,
+    ops::{self, AdminError, services::ServiceSpec},
+    secrets::kek::KeyRing,
+    state::ServerState,
+    storage::{Db, activations},
+    tls,
 };
 
 /// The demo service `--dev` creates.
@@ -56,9 +65,11 @@ pub struct RunningServer {
     /// The bound address (the real port when the config said 0).
     pub addr: SocketAddr,
     /// Shared state (tests inspect the database through it).
-    pub app: Arc<App>,
+    pub state: Arc<ServerState>,
     /// With `--dev`: the demo service's bank API key.
     pub dev_api_key: Option<String>,
+    /// With `--dev`: the development CA certificate (PEM) that clients pin.
+    pub dev_ca_pem: Option<PathBuf>,
     handle: Handle<SocketAddr>,
     serve: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
@@ -71,20 +82,22 @@ impl RunningServer {
         format!("https://{}", self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish (up to the configured grace), closes
-    /// the database.
-    pub async fn shutdown(self) {
+    /// Stops accepting, lets requests in flight finish (up to the configured grace), and
+    /// closes the database (the WAL checkpointed into it): a new provider may then start on the
+    /// same data directory.
+    pub async fn stop(self) {
         self.handle.graceful_shutdown(Some(self.grace));
         let _ = self.serve.await;
         self.janitor.abort();
-        self.app.db.close().await;
+        let _ = self.janitor.await;
+        self.state.db.close().await;
     }
 
     /// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
     pub async fn run_until_signal(self) {
         wait_for_signal().await;
         tracing::info!("shutting down");
-        self.shutdown().await;
+        self.stop().await;
     }
 }
 
@@ -111,10 +124,10 @@ async fn wait_for_signal() {
 }
 
 /// Opens the database and checks the KEK against it (shared by `serve` and admin commands).
-pub async fn open_store(config: &Config) -> Result<(Db, crate::kek::KeyRing), StartupError> {
+pub async fn open_store(config: &Config) -> Result<(Db, KeyRing), StartupError> {
     let keys = config.key_ring()?;
     let db = Db::open(&config.data_dir, config.database.full_sync).await?;
-    admin::check_kek(&db, &keys).await?;
+    ops::kek::check(&db, &keys).await?;
     Ok((db, keys))
 }
 
@@ -125,10 +138,11 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
     let tls_config = tls::load_server_config(&config.tls.cert_file, &config.tls.key_file)?;
     let (db, keys) = open_store(&config).await?;
 
-    let dev_api_key = if dev {
-        Some(bootstrap_dev(&config, &db, &keys, clock.now_ms()).await?)
+    let (dev_api_key, dev_ca_pem) = if dev {
+        let key = bootstrap_dev(&config, &db, &keys, clock.now_ms()).await?;
+        (Some(key), Some(tls::dev_tls_paths(&config.data_dir).ca_pem))
     } else {
-        None
+        (None, None)
     };
 
     let settings = MailSettings {
@@ -142,8 +156,14 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
     .map_err(|e| StartupError::Mail(e.to_string()))?;
 
     let grace = Duration::from_secs(config.limits.shutdown_grace_secs);
-    let app = Arc::new(App::new(db, keys, mailer, config.limits.clone(), clock));
-    let router = api::router(Arc::clone(&app));
+    let state = Arc::new(ServerState::new(
+        db,
+        keys,
+        mailer,
+        config.limits.clone(),
+        clock,
+    ));
+    let router = http::router(Arc::clone(&state));
 
     let listener = std::net::TcpListener::bind(config.listen)
         .map_err(|e| StartupError::Listen(format!("{}: {e}", config.listen)))?;
@@ -164,12 +184,13 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
         .listening()
         .await
         .ok_or_else(|| StartupError::Listen(format!("could not listen on {}", config.listen)))?;
-    let janitor = tokio::spawn(purge_expired_activations(Arc::clone(&app)));
+    let janitor = tokio::spawn(purge_expired_activations(Arc::clone(&state)));
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,
-        app,
+        state,
         dev_api_key,
+        dev_ca_pem,
         handle,
         serve,
         janitor,
@@ -181,30 +202,17 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
 async fn bootstrap_dev(
     config: &Config,
     db: &Db,
-    keys: &crate::kek::KeyRing,
+    keys: &KeyRing,
     now_ms: u64,
 ) -> Result<String, StartupError> {
-    let dev = |e: admin::AdminError| StartupError::Config(format!("--dev bootstrap: {e}"));
+    let dev = |e: AdminError| StartupError::Config(format!("--dev bootstrap: {e}"));
     let service_id =
         ServiceId::parse(DEV_SERVICE_ID).map_err(|e| StartupError::Config(e.to_string()))?;
-    let mut conn = db
-        .reader
-        .acquire()
-        .await
-        .map_err(|e| StartupError::Database(e.to_string()))?;
-    let exists = store::service(&mut conn, &service_id)
-        .await
-        .map_err(|e| StartupError::Database(e.to_string()))?;
-    drop(conn);
-    if exists.is_none() {
-        admin::create_service(
-            db,
-            keys,
-            &ServiceSpec::new(service_id, "SoftToken Demo Bank"),
-            now_ms,
-        )
-        .await
-        .map_err(dev)?;
+    if !ops::services::exists(db, &service_id).await.map_err(dev)? {
+        let spec = ServiceSpec::new(service_id, "SoftToken Demo Bank");
+        ops::services::create(db, keys, &spec, now_ms)
+            .await
+            .map_err(dev)?;
     }
     let key_file: PathBuf = config.data_dir.join(DEV_API_KEY_FILE);
     if let Ok(key) = std::fs::read_to_string(&key_file)
@@ -212,38 +220,30 @@ async fn bootstrap_dev(
     {
         return Ok(key.trim().to_owned());
     }
-    let key = admin::create_api_key(db, &service_id, Some("dev".into()), now_ms)
+    let key = ops::api_keys::create(db, &service_id, Some("dev".into()), now_ms)
         .await
         .map_err(dev)?;
-    write_secret_file(&key_file, &key)
-        .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
-    Ok(key)
-}
-
-/// Writes a secret to a new file readable by the owner only.
-fn write_secret_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
+    let line = zeroize::Zeroizing::new(format!("{}\n", key.as_str()));
+    write_atomic(
+        &key_file,
+        line.as_bytes(),
+        Access::OwnerOnly,
+        Existing::Replace,
+    )
+    .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
+    Ok(key.as_str().to_owned())
 }
 
 /// Deletes expired activations once a minute (they are refused anyway; this bounds the table).
-async fn purge_expired_activations(app: Arc<App>) {
+async fn purge_expired_activations(state: Arc<ServerState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        if let Ok(mut conn) = app.db.writer.acquire().await
-            && let Err(err) = store::purge_expired_activations(&mut conn, app.now_ms()).await
-        {
+        let purged = match state.db.write().await {
+            Ok(mut conn) => activations::purge_expired(&mut conn, state.now_ms()).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = purged {
             tracing::warn!(error = %err, "purging expired activations failed");
         }
     }

@@ -32,6 +32,42 @@ async fn healthz_and_unknown_routes_carry_server_time() {
 }
 
 #[tokio::test]
+async fn error_bodies_carry_the_injected_clocks_time_like_the_header() {
+    let p = start().await;
+    // Ten years ahead: a body stamped by the system clock would be that far off the header.
+    let ahead = std::time::Duration::from_secs(10 * 365 * 86_400);
+    p.clock.advance(ahead);
+    let system_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let requests = [
+        // A route that does not exist (the fallback).
+        p.client.get(format!("{}/nowhere", p.url)),
+        // A bank call without a key (the BankKey extractor).
+        p.client.get(format!(
+            "{}/v1/services/{SERVICE}/tokens/12345678901234CI",
+            p.url
+        )),
+        // A device call with a bad body (a rule's error).
+        p.client
+            .post(format!("{}/v1/tokens/status", p.url))
+            .body("{}"),
+    ];
+    for request in requests {
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+        let header: u64 = response.headers()["server-time-ms"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["server_time_ms"].as_u64(), Some(header), "{body}");
+        assert!(header >= u64::try_from((system_now + ahead).as_millis()).unwrap() - 60_000);
+    }
+}
+
+#[tokio::test]
 async fn issuance_mails_the_ids_and_forgets_the_password() {
     let p = start().await;
     let token = p.issue("hanako@example.jp", PASSWORD).await;
@@ -639,17 +675,14 @@ async fn audit_records_what_happened_without_secrets() {
     let otp = code(&app, &p, 0);
     p.verify(&token, &otp).await;
     p.bank_action(&token, "revoke").await;
-    let mut conn = p.server.app.db.reader.acquire().await.unwrap();
-    let trail = softtoken_server::store::audit_of(
-        &mut conn,
-        token.service_id.as_str(),
-        token.user_id.as_str(),
-    )
-    .await
-    .unwrap();
+    let mut conn = p.server.state.db.read().await.unwrap();
+    let trail =
+        softtoken_server::storage::audit::of_token(&mut conn, &token.service_id, &token.user_id)
+            .await
+            .unwrap();
     let events: Vec<_> = trail
         .iter()
-        .map(|(_, e, o, _, _)| format!("{e}:{o}"))
+        .map(|record| format!("{}:{}", record.event, record.outcome))
         .collect();
     assert_eq!(
         events,
@@ -663,15 +696,11 @@ async fn audit_records_what_happened_without_secrets() {
     );
     let text = format!("{trail:?}");
     assert!(!text.contains(&otp) && !text.contains(PASSWORD), "{text}");
+    assert!(trail.iter().any(|record| record.actor.starts_with("bank:")));
     assert!(
         trail
             .iter()
-            .any(|(_, _, _, actor, _)| actor.starts_with("bank:"))
-    );
-    assert!(
-        trail
-            .iter()
-            .any(|(_, _, _, actor, _)| actor == "device:127.0.0.1")
+            .any(|record| record.actor == "device:127.0.0.1")
     );
 }
 
@@ -679,7 +708,7 @@ async fn audit_records_what_happened_without_secrets() {
 async fn migrations_are_idempotent_and_versioned() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let db = softtoken_server::db::Db::open(dir.path(), false)
+        let db = softtoken_server::storage::Db::open(dir.path(), false)
             .await
             .unwrap();
         assert_eq!(db.schema_version().await.unwrap(), 1);
@@ -691,7 +720,7 @@ async fn migrations_are_idempotent_and_versioned() {
 async fn a_wrong_kek_is_a_clear_startup_error() {
     let p = start().await;
     let dir = p.dir;
-    p.server.shutdown().await;
+    p.server.stop().await;
     std::fs::write(dir.path().join("kek.hex"), format!("{}\n", "ab".repeat(32))).unwrap();
     let config =
         softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
@@ -704,12 +733,41 @@ async fn a_wrong_kek_is_a_clear_startup_error() {
 }
 
 #[tokio::test]
+async fn a_stopped_provider_starts_again_on_the_same_data_dir_with_its_tokens() {
+    let p = start().await;
+    let (token, phone) = p.activated(None).await;
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+    let (dir, api_key) = (p.dir, p.api_key);
+    p.server.stop().await;
+    // Closed cleanly: the WAL is checkpointed into the database and gone.
+    let wal = dir.path().join("softtoken.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "WAL left behind"
+    );
+
+    let p = common::start_in(dir, |_| {}).await;
+    assert_eq!(p.api_key, api_key, "the dev bootstrap finds its key again");
+    // A step well after the one accepted before the restart (the new clock starts afresh).
+    p.clock.advance(std::time::Duration::from_secs(60));
+    p.settle();
+    assert_eq!(p.details(&token).await.state, TokenState::Active);
+    assert_eq!(
+        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        VerifyResult::Accepted
+    );
+}
+
+#[tokio::test]
 async fn kek_rotation_rewraps_every_secret() {
-    use softtoken_server::{config::KekSource, kek::generate_kek_file, provider::admin, server};
+    use softtoken_server::{config::KekSource, ops, secrets::kek::generate_kek_file, server};
     let p = start().await;
     let (token, app) = p.activated(None).await;
     let dir = p.dir;
-    p.server.shutdown().await;
+    p.server.stop().await;
 
     let new_kek = dir.path().join("kek-2.hex");
     generate_kek_file(&new_kek).unwrap();
@@ -726,7 +784,7 @@ async fn kek_rotation_rewraps_every_secret() {
         softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
     rotate(&mut config);
     let (db, keys) = server::open_store(&config).await.unwrap();
-    let count = admin::rewrap(&db, &keys, 0).await.unwrap();
+    let count = ops::kek::rewrap(&db, &keys, 0).await.unwrap();
     assert_eq!(count, 2, "the service setup and the token");
     db.close().await;
 

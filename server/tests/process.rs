@@ -28,7 +28,7 @@ use softtoken_protocol::{
     totp::Totp,
     wire::{IssueTokenResponse, TokenDetails, TokenState, VerifyResponse, VerifyResult},
 };
-use softtoken_server::provider::key_cache::KEY_CACHE_TTL;
+use softtoken_server::auth::KEY_CACHE_TTL;
 use tokio::{
     io::{AsyncBufReadExt, BufReader, Lines},
     process::{Child, ChildStdout, Command},

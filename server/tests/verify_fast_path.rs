@@ -16,11 +16,15 @@ use softtoken_protocol::{
     wire::{TokenState, VerifyResult},
 };
 use softtoken_server::{
-    app::{App, ServiceCtx},
-    bench_support,
-    db::WriteTx,
-    provider::{accept_batch::AcceptJob, verification},
-    store::{self, SeenAccept},
+    rules::verification,
+    state::{ServerState, ServiceCtx},
+    storage::{
+        accept::{SeenAccept, accept_steps_if_unchanged},
+        audit,
+        batcher::AcceptJob,
+        tokens::{self, TokenRow},
+    },
+    testing,
 };
 
 /// Moves the provider clock one 30 s step on (the codes of `code` follow it).
@@ -43,25 +47,25 @@ fn wrong_code(activated: &Activated, p: &Provider) -> String {
         .unwrap()
 }
 
-fn app(p: &Provider) -> &Arc<App> {
-    &p.server.app
+fn server_state(p: &Provider) -> &Arc<ServerState> {
+    &p.server.state
 }
 
 /// `(event, outcome)` of a token's audit records, oldest first.
 async fn audit(p: &Provider, token: &Issued) -> Vec<(String, String)> {
-    let mut conn = app(p).db.reader.acquire().await.unwrap();
-    store::audit_of(&mut conn, token.service_id.as_str(), token.user_id.as_str())
+    let mut conn = server_state(p).db.read().await.unwrap();
+    audit::of_token(&mut conn, &token.service_id, &token.user_id)
         .await
         .unwrap()
         .into_iter()
-        .map(|(_, event, outcome, _, _)| (event, outcome))
+        .map(|record| (record.event, record.outcome))
         .collect()
 }
 
 fn cached_state(p: &Provider, token: &Issued) -> Option<String> {
-    app(p)
+    server_state(p)
         .cached_token(&token.service_id, &token.user_id)
-        .map(|row| row.state.clone())
+        .map(|row| row.state.as_str().to_owned())
 }
 
 #[tokio::test]
@@ -108,7 +112,7 @@ async fn a_token_locked_behind_the_caches_back_refuses_then_unlock_works() {
     sqlx::query("UPDATE tokens SET state = 'locked' WHERE service_id = ? AND user_id = ?")
         .bind(token.service_id.as_str())
         .bind(token.user_id.as_str())
-        .execute(&app(&p).db.writer)
+        .execute(server_state(&p).db.writer_pool())
         .await
         .unwrap();
     assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
@@ -165,7 +169,7 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
         cached_state(&p, &token).as_deref(),
         Some("pending_confirmation")
     );
-    let cached_generation = app(&p)
+    let cached_generation = server_state(&p)
         .cached_token(&token.service_id, &token.user_id)
         .unwrap()
         .seed_generation;
@@ -174,7 +178,7 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
     // The cache still holds the first seed: its code passes the fast path's own check, and
     // only the database's guard stands between it and an accept.
     assert_eq!(
-        app(&p)
+        server_state(&p)
             .cached_token(&token.service_id, &token.user_id)
             .unwrap()
             .seed_generation,
@@ -234,12 +238,12 @@ async fn a_cached_pending_token_expires_on_time() {
 /// Activated tokens straight in the database, with the phone's TOTP for each.
 async fn bench_tokens(p: &Provider, count: usize) -> (Arc<ServiceCtx>, Vec<(UserId, Totp)>) {
     let service_id = ServiceId::parse(common::SERVICE).unwrap();
-    let service = app(p).service(&service_id).await.unwrap().unwrap();
-    let tokens = bench_support::create_active_tokens(app(p), &service_id, count)
+    let service = server_state(p).service(&service_id).await.unwrap().unwrap();
+    let tokens = testing::create_active_tokens(server_state(p), &service_id, count)
         .await
         .unwrap()
         .into_iter()
-        .map(|(user_id, seed)| (user_id, Totp::new(service.params, &seed).unwrap()))
+        .map(|(user_id, seed)| (user_id, Totp::new(service.row.rules.params, &seed).unwrap()))
         .collect();
     (service, tokens)
 }
@@ -257,14 +261,14 @@ async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
     for (user_id, totp) in &tokens {
         let otp = now_code(&p, totp);
         for _ in 0..4 {
-            let (app, service, user_id, otp) = (
-                Arc::clone(app(&p)),
+            let (state, service, user_id, otp) = (
+                Arc::clone(server_state(&p)),
                 Arc::clone(&service),
                 *user_id,
                 otp.clone(),
             );
             tasks.spawn(async move {
-                let reply = verification::verify(&app, &service, &user_id, &otp, "test")
+                let reply = verification::verify(&state, &service, &user_id, &otp, "test")
                     .await
                     .unwrap();
                 (user_id, reply.result)
@@ -291,7 +295,7 @@ async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
     let accepted_in_audit: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit WHERE event = 'verify' AND outcome = 'accepted'",
     )
-    .fetch_one(&app(&p).db.reader)
+    .fetch_one(server_state(&p).db.reader_pool())
     .await
     .unwrap();
     assert_eq!(accepted_in_audit, 16);
@@ -306,14 +310,14 @@ async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
     let otp = now_code(&p, totp);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..32 {
-        let (app, service, user_id, otp) = (
-            Arc::clone(app(&p)),
+        let (state, service, user_id, otp) = (
+            Arc::clone(server_state(&p)),
             Arc::clone(&service),
             *user_id,
             otp.clone(),
         );
         tasks.spawn(async move {
-            verification::verify(&app, &service, &user_id, &otp, "test")
+            verification::verify(&state, &service, &user_id, &otp, "test")
                 .await
                 .unwrap()
                 .result
@@ -331,10 +335,10 @@ async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
     assert_eq!((accepted, replayed), (1, 31), "{results:?}");
 }
 
-async fn token_row(p: &Provider, user_id: &UserId) -> store::TokenRow {
+async fn token_row(p: &Provider, user_id: &UserId) -> TokenRow {
     let service_id = ServiceId::parse(common::SERVICE).unwrap();
-    let mut conn = app(p).db.reader.acquire().await.unwrap();
-    store::token(&mut conn, &service_id, user_id)
+    let mut conn = server_state(p).db.read().await.unwrap();
+    tokens::get(&mut conn, &service_id, user_id)
         .await
         .unwrap()
         .unwrap()
@@ -345,7 +349,7 @@ async fn accepted_audits(p: &Provider, user_id: &UserId) -> i64 {
         "SELECT COUNT(*) FROM audit WHERE user_id = ? AND event = 'verify' AND outcome = 'accepted'",
     )
     .bind(user_id.as_str())
-    .fetch_one(&app(p).db.reader)
+    .fetch_one(server_state(p).db.reader_pool())
     .await
     .unwrap()
 }
@@ -369,8 +373,8 @@ async fn one_batch_decides_each_accept_as_if_alone() {
         now_ms: now,
         actor: "test",
     };
-    let mut tx = WriteTx::acquire(&app(&p).db.writer).await.unwrap();
-    let outcome = store::accept_steps_if_unchanged(
+    let mut tx = server_state(&p).db.write().await.unwrap();
+    let outcome = accept_steps_if_unchanged(
         &mut tx,
         &[
             accept(&a, step),
@@ -387,10 +391,7 @@ async fn one_batch_decides_each_accept_as_if_alone() {
     .unwrap();
     drop(tx);
     assert_eq!(outcome, vec![true, true, false, false, true]);
-    assert_eq!(
-        token_row(&p, &tokens[0].0).await.last_step,
-        Some(i64::try_from(step + 1).unwrap())
-    );
+    assert_eq!(token_row(&p, &tokens[0].0).await.last_step, Some(step + 1));
     assert_eq!(accepted_audits(&p, &tokens[0].0).await, 2);
     assert_eq!(accepted_audits(&p, &tokens[1].0).await, 1);
     assert_eq!(accepted_audits(&p, &tokens[2].0).await, 0);
@@ -410,13 +411,13 @@ async fn a_failed_batch_writes_nothing_and_the_batcher_carries_on() {
         "CREATE TRIGGER fail_boom BEFORE INSERT ON audit WHEN NEW.actor = 'boom'
          BEGIN SELECT RAISE(ABORT, 'boom'); END",
     )
-    .execute(&app(&p).db.writer)
+    .execute(server_state(&p).db.writer_pool())
     .await
     .unwrap();
     let now = p.clock.now_ms();
     let step = now / 30_000;
-    let mut tx = WriteTx::acquire(&app(&p).db.writer).await.unwrap();
-    let result = store::accept_steps_if_unchanged(
+    let mut tx = server_state(&p).db.write().await.unwrap();
+    let result = accept_steps_if_unchanged(
         &mut tx,
         &[
             SeenAccept {
@@ -435,31 +436,50 @@ async fn a_failed_batch_writes_nothing_and_the_batcher_carries_on() {
     )
     .await;
     assert!(result.is_err());
-    // Dropping the guard with the transaction open closes the connection: rolled back.
+    // Dropping the guard with the transaction open rolls it back.
     drop(tx);
     assert_eq!(token_row(&p, &tokens[0].0).await.last_step, None);
     assert_eq!(accepted_audits(&p, &tokens[0].0).await, 0);
 
     // Through the batcher: the failing job fails, nothing stays half-done, the next works.
-    let job = |seen: &store::TokenRow, actor: &str| AcceptJob {
+    let job = |seen: &TokenRow, actor: &str| AcceptJob {
         seen: Arc::new(seen.clone()),
         step,
         now_ms: now,
         actor: actor.to_owned(),
     };
-    assert!(app(&p).accepts.accept(job(&b, "boom")).await.is_err());
+    assert!(
+        server_state(&p)
+            .accepts
+            .accept(job(&b, "boom"))
+            .await
+            .is_err()
+    );
     assert_eq!(token_row(&p, &tokens[1].0).await.last_step, None);
     // A request that goes away while queued or in flight does not break the batcher.
-    let dropped = tokio::time::timeout(Duration::ZERO, app(&p).accepts.accept(job(&b, "test")));
+    let dropped = tokio::time::timeout(
+        Duration::ZERO,
+        server_state(&p).accepts.accept(job(&b, "test")),
+    );
     let _ = dropped.await;
-    assert!(app(&p).accepts.accept(job(&a, "test")).await.unwrap());
+    assert!(
+        server_state(&p)
+            .accepts
+            .accept(job(&a, "test"))
+            .await
+            .unwrap()
+    );
     assert_eq!(accepted_audits(&p, &tokens[0].0).await, 1);
     sqlx::query("DROP TRIGGER fail_boom")
-        .execute(&app(&p).db.writer)
+        .execute(server_state(&p).db.writer_pool())
         .await
         .unwrap();
     // `b`'s job was either dropped before it ran or recorded; either way once at most.
-    let again = app(&p).accepts.accept(job(&b, "test")).await.unwrap();
+    let again = server_state(&p)
+        .accepts
+        .accept(job(&b, "test"))
+        .await
+        .unwrap();
     let b_accepted = accepted_audits(&p, &tokens[1].0).await;
     assert_eq!(b_accepted, 1, "accepted again: {again}");
 }

@@ -210,7 +210,7 @@ impl TestProvider {
     /// directory stays; [`restart`](Self::restart) brings the provider back on it.
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {
-            server.shutdown().await;
+            server.stop().await;
         }
     }
 

@@ -1,0 +1,100 @@
+//! Bank authentication: the [`BankKey`] extractor. A handler that takes one runs only for a
+//! request whose `Authorization: Bearer` key is a live key of the service in its path; nothing
+//! else authenticates. Confirmed keys are remembered briefly ([`key_cache`]).
+
+pub mod key_cache;
+
+pub use key_cache::{KEY_CACHE_TTL, KeyCache};
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRef, FromRequestParts, RawPathParams},
+    http::{header, request::Parts},
+};
+use softtoken_protocol::ids::ServiceId;
+
+use crate::{
+    error::ApiError,
+    secrets::api_key,
+    state::{ServerState, ServiceCtx},
+    storage::api_keys,
+};
+
+/// A request authenticated as a bank acting for the service in its path (`{service_id}`).
+///
+/// Every failure is the same `unauthorized`: no key, a malformed key, a wrong or revoked key, a
+/// key of another service, and a malformed or unknown service (so keys cannot probe for
+/// services). The secret is compared in constant time.
+#[derive(Clone)]
+pub struct BankKey {
+    /// The service, with its OPAQUE setup opened.
+    pub service: Arc<ServiceCtx>,
+    /// The audit actor: `bank:<key id>`.
+    pub actor: String,
+}
+
+impl<S> FromRequestParts<S> for BankKey
+where
+    S: Send + Sync,
+    Arc<ServerState>: FromRef<S>,
+    Arc<KeyCache>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state).await;
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        let params = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let service_id = params
+            .iter()
+            .find_map(|(name, value)| (name == "service_id").then_some(value))
+            .and_then(|raw| ServiceId::parse(raw).ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let server = Arc::<ServerState>::from_ref(state);
+        let cache = Arc::<KeyCache>::from_ref(state);
+        let key_id = authenticate(&server, &cache, presented, &service_id).await?;
+        let service = server
+            .service(&service_id)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(BankKey {
+            service,
+            actor: format!("bank:{key_id}"),
+        })
+    }
+}
+
+/// Checks a presented bank API key for `service_id`; returns the key id. A key `cache`
+/// confirmed less than [`KEY_CACHE_TTL`] ago is not read again: a revoked key stops working
+/// within that time.
+async fn authenticate(
+    state: &ServerState,
+    cache: &KeyCache,
+    presented: &str,
+    service_id: &ServiceId,
+) -> Result<String, ApiError> {
+    let key = api_key::parse(presented).ok_or(ApiError::Unauthorized)?;
+    if cache.confirmed(&key, service_id) {
+        return Ok(key.key_id.to_owned());
+    }
+    let mut conn = state.db.read().await?;
+    let row = api_keys::get(&mut conn, key.key_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    // The secret is compared first and whatever else is wrong answers the same, so a reply
+    // tells nothing about which part failed.
+    if !key.matches(&row.secret_sha256)
+        || row.revoked_at_ms.is_some()
+        || row.service_id != *service_id
+    {
+        return Err(ApiError::Unauthorized);
+    }
+    cache.confirm(&row.key_id, &row.secret_sha256, &row.service_id);
+    Ok(row.key_id)
+}

@@ -1,0 +1,387 @@
+//! Table `tokens`: one row per issued token, with its sealed secrets, counters and times.
+//! Verification's accept statements, which write a token and its audit record together, are in
+//! [`accept`](super::accept).
+
+use softtoken_protocol::{
+    ids::{ServiceId, UserId},
+    totp::TokenParams,
+    wire::TokenState,
+};
+use sqlx::{FromRow, Row, sqlite::SqliteRow};
+
+#[cfg(feature = "testing")]
+use super::private::Connection as _;
+use super::{
+    Connection, WriteTx,
+    columns::{int, number, optional_number, optional_sealed, params, sealed, text},
+};
+use crate::secrets::kek::Sealed;
+
+/// The columns of [`TokenRow`], in the order of the table.
+macro_rules! token_columns {
+    () => {
+        "service_id, user_id, customer_ref, email, label, state, algorithm, digits, period,
+         password_file, password_file_kek_version, seed, seed_kek_version, seed_generation,
+         activation_attempts, failures, last_step, issued_at_ms, expires_at_ms, activated_at_ms,
+         confirmed_at_ms, revoked_at_ms, last_used_at_ms, device_json"
+    };
+}
+
+/// A token as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    /// Service ID.
+    pub service_id: ServiceId,
+    /// User ID.
+    pub user_id: UserId,
+    /// The bank's customer reference.
+    pub customer_ref: String,
+    /// Mail address.
+    pub email: String,
+    /// Label.
+    pub label: Option<String>,
+    /// The state as last written (see [`TokenRow::state_at`]).
+    pub state: TokenState,
+    /// Algorithm, digits and period.
+    pub params: TokenParams,
+    /// Sealed OPAQUE password file.
+    pub password_file: Sealed,
+    /// Sealed seed, once activated.
+    pub seed: Option<Sealed>,
+    /// Bumped on every seed change, so caches of opened seeds can tell they are stale.
+    pub seed_generation: u64,
+    /// Activation attempts counted since the last success.
+    pub activation_attempts: u32,
+    /// Consecutive wrong codes.
+    pub failures: u32,
+    /// Last accepted TOTP step.
+    pub last_step: Option<u64>,
+    /// Issued at, unix ms.
+    pub issued_at_ms: u64,
+    /// Setup deadline, unix ms.
+    pub expires_at_ms: u64,
+    /// Activated at.
+    pub activated_at_ms: Option<u64>,
+    /// First code accepted at.
+    pub confirmed_at_ms: Option<u64>,
+    /// Revoked at.
+    pub revoked_at_ms: Option<u64>,
+    /// Last accepted code at.
+    pub last_used_at_ms: Option<u64>,
+    /// Device description (JSON of `DeviceInfo`).
+    pub device_json: Option<String>,
+}
+
+impl TokenRow {
+    /// The state as of `now_ms`: an unfinished token past its deadline is expired, whether or
+    /// not that has been written yet.
+    pub fn state_at(&self, now_ms: u64) -> TokenState {
+        let unfinished = matches!(
+            self.state,
+            TokenState::Issued | TokenState::PendingConfirmation
+        );
+        if unfinished && now_ms >= self.expires_at_ms {
+            TokenState::Expired
+        } else {
+            self.state
+        }
+    }
+}
+
+impl FromRow<'_, SqliteRow> for TokenRow {
+    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(TokenRow {
+            service_id: text(row, "service_id")?,
+            user_id: text(row, "user_id")?,
+            customer_ref: row.try_get("customer_ref")?,
+            email: row.try_get("email")?,
+            label: row.try_get("label")?,
+            state: text(row, "state")?,
+            params: params(row)?,
+            password_file: sealed(row, "password_file", "password_file_kek_version")?,
+            seed: optional_sealed(row, "seed", "seed_kek_version")?,
+            seed_generation: number(row, "seed_generation")?,
+            activation_attempts: number(row, "activation_attempts")?,
+            failures: number(row, "failures")?,
+            last_step: optional_number(row, "last_step")?,
+            issued_at_ms: number(row, "issued_at_ms")?,
+            expires_at_ms: number(row, "expires_at_ms")?,
+            activated_at_ms: optional_number(row, "activated_at_ms")?,
+            confirmed_at_ms: optional_number(row, "confirmed_at_ms")?,
+            revoked_at_ms: optional_number(row, "revoked_at_ms")?,
+            last_used_at_ms: optional_number(row, "last_used_at_ms")?,
+            device_json: row.try_get("device_json")?,
+        })
+    }
+}
+
+/// One token.
+pub async fn get(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM tokens WHERE service_id = ?1 AND user_id = ?2"
+    ))
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .fetch_optional(conn.sqlite()?)
+    .await
+}
+
+/// Begins the transaction of `tx` (`BEGIN IMMEDIATE`: the write lock is taken at once, so the
+/// row cannot change before the transaction's own update) and reads one token in it, in one
+/// round trip.
+pub async fn begin_and_get(
+    tx: &mut WriteTx,
+    service_id: &ServiceId,
+    user_id: &UserId,
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    // Two statements in one query: see `accept` on sqlx running them.
+    let batch = sqlx::query(concat!(
+        "BEGIN IMMEDIATE; SELECT ",
+        token_columns!(),
+        " FROM tokens WHERE service_id = ?1 AND user_id = ?2"
+    ))
+    .bind(service_id.as_str())
+    .bind(user_id.as_str());
+    tx.fetch_optional_beginning(batch)
+        .await?
+        .map(|row| TokenRow::from_row(&row))
+        .transpose()
+}
+
+/// Whether a User ID is taken within a service.
+pub async fn exists(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM tokens WHERE service_id = ?1 AND user_id = ?2")
+            .bind(service_id.as_str())
+            .bind(user_id.as_str())
+            .fetch_optional(conn.sqlite()?)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Inserts a freshly issued token (the columns an issued token has; the rest take their
+/// defaults).
+pub async fn insert(conn: &mut impl Connection, row: &TokenRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO tokens (service_id, user_id, customer_ref, email, label, state, algorithm,
+             digits, period, password_file, password_file_kek_version, issued_at_ms, expires_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .bind(row.service_id.as_str())
+    .bind(row.user_id.as_str())
+    .bind(&row.customer_ref)
+    .bind(&row.email)
+    .bind(&row.label)
+    .bind(row.state.as_str())
+    .bind(row.params.algorithm().as_str())
+    .bind(i64::from(row.params.digits()))
+    .bind(i64::from(row.params.period()))
+    .bind(&row.password_file.blob)
+    .bind(i64::from(row.password_file.kek_version))
+    .bind(int(row.issued_at_ms))
+    .bind(int(row.expires_at_ms))
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
+}
+
+/// The customer's tokens that are not yet active (re-issue replaces them).
+pub async fn unfinished_of_customer(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    customer_ref: &str,
+) -> Result<Vec<UserId>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT user_id FROM tokens WHERE service_id = ?1 AND customer_ref = ?2
+             AND state IN ('issued', 'pending_confirmation')",
+    )
+    .bind(service_id.as_str())
+    .bind(customer_ref)
+    .fetch_all(conn.sqlite()?)
+    .await?;
+    rows.iter().map(|row| text(row, "user_id")).collect()
+}
+
+/// Sets a token's state (and, for `revoked`, its revocation time).
+pub async fn set_state(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    state: TokenState,
+    now_ms: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tokens SET state = ?1,
+             revoked_at_ms = CASE WHEN ?1 = 'revoked' THEN COALESCE(revoked_at_ms, ?2)
+                 ELSE revoked_at_ms END
+         WHERE service_id = ?3 AND user_id = ?4",
+    )
+    .bind(state.as_str())
+    .bind(int(now_ms))
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
+}
+
+/// Counts one started activation attempt.
+pub async fn count_activation_attempt(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tokens SET activation_attempts = activation_attempts + 1
+         WHERE service_id = ?1 AND user_id = ?2",
+    )
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
+}
+
+/// Stores a newly activated seed: state `pending_confirmation`, counters reset.
+pub async fn store_activated_seed(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    seed: &Sealed,
+    device_json: &str,
+    now_ms: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tokens SET state = 'pending_confirmation', seed = ?1, seed_kek_version = ?2,
+             seed_generation = seed_generation + 1, activation_attempts = 0, failures = 0,
+             last_step = NULL, activated_at_ms = ?3, confirmed_at_ms = NULL, device_json = ?4
+         WHERE service_id = ?5 AND user_id = ?6",
+    )
+    .bind(&seed.blob)
+    .bind(i64::from(seed.kek_version))
+    .bind(int(now_ms))
+    .bind(device_json)
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
+}
+
+/// Counts a wrong code; locks the token when the count reaches `max_failures`. Returns the new
+/// failure count.
+pub async fn count_failure(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    max_failures: u32,
+) -> Result<u32, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE tokens SET failures = failures + 1,
+             state = CASE WHEN failures + 1 >= ?1 THEN 'locked' ELSE state END
+         WHERE service_id = ?2 AND user_id = ?3
+         RETURNING failures",
+    )
+    .bind(i64::from(max_failures))
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .fetch_one(conn.sqlite()?)
+    .await?;
+    number(&row, "failures")
+}
+
+/// Unlocks a locked token (failure counter reset, back to `active`). Returns whether it was
+/// locked.
+pub async fn unlock(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE tokens SET state = 'active', failures = 0
+         WHERE service_id = ?1 AND user_id = ?2 AND state = 'locked'",
+    )
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces a token's sealed secrets (KEK rotation).
+pub async fn update_secrets(conn: &mut impl Connection, row: &TokenRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tokens SET password_file = ?1, password_file_kek_version = ?2, seed = ?3,
+             seed_kek_version = ?4
+         WHERE service_id = ?5 AND user_id = ?6",
+    )
+    .bind(&row.password_file.blob)
+    .bind(i64::from(row.password_file.kek_version))
+    .bind(row.seed.as_ref().map(|seed| seed.blob.as_slice()))
+    .bind(row.seed.as_ref().map(|seed| i64::from(seed.kek_version)))
+    .bind(row.service_id.as_str())
+    .bind(row.user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
+}
+
+/// Every token (for KEK rotation).
+pub async fn all(conn: &mut impl Connection) -> Result<Vec<TokenRow>, sqlx::Error> {
+    sqlx::query_as(concat!("SELECT ", token_columns!(), " FROM tokens"))
+        .fetch_all(conn.sqlite()?)
+        .await
+}
+
+/// Rows per multi-row `INSERT` of [`insert_active`] (18 bound values per row: 9 000 per
+/// statement, well under SQLite's 32 766).
+#[cfg(feature = "testing")]
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts activated tokens as activation and a first accepted code leave them, in the
+/// transaction of `tx`, with multi-row `INSERT`s (for [`crate::testing`] only: the provider's
+/// own tokens are issued and activated one by one).
+#[cfg(feature = "testing")]
+pub async fn insert_active(tx: &mut WriteTx, rows: &[TokenRow]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO tokens (service_id, user_id, customer_ref, email, state, algorithm,
+                 digits, period, password_file, password_file_kek_version, seed,
+                 seed_kek_version, seed_generation, issued_at_ms, expires_at_ms,
+                 activated_at_ms, confirmed_at_ms, device_json) ",
+        );
+        insert.push_values(chunk, |mut values, row| {
+            values
+                .push_bind(row.service_id.as_str())
+                .push_bind(row.user_id.as_str())
+                .push_bind(row.customer_ref.as_str())
+                .push_bind(row.email.as_str())
+                .push_bind(row.state.as_str())
+                .push_bind(row.params.algorithm().as_str())
+                .push_bind(i64::from(row.params.digits()))
+                .push_bind(i64::from(row.params.period()))
+                .push_bind(row.password_file.blob.as_slice())
+                .push_bind(i64::from(row.password_file.kek_version))
+                .push_bind(row.seed.as_ref().map(|seed| seed.blob.as_slice()))
+                .push_bind(row.seed.as_ref().map(|seed| i64::from(seed.kek_version)))
+                .push_bind(int(row.seed_generation))
+                .push_bind(int(row.issued_at_ms))
+                .push_bind(int(row.expires_at_ms))
+                .push_bind(row.activated_at_ms.map(int))
+                .push_bind(row.confirmed_at_ms.map(int))
+                .push_bind(row.device_json.as_deref());
+        });
+        insert.build().execute(tx.sqlite()?).await?;
+    }
+    Ok(())
+}

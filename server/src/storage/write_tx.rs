@@ -1,0 +1,157 @@
+//! The writing connection and the transaction on it, whose `BEGIN`, `COMMIT` and `ROLLBACK` it
+//! owns.
+
+use sqlx::{
+    Execute, Executor, Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection,
+    sqlite::SqliteRow,
+};
+
+use super::private;
+
+/// The writing connection, and the transaction on it once one is begun.
+///
+/// A transaction begins with [`WriteTx::begin`], or with a statement of `storage` that sends
+/// `BEGIN IMMEDIATE` in the same batch as its first statement (`BEGIN IMMEDIATE; SELECT …`:
+/// [`tokens::begin_and_get`](super::tokens::begin_and_get)); it ends with [`WriteTx::commit`],
+/// or with a statement that sends `COMMIT` in the same batch as its last ones
+/// ([`accept`](super::accept)), or it is rolled back. Batching `BEGIN` and `COMMIT` saves a
+/// round trip each to the connection's thread, which [`sqlx::Transaction`] would spend (and
+/// wait for). Only the methods here know whether a transaction is open; nobody outside marks it.
+///
+/// Dropped with a transaction open — an early return, an error, or the request future dropped
+/// half-way — it rolls the transaction back before the connection goes back to the pool (in a
+/// task of its own, which holds the connection until then); if even that fails, or there is no
+/// runtime to run it, the connection is closed instead, which rolls back too, and the pool
+/// opens a fresh one. Either way no open transaction ever reaches the pool.
+pub struct WriteTx {
+    /// Taken only by `drop`.
+    conn: Option<PoolConnection<Sqlite>>,
+    /// Whether a transaction may be open: set before a batch that begins one is sent (the batch
+    /// may have begun it even if its reply never arrives), cleared when a `COMMIT` or
+    /// `ROLLBACK` went through.
+    open: bool,
+}
+
+impl WriteTx {
+    /// Takes the writing connection (waiting for it). No transaction is open yet.
+    pub(super) async fn acquire(writer: &SqlitePool) -> Result<WriteTx, sqlx::Error> {
+        Ok(WriteTx {
+            conn: Some(writer.acquire().await?),
+            open: false,
+        })
+    }
+
+    /// Begins a transaction (`BEGIN IMMEDIATE`: the write lock is taken at once, so nothing read
+    /// in it can change before its writes). A round trip of its own; the hot path begins with
+    /// its first statement instead.
+    pub async fn begin(&mut self) -> Result<(), sqlx::Error> {
+        if self.open {
+            return Err(sqlx::Error::Protocol(
+                "a transaction is already open on the writing connection".into(),
+            ));
+        }
+        self.open = true;
+        sqlx::query("BEGIN IMMEDIATE").execute(self.live()?).await?;
+        Ok(())
+    }
+
+    /// Commits the transaction, if one is open.
+    pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        if self.open {
+            sqlx::query("COMMIT").execute(self.live()?).await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+
+    /// Runs a batch that begins with `BEGIN IMMEDIATE`, returning its first row.
+    pub(super) async fn fetch_optional_beginning<'q, E>(
+        &mut self,
+        batch: E,
+    ) -> Result<Option<SqliteRow>, sqlx::Error>
+    where
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        self.open = true;
+        self.live()?.fetch_optional(batch).await
+    }
+
+    /// Runs a batch that ends with `COMMIT` in the transaction begun before, returning its rows.
+    pub(super) async fn fetch_all_committing<'q, E>(
+        &mut self,
+        batch: E,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error>
+    where
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        let rows = self.live()?.fetch_all(batch).await?;
+        self.open = false;
+        Ok(rows)
+    }
+
+    /// Runs a batch that is a whole transaction, from `BEGIN IMMEDIATE` to `COMMIT`, returning
+    /// its rows.
+    pub(super) async fn fetch_all_whole<'q, E>(
+        &mut self,
+        batch: E,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error>
+    where
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        self.open = true;
+        self.fetch_all_committing(batch).await
+    }
+
+    /// The connection (always there until `drop` takes it).
+    fn live(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        self.conn.as_deref_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+}
+
+impl private::Connection for WriteTx {
+    fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        self.live()
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take().filter(|_| self.open) else {
+            // No transaction: the connection goes back to the pool as it is.
+            return;
+        };
+        let rollback = RollBack(Some(conn));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(rollback.run());
+        }
+        // Without a runtime, dropping `rollback` closes the connection.
+    }
+}
+
+/// A connection that may hold an open transaction: rolled back and returned to the pool, or
+/// closed if that cannot be done (the task was dropped, or `ROLLBACK` failed).
+struct RollBack(Option<PoolConnection<Sqlite>>);
+
+impl RollBack {
+    async fn run(mut self) {
+        let Some(conn) = self.0.as_mut() else {
+            return;
+        };
+        match sqlx::query("ROLLBACK").execute(&mut **conn).await {
+            // Back to the pool, with no transaction.
+            Ok(_) => drop(self.0.take()),
+            Err(err) => {
+                tracing::warn!(error = %err, "rollback of an abandoned write transaction failed; closing the connection")
+            }
+        }
+    }
+}
+
+impl Drop for RollBack {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.0.take() {
+            // Closing the connection rolls back whatever it had begun; the pool replaces it.
+            conn.close_on_drop();
+        }
+    }
+}
