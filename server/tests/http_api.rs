@@ -379,18 +379,7 @@ async fn revocation_is_final_and_the_app_learns_it_by_status() {
             .result,
         VerifyResult::Accepted
     );
-    let status = async || {
-        p.phone
-            .status(
-                &token.service_id,
-                &token.user_id,
-                &app.seed,
-                p.provider.now_ms(),
-            )
-            .await
-            .unwrap()
-            .state
-    };
+    let status = async || p.status(&token, &app.seed).await.unwrap().state;
     assert_eq!(status().await, TokenState::Active);
 
     let revoked = p.bank.revoke(token.user_id).await.unwrap();
@@ -422,30 +411,12 @@ async fn status_needs_the_seed() {
     let p = start().await;
     let (token, _app) = p.activated(None).await;
     let wrong = softtoken_protocol::secret::Seed::from_slice(&[9; 20]);
-    let denied = p
-        .phone
-        .status(
-            &token.service_id,
-            &token.user_id,
-            &wrong,
-            p.provider.now_ms(),
-        )
-        .await
-        .unwrap_err();
+    let denied = p.status(&token, &wrong).await.unwrap_err();
     let (status, body) = denied.refused().unwrap();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body.error, ErrorCode::StatusDenied);
     let issued_only = p.bank.issue("c@b.jp", PASSWORD).await.unwrap();
-    let denied = p
-        .phone
-        .status(
-            &issued_only.service_id,
-            &issued_only.user_id,
-            &wrong,
-            p.provider.now_ms(),
-        )
-        .await
-        .unwrap_err();
+    let denied = p.status(&issued_only, &wrong).await.unwrap_err();
     assert_eq!(denied.refused().unwrap().1.error, ErrorCode::StatusDenied);
 }
 

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
-use softtoken_protocol::wire::IssueTokenResponse;
+use softtoken_protocol::{
+    secret::Seed,
+    wire::{IssueTokenResponse, StatusResponse},
+};
 use softtoken_server::{config::Config, state::ServerState};
 use softtoken_testkit::{
     Activated, BankClient, DeviceClient, DeviceError, TestProvider,
@@ -73,6 +76,22 @@ impl Suite {
         let app = self.activate(&token, ACTIVATION_PASSWORD).await.unwrap();
         self.provider.settle(app.params.period());
         (token, app)
+    }
+
+    /// The phone's status call for `token` with `seed`, at the provider's time.
+    pub async fn status(
+        &self,
+        token: &IssueTokenResponse,
+        seed: &Seed,
+    ) -> Result<StatusResponse, DeviceError> {
+        self.phone
+            .status(
+                &token.service_id,
+                &token.user_id,
+                seed,
+                self.provider.now_ms(),
+            )
+            .await
     }
 
     /// The code the phone shows now by the provider's clock, `offset_steps` periods later.
