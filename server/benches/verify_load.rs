@@ -3,13 +3,15 @@
 //! loopback, with SQLite in its default durability (WAL + `synchronous = NORMAL`: every accepted
 //! code is in the WAL before the reply leaves, so it survives a crash of the process).
 //!
-//! Run: `cargo bench -p softtoken-server --bench verify_load` (release profile, about 45 s).
+//! Run: `cargo bench -p softtoken-server --bench verify_load` (release profile, about 45 s);
+//! `-- --test` is a smoke run (one short phase per HTTP version and connection count, a few
+//! hundred requests each) that checks the benchmark still works, not a measurement.
 //!
 //! What happens:
 //!
-//! 1. The provider starts in process exactly as `--dev` starts it (`Config::dev` in a temporary
-//!    directory, demo service `10121234`, its bank API key, the per-IP device limit off; bank
-//!    endpoints have none anyway), on its own Tokio runtime.
+//! 1. The provider starts in process as the test kit's `TestProvider` starts it (as `--dev`
+//!    does: `Config::dev` in a temporary directory, demo service `10121234`, its bank API key;
+//!    the per-IP device limit off, bank endpoints have none anyway), on its own Tokio runtime.
 //! 2. `testing::create_active_tokens` puts activated tokens straight into the database
 //!    (no OPAQUE, so no Argon2id). A token accepts one code per 30 s step, so every request
 //!    uses a token nobody has used yet, with the code of the current step: every request is a
@@ -17,8 +19,9 @@
 //!    and commits before replying. Every token is new to the provider, so every request also
 //!    opens its sealed seed (the provider's seed cache never hits) and reads the token row on a
 //!    reading connection (the fast path's row cache never hits either): the worst case.
-//! 3. For each HTTP version and each connection count C, C workers (each its own client with
-//!    exactly one connection, pinned to the dev CA) send `POST .../verify` one after another
+//! 3. For each HTTP version and each connection count C, C workers (each the kit's bank client
+//!    over its own HTTP client with exactly one connection, pinned to the dev CA; HTTP/2 is
+//!    offered by ALPN and checked before the phase) send `POST .../verify` one after another
 //!    (closed loop) for a warm-up, then for the measured time, bounded also by the tokens set
 //!    aside for the phase. Any reply other than 200 with `"result":"accepted"` is an error.
 //! 4. The client runs on its own Tokio runtime in the same process: client and provider share
@@ -40,27 +43,26 @@
 use std::{
     collections::BTreeMap,
     error::Error,
-    net::SocketAddr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
-use reqwest::{Client, StatusCode, header::HeaderValue};
+use reqwest::{Method, Version};
 use softtoken_protocol::{
+    clock::{Clock, ManualClock},
     ids::{ServiceId, UserId},
     totp::{TokenParams, Totp},
-    wire::{VerifyResponse, VerifyResult},
+    wire::VerifyResult,
 };
 use softtoken_server::{
-    config::Config,
     rules::verification,
-    server::{self, DEV_SERVICE_ID, StartOptions},
     state::{ServerState, ServiceCtx},
     testing,
 };
+use softtoken_testkit::{BankClient, BankError, TestProvider, fixtures::SERVICE_ID, tls};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -99,7 +101,9 @@ struct Settings {
 }
 
 impl Settings {
-    fn from_env() -> Result<Settings, BoxError> {
+    /// The settings from the environment; `quick` (the `--test` smoke run) changes the
+    /// defaults to one short phase per HTTP version and connection count.
+    fn from_env(quick: bool) -> Result<Settings, BoxError> {
         let number = |name: &str, default: u64| -> Result<u64, BoxError> {
             match std::env::var(name) {
                 Ok(value) => Ok(value.trim().parse()?),
@@ -125,35 +129,41 @@ impl Settings {
         if connections.contains(&0) {
             return Err("VERIFY_LOAD_CONNECTIONS: at least one connection".into());
         }
+        let (warmup, measure, max_requests) = if quick { (0, 1, 300) } else { (1, 8, 40_000) };
         Ok(Settings {
-            warmup: Duration::from_secs(number("VERIFY_LOAD_WARMUP_SECS", 1)?),
-            measure: Duration::from_secs(number("VERIFY_LOAD_SECS", 8)?.max(1)),
+            warmup: Duration::from_secs(number("VERIFY_LOAD_WARMUP_SECS", warmup)?),
+            measure: Duration::from_secs(number("VERIFY_LOAD_SECS", measure)?.max(1)),
             connections,
             http,
-            max_requests: usize::try_from(number("VERIFY_LOAD_MAX_REQUESTS", 40_000)?)?,
+            max_requests: usize::try_from(number("VERIFY_LOAD_MAX_REQUESTS", max_requests)?)?,
             server_threads: usize::try_from(number("VERIFY_LOAD_SERVER_THREADS", 2)?)?.max(1),
             client_threads: usize::try_from(number("VERIFY_LOAD_CLIENT_THREADS", 2)?)?.max(1),
         })
     }
 }
 
-/// Everything a worker needs to send a verification over HTTPS.
-struct Target {
-    url: String,
-    authorization: HeaderValue,
-}
-
-/// How a worker verifies a code: over HTTPS (the benchmark), or by calling the provider's
-/// verification function directly (diagnostic: the provider's own ceiling, no HTTP or TLS).
+/// How a worker verifies a code: as the bank over HTTPS (the benchmark), or by calling the
+/// provider's verification function directly (diagnostic: the provider's own ceiling, no HTTP
+/// or TLS).
 enum Sender {
-    Https(Client, Arc<Target>),
+    Https(BankClient),
     Direct(Arc<ServerState>, Arc<ServiceCtx>),
 }
 
 impl Sender {
+    /// `Err` describes anything but an `accepted` verdict.
     async fn verify(&self, user_id: &UserId, code: &str) -> Result<(), String> {
         match self {
-            Sender::Https(client, target) => verify_once(client, target, user_id, code).await,
+            Sender::Https(bank) => match bank.verify(user_id, code).await {
+                Ok(reply) if reply.result == VerifyResult::Accepted => Ok(()),
+                Ok(reply) => Err(format!("result {:?}", reply.result)),
+                // By status and code, not the body's text (it carries the server's time).
+                Err(refused @ BankError::Refused { status, .. }) => {
+                    Err(format!("HTTP {status}: {:?}", refused.code()))
+                }
+                Err(BankError::Transport(e)) => Err(format!("transport: {e}")),
+                Err(BankError::Reply(e)) => Err(format!("bad reply: {e}")),
+            },
             Sender::Direct(state, service) => {
                 match verification::verify(state, service, user_id, code, "bench").await {
                     Ok(reply) if reply.result == VerifyResult::Accepted => Ok(()),
@@ -189,8 +199,7 @@ struct PhaseResult {
 }
 
 fn main() -> Result<(), BoxError> {
-    let settings = Settings::from_env()?;
-    softtoken_server::tls::install_crypto_provider();
+    let settings = Settings::from_env(std::env::args().any(|arg| arg == "--test"))?;
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.server_threads)
         .thread_name("provider")
@@ -202,17 +211,9 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?;
 
-    let dir = tempfile::tempdir()?;
-    let mut config = Config::dev(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    config.limits.device_requests_per_minute = 0;
-    let mut options = StartOptions::new(config);
-    options.dev = true;
-    let running = server_rt.block_on(server::start(options))?;
-    let api_key = running
-        .dev_api_key
-        .clone()
-        .ok_or("--dev start gave no API key")?;
-    let service_id = ServiceId::parse(DEV_SERVICE_ID)?;
+    let mut provider = server_rt.block_on(TestProvider::start())?;
+    let running = provider.server().ok_or("the provider is stopped")?;
+    let service_id = ServiceId::parse(SERVICE_ID)?;
 
     let (journal_mode, synchronous, autocheckpoint): (String, i64, i64) =
         server_rt.block_on(async {
@@ -259,7 +260,7 @@ fn main() -> Result<(), BoxError> {
     let tokens = Arc::new(tokens);
 
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    println!("verify_load: POST /v1/services/{DEV_SERVICE_ID}/tokens/{{user_id}}/verify");
+    println!("verify_load: POST /v1/services/{SERVICE_ID}/tokens/{{user_id}}/verify");
     println!(
         "  provider {} (in process, {} Tokio workers), client: {} Tokio workers, {cores} CPU cores shared",
         running.url(),
@@ -285,24 +286,19 @@ fn main() -> Result<(), BoxError> {
     );
     println!();
 
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.path().join("tls/ca.pem"))?)?;
-    let target = Arc::new(Target {
-        url: format!("{}/v1/services/{DEV_SERVICE_ID}/tokens", running.url()),
-        authorization: HeaderValue::from_str(&format!("Bearer {api_key}"))?,
-    });
-
     let service = server_rt
         .block_on(running.state.service(&service_id))
         .map_err(|e| format!("service: {e}"))?
         .ok_or("no dev service")?;
     let direct = (Arc::clone(&running.state), service);
+    let clock = Arc::clone(provider.clock());
 
     let mut results = Vec::new();
     for (index, (http, connections)) in phases.iter().enumerate() {
         let start = index.saturating_mul(settings.max_requests);
         let end = start.saturating_add(settings.max_requests);
-        let senders = senders(*http, *connections, &ca, &target, &direct)?;
-        let phase = run_phase(&settings, *http, senders, &tokens, start..end);
+        let senders = client_rt.block_on(senders(*http, *connections, &provider, &direct))?;
+        let phase = run_phase(&settings, *http, senders, &tokens, &clock, start..end);
         // The direct calls run on the provider's runtime, as its handlers do.
         let result = if *http == Http::Direct {
             server_rt.block_on(phase)?
@@ -349,34 +345,42 @@ fn main() -> Result<(), BoxError> {
         );
     }
 
-    server_rt.block_on(running.stop());
+    server_rt.block_on(provider.stop());
     drop(client_rt);
     drop(server_rt);
     Ok(())
 }
 
-/// Builds one sender per connection: its own client with one connection, pinned to the dev CA.
-fn senders(
+/// Builds one sender per connection: the dev service's bank over its own HTTP client with
+/// one connection, pinned to the dev CA. For HTTP/2 one request first checks that the
+/// provider picked h2 (a client without it in ALPN would quietly measure HTTP/1.1).
+async fn senders(
     http: Http,
     connections: usize,
-    ca: &reqwest::Certificate,
-    target: &Arc<Target>,
+    provider: &TestProvider,
     direct: &(Arc<ServerState>, Arc<ServiceCtx>),
 ) -> Result<Vec<Sender>, BoxError> {
-    (0..connections)
-        .map(|_| {
-            let builder = Client::builder()
-                .tls_certs_only([ca.clone()])
-                .pool_max_idle_per_host(1)
-                .timeout(Duration::from_secs(30));
-            Ok(match http {
-                Http::One => Sender::Https(builder.http1_only().build()?, Arc::clone(target)),
-                // ALPN offers h2 and http/1.1; the provider picks h2.
-                Http::Two => Sender::Https(builder.build()?, Arc::clone(target)),
-                Http::Direct => Sender::Direct(Arc::clone(&direct.0), Arc::clone(&direct.1)),
-            })
-        })
-        .collect()
+    let mut senders = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let builder = match http {
+            Http::One => tls::pinned_client_builder(provider.ca_pem())?.http1_only(),
+            Http::Two => tls::pinned_h2_client_builder(provider.ca_pem())?,
+            Http::Direct => {
+                senders.push(Sender::Direct(Arc::clone(&direct.0), Arc::clone(&direct.1)));
+                continue;
+            }
+        };
+        let client = builder.pool_max_idle_per_host(1).build()?;
+        let bank = BankClient::with_http(client, provider.url(), SERVICE_ID, provider.api_key());
+        if http == Http::Two {
+            let version = bank.request(Method::GET, "").send().await?.version();
+            if version != Version::HTTP_2 {
+                return Err(format!("HTTP/2 phase, but the provider answered {version:?}").into());
+            }
+        }
+        senders.push(Sender::Https(bank));
+    }
+    Ok(senders)
 }
 
 /// Runs one phase: one closed-loop worker per sender over tokens `range`.
@@ -385,6 +389,7 @@ async fn run_phase(
     http: Http,
     senders: Vec<Sender>,
     tokens: &Arc<Vec<BenchToken>>,
+    clock: &Arc<ManualClock>,
     range: std::ops::Range<usize>,
 ) -> Result<PhaseResult, BoxError> {
     let connections = senders.len();
@@ -398,6 +403,7 @@ async fn run_phase(
             tokio::spawn(worker(
                 sender,
                 Arc::clone(tokens),
+                Arc::clone(clock),
                 Arc::clone(&next),
                 range.end,
                 measure_from,
@@ -431,11 +437,12 @@ async fn run_phase(
     })
 }
 
-/// One connection's closed loop: take the next unused token, send its current code, wait for
-/// the reply, repeat until `stop_at` or the phase's tokens run out.
+/// One connection's closed loop: take the next unused token, send its current code (by the
+/// provider's clock), wait for the reply, repeat until `stop_at` or the phase's tokens run out.
 async fn worker(
     sender: Sender,
     tokens: Arc<Vec<BenchToken>>,
+    clock: Arc<ManualClock>,
     next: Arc<AtomicUsize>,
     end: usize,
     measure_from: Instant,
@@ -454,7 +461,7 @@ async fn worker(
         let Some(token) = tokens.get(index).filter(|_| index < end) else {
             break;
         };
-        let code = token.totp.code_at(unix_secs());
+        let code = token.totp.code_at(clock.now_ms() / 1000);
         let outcome = sender.verify(&token.user_id, code.as_str()).await;
         let latency = sent.elapsed();
         if sent < measure_from {
@@ -469,44 +476,6 @@ async fn worker(
         }
     }
     result
-}
-
-/// Sends one verification; `Err` describes anything but 200 `accepted`.
-async fn verify_once(
-    client: &Client,
-    target: &Target,
-    user_id: &UserId,
-    code: &str,
-) -> Result<(), String> {
-    let response = client
-        .post(format!("{}/{user_id}/verify", target.url))
-        .header(reqwest::header::AUTHORIZATION, target.authorization.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(format!(r#"{{"otp":"{code}"}}"#))
-        .send()
-        .await
-        .map_err(|e| format!("transport: {e}"))?;
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| format!("reading reply: {e}"))?;
-    if status != StatusCode::OK {
-        return Err(format!(
-            "HTTP {status}: {}",
-            String::from_utf8_lossy(&body)
-                .chars()
-                .take(120)
-                .collect::<String>()
-        ));
-    }
-    let reply: VerifyResponse =
-        serde_json::from_slice(&body).map_err(|e| format!("bad reply: {e}"))?;
-    if reply.result == VerifyResult::Accepted {
-        Ok(())
-    } else {
-        Err(format!("result {:?}", reply.result))
-    }
 }
 
 fn print_phase(r: &PhaseResult) {
@@ -557,12 +526,6 @@ fn rate(count: usize, elapsed: Duration) -> f64 {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn synchronous_name(value: i64) -> &'static str {

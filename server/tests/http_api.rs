@@ -4,25 +4,48 @@
 
 mod common;
 
-use common::{ActivateError, PASSWORD, SERVICE, code, start, start_with};
-use reqwest::StatusCode;
+use common::{Suite, send, start, start_with};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use softtoken_protocol::{
     activation::HandshakeError,
     ids::{ServiceId, UserId},
-    wire::{ErrorCode, TokenState, VerifyResult},
+    wire::{ErrorCode, IssueTokenRequest, IssueTokenResponse, TokenState, VerifyResult},
 };
+use softtoken_testkit::{
+    BankClient, DeviceError, TestProvider,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, EMAIL, SERVICE_ID as SERVICE},
+};
+
+/// トークン発行 for `customer_ref`: what a bank does when a customer asks again.
+async fn issue_for(bank: &BankClient, email: &str, customer_ref: &str) -> IssueTokenResponse {
+    bank.issue_with(&IssueTokenRequest {
+        email: email.into(),
+        activation_password: PASSWORD.into(),
+        label: None,
+        customer_ref: Some(customer_ref.into()),
+    })
+    .await
+    .unwrap()
+}
 
 #[tokio::test]
 async fn healthz_and_unknown_routes_carry_server_time() {
     let p = start().await;
-    let (status, body) = p.post("/nowhere", &json!({}), false).await;
+    let (status, body) = send(
+        p.phone
+            .http()
+            .post(p.phone.url("/nowhere"))
+            .json(&json!({})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not_found");
     assert!(body["server_time_ms"].as_u64().unwrap() > 1_700_000_000_000);
     let response = p
-        .client
-        .get(format!("{}/healthz", p.url))
+        .phone
+        .http()
+        .get(p.phone.url("/healthz"))
         .send()
         .await
         .unwrap();
@@ -36,22 +59,21 @@ async fn error_bodies_carry_the_injected_clocks_time_like_the_header() {
     let p = start().await;
     // Ten years ahead: a body stamped by the system clock would be that far off the header.
     let ahead = std::time::Duration::from_secs(10 * 365 * 86_400);
-    p.clock.advance(ahead);
+    p.provider.clock().advance(ahead);
     let system_now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
+    let http = p.phone.http();
     let requests = [
         // A route that does not exist (the fallback).
-        p.client.get(format!("{}/nowhere", p.url)),
+        http.get(p.phone.url("/nowhere")),
         // A bank call without a key (the BankKey extractor).
-        p.client.get(format!(
-            "{}/v1/services/{SERVICE}/tokens/12345678901234CI",
-            p.url
-        )),
+        http.get(
+            p.phone
+                .url(&format!("/v1/services/{SERVICE}/tokens/12345678901234CI")),
+        ),
         // A device call with a bad body (a rule's error).
-        p.client
-            .post(format!("{}/v1/tokens/status", p.url))
-            .body("{}"),
+        http.post(p.phone.url("/v1/tokens/status")).body("{}"),
     ];
     for request in requests {
         let response = request.send().await.unwrap();
@@ -70,8 +92,8 @@ async fn error_bodies_carry_the_injected_clocks_time_like_the_header() {
 #[tokio::test]
 async fn issuance_mails_the_ids_and_forgets_the_password() {
     let p = start().await;
-    let token = p.issue("hanako@example.jp", PASSWORD).await;
-    let outbox: Vec<_> = std::fs::read_dir(p.dir.path().join("outbox"))
+    let token = p.bank.issue(EMAIL, PASSWORD).await.unwrap();
+    let outbox: Vec<_> = std::fs::read_dir(p.provider.outbox_dir())
         .unwrap()
         .collect();
     assert_eq!(outbox.len(), 1);
@@ -79,7 +101,7 @@ async fn issuance_mails_the_ids_and_forgets_the_password() {
     assert!(mail.contains(token.user_id.as_str()), "{mail}");
     assert!(mail.contains(SERVICE));
     // Nothing on disk holds the password: database, WAL, outbox, audit.
-    for entry in walk(p.dir.path()) {
+    for entry in walk(p.provider.data_dir()) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(
             !contains(&bytes, PASSWORD.as_bytes()),
@@ -87,7 +109,7 @@ async fn issuance_mails_the_ids_and_forgets_the_password() {
             entry.display()
         );
     }
-    let details = p.details(&token).await;
+    let details = p.bank.details(token.user_id).await.unwrap();
     assert_eq!(details.state, TokenState::Issued);
     assert_eq!(details.activation_attempts_left, 5);
 }
@@ -112,14 +134,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 async fn issuance_validates_input() {
     let p = start().await;
-    let path = format!("/v1/services/{SERVICE}/tokens");
     for body in [
         json!({"email": "not-an-address", "activation_password": PASSWORD}),
         json!({"email": "a@b.jp", "activation_password": "abc"}),
         json!({"email": "a@b.jp"}),
         json!({"email": "a@b.jp", "activation_password": "x".repeat(300)}),
     ] {
-        let (status, reply) = p.post(&path, &body, true).await;
+        let (status, reply) = send(p.bank.request(Method::POST, "").json(&body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {reply}");
         assert_eq!(reply["error"], "bad_request");
         assert!(!reply.to_string().contains("xxxx"), "{reply}");
@@ -129,15 +150,17 @@ async fn issuance_validates_input() {
 #[tokio::test]
 async fn bank_endpoints_need_the_services_own_key() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
-    let path = format!("/v1/services/{SERVICE}/tokens/{}", token.user_id);
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    let url = p
+        .phone
+        .url(&format!("/v1/services/{SERVICE}/tokens/{}", token.user_id));
     for auth in [
         None,
         Some("Bearer nope"),
         Some("Bearer st_abc.def"),
         Some("Basic xyz"),
     ] {
-        let mut request = p.client.get(format!("{}{path}", p.url));
+        let mut request = p.phone.http().get(&url);
         if let Some(auth) = auth {
             request = request.header("authorization", auth);
         }
@@ -146,24 +169,23 @@ async fn bank_endpoints_need_the_services_own_key() {
     }
     // The right key on another (even non-existent or malformed) service path is 401, not 404.
     for other in ["99999999", "1234"] {
-        let (status, reply) = p
-            .get(&format!("/v1/services/{other}/tokens/{}", token.user_id))
-            .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+        let refused = p
+            .bank
+            .for_service(other)
+            .details(token.user_id)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status(), Some(401), "{refused}");
     }
-    let (status, _) = p
-        .get(&format!("/v1/services/{SERVICE}/tokens/00000000000000AA"))
-        .await;
+    let refused = p.bank.details("00000000000000AA").await.unwrap_err();
     assert_eq!(
-        status,
-        StatusCode::BAD_REQUEST,
+        refused.status(),
+        Some(400),
         "typo in the user id is a bad request"
     );
     let unknown = UserId::from_body("00000000000000").unwrap();
-    let (status, _) = p
-        .get(&format!("/v1/services/{SERVICE}/tokens/{unknown}"))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let refused = p.bank.details(unknown).await.unwrap_err();
+    assert_eq!(refused.status(), Some(404));
 }
 
 #[tokio::test]
@@ -172,7 +194,7 @@ async fn activation_then_first_code_confirms_the_token() {
     let (token, app) = p.activated(None).await;
     assert_eq!(app.finish.state, TokenState::PendingConfirmation);
     assert_eq!(app.start.attempts_left, 4);
-    let details = p.details(&token).await;
+    let details = p.bank.details(token.user_id).await.unwrap();
     assert_eq!(details.state, TokenState::PendingConfirmation);
     assert_eq!(details.device.unwrap().platform, "linux");
     assert_eq!(
@@ -180,10 +202,14 @@ async fn activation_then_first_code_confirms_the_token() {
         "a success resets the attempt count"
     );
 
-    let reply = p.verify(&token, &code(&app, &p, 0)).await;
+    let reply = p
+        .bank
+        .verify(token.user_id, &p.code(&app, 0))
+        .await
+        .unwrap();
     assert_eq!(reply.result, VerifyResult::Accepted);
     assert_eq!(reply.failures_left, 5);
-    let details = p.details(&token).await;
+    let details = p.bank.details(token.user_id).await.unwrap();
     assert_eq!(details.state, TokenState::Active);
     assert!(details.confirmed_at_ms.is_some());
 }
@@ -191,16 +217,17 @@ async fn activation_then_first_code_confirms_the_token() {
 #[tokio::test]
 async fn full_width_ids_and_codes_are_accepted() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     let app = p.activate(&token, "Ｓａｋｕｒａ＃２０２６").await.unwrap();
-    p.settle();
-    let wide: String = code(&app, &p, 0)
+    p.provider.settle(app.params.period());
+    let wide: String = p
+        .code(&app, 0)
         .chars()
         .map(|c| char::from_u32(u32::from(c) - u32::from('0') + 0xFF10).unwrap())
         .collect();
     let spaced = format!("{} {}", &wide[..12], &wide[12..]);
     assert_eq!(
-        p.verify(&token, &spaced).await.result,
+        p.bank.verify(token.user_id, &spaced).await.unwrap().result,
         VerifyResult::Accepted
     );
 }
@@ -208,25 +235,33 @@ async fn full_width_ids_and_codes_are_accepted() {
 #[tokio::test]
 async fn wrong_passwords_count_down_and_the_sixth_start_is_locked() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     for expected_left in [4, 3, 2, 1, 0] {
         match p.activate(&token, "wrong-password").await {
-            Err(ActivateError::Handshake(HandshakeError::AuthenticationFailed, left)) => {
-                assert_eq!(left, expected_left)
-            }
+            Err(DeviceError::Handshake {
+                error: HandshakeError::AuthenticationFailed,
+                attempts_left,
+            }) => assert_eq!(attempts_left, expected_left),
             other => panic!("{other:?}"),
         }
     }
     match p.activate(&token, PASSWORD).await {
-        Err(ActivateError::Http(status, body)) => {
+        Err(DeviceError::Refused { status, body }) => {
             assert_eq!(status, StatusCode::LOCKED);
             assert_eq!(body.error, ErrorCode::ActivationLocked);
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.details(&token).await.state, TokenState::ActivationLocked);
     assert_eq!(
-        p.verify(&token, "12345678").await.result,
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::ActivationLocked
+    );
+    assert_eq!(
+        p.bank
+            .verify(token.user_id, "12345678")
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Expired
     );
 }
@@ -236,22 +271,30 @@ async fn a_lost_reply_never_strands_the_user() {
     // The phone crashed after the provider stored the seed: the same password works again and
     // the newest seed replaces the pending one.
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     let first = p.activate(&token, PASSWORD).await.unwrap();
     let second = p.activate(&token, PASSWORD).await.unwrap();
-    p.settle();
+    p.provider.settle(second.params.period());
     assert_ne!(first.seed, second.seed);
     assert_eq!(
-        p.verify(&token, &code(&first, &p, 0)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&first, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Rejected
     );
     assert_eq!(
-        p.verify(&token, &code(&second, &p, 0)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&second, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Accepted
     );
     // Once active, a new phone cannot take the token over.
     match p.activate(&token, PASSWORD).await {
-        Err(ActivateError::Http(status, body)) => {
+        Err(DeviceError::Refused { status, body }) => {
             assert_eq!(status, StatusCode::CONFLICT);
             assert_eq!(body.error, ErrorCode::AlreadyActive);
         }
@@ -262,55 +305,64 @@ async fn a_lost_reply_never_strands_the_user() {
 #[tokio::test]
 async fn unknown_tokens_look_like_wrong_passwords() {
     let p = start().await;
-    let unknown = common::Issued {
-        service_id: ServiceId::parse(SERVICE).unwrap(),
-        user_id: UserId::from_body("11112222333344").unwrap(),
-        params: Default::default(),
-        password: PASSWORD.into(),
-    };
-    match p.activate(&unknown, PASSWORD).await {
-        Err(ActivateError::Handshake(HandshakeError::AuthenticationFailed, 4)) => {}
+    let service_id = ServiceId::parse(SERVICE).unwrap();
+    let unknown = UserId::from_body("11112222333344").unwrap();
+    match p.phone.activate(&service_id, &unknown, PASSWORD).await {
+        Err(DeviceError::Handshake {
+            error: HandshakeError::AuthenticationFailed,
+            attempts_left: 4,
+        }) => {}
         other => panic!("{other:?}"),
     }
-    let other_service = common::Issued {
-        service_id: ServiceId::parse("55555555").unwrap(),
-        ..unknown
-    };
+    let other_service = ServiceId::parse("55555555").unwrap();
     assert!(matches!(
-        p.activate(&other_service, PASSWORD).await,
-        Err(ActivateError::Handshake(
-            HandshakeError::AuthenticationFailed,
-            4
-        ))
+        p.phone.activate(&other_service, &unknown, PASSWORD).await,
+        Err(DeviceError::Handshake {
+            error: HandshakeError::AuthenticationFailed,
+            attempts_left: 4
+        })
     ));
 }
 
 #[tokio::test]
 async fn tokens_expire_when_not_set_up_in_time() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
-    p.clock
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    p.provider
+        .clock()
         .advance(std::time::Duration::from_millis(24 * 3600 * 1000 + 1));
     match p.activate(&token, PASSWORD).await {
-        Err(ActivateError::Http(StatusCode::GONE, body)) => {
+        Err(DeviceError::Refused { status, body }) if status == StatusCode::GONE => {
             assert_eq!(body.error, ErrorCode::TokenExpired)
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        p.verify(&token, "12345678").await.result,
+        p.bank
+            .verify(token.user_id, "12345678")
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Expired
     );
-    assert_eq!(p.details(&token).await.state, TokenState::Expired);
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Expired
+    );
 
     // A token activated but never confirmed expires too.
-    let token = p.issue("b@b.jp", PASSWORD).await;
+    let token = p.bank.issue("b@b.jp", PASSWORD).await.unwrap();
     let app = p.activate(&token, PASSWORD).await.unwrap();
-    p.settle();
-    p.clock
+    p.provider.settle(app.params.period());
+    p.provider
+        .clock()
         .advance(std::time::Duration::from_millis(24 * 3600 * 1000 + 1));
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 0)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Expired
     );
 }
@@ -320,28 +372,34 @@ async fn revocation_is_final_and_the_app_learns_it_by_status() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 0)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Accepted
     );
-    assert_eq!(
-        p.status(&token, &app.seed).await.unwrap().state,
-        TokenState::Active
-    );
+    let status = async || p.status(&token, &app.seed).await.unwrap().state;
+    assert_eq!(status().await, TokenState::Active);
 
-    let (status, body) = p.bank_action(&token, "revoke").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["state"], "revoked");
-    let (status, _) = p.bank_action(&token, "revoke").await;
-    assert_eq!(status, StatusCode::OK, "revoking twice is fine");
+    let revoked = p.bank.revoke(token.user_id).await.unwrap();
+    assert_eq!(revoked.state, TokenState::Revoked);
+    p.bank
+        .revoke(token.user_id)
+        .await
+        .expect("revoking twice is fine");
 
-    let status = p.status(&token, &app.seed).await.unwrap();
-    assert_eq!(status.state, TokenState::Revoked);
+    assert_eq!(status().await, TokenState::Revoked);
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 1)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 1))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Revoked
     );
     match p.activate(&token, PASSWORD).await {
-        Err(ActivateError::Http(StatusCode::GONE, body)) => {
+        Err(DeviceError::Refused { status, body }) if status == StatusCode::GONE => {
             assert_eq!(body.error, ErrorCode::TokenRevoked)
         }
         other => panic!("{other:?}"),
@@ -353,34 +411,34 @@ async fn status_needs_the_seed() {
     let p = start().await;
     let (token, _app) = p.activated(None).await;
     let wrong = softtoken_protocol::secret::Seed::from_slice(&[9; 20]);
-    let (status, body) = p.status(&token, &wrong).await.unwrap_err();
+    let denied = p.status(&token, &wrong).await.unwrap_err();
+    let (status, body) = denied.refused().unwrap();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body.error, ErrorCode::StatusDenied);
-    let issued_only = p.issue("c@b.jp", PASSWORD).await;
-    assert_eq!(
-        p.status(&issued_only, &wrong).await.unwrap_err().1.error,
-        ErrorCode::StatusDenied
-    );
+    let issued_only = p.bank.issue("c@b.jp", PASSWORD).await.unwrap();
+    let denied = p.status(&issued_only, &wrong).await.unwrap_err();
+    assert_eq!(denied.refused().unwrap().1.error, ErrorCode::StatusDenied);
 }
 
 #[tokio::test]
 async fn replays_are_refused_and_five_wrong_codes_lock() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
-    let now = code(&app, &p, 0);
-    assert_eq!(p.verify(&token, &now).await.result, VerifyResult::Accepted);
-    let again = p.verify(&token, &now).await;
+    let verify = async |otp: &str| p.bank.verify(token.user_id, otp).await.unwrap();
+    let now = p.code(&app, 0);
+    assert_eq!(verify(&now).await.result, VerifyResult::Accepted);
+    let again = verify(&now).await;
     assert_eq!(again.result, VerifyResult::Replayed);
     assert_eq!(again.failures_left, 5, "a replay is not a failure");
     // The previous step is within the window but before the last accepted one: replayed too.
     assert_eq!(
-        p.verify(&token, &code(&app, &p, -1)).await.result,
+        verify(&p.code(&app, -1)).await.result,
         VerifyResult::Replayed
     );
 
     // Malformed codes are refused without counting.
     for malformed in ["1234567", "abcdefgh", ""] {
-        let reply = p.verify(&token, malformed).await;
+        let reply = verify(malformed).await;
         assert_eq!(
             (reply.result, reply.failures_left),
             (VerifyResult::Rejected, 5)
@@ -392,34 +450,33 @@ async fn replays_are_refused_and_five_wrong_codes_lock() {
         "00000000"
     };
     for left in [4, 3, 2, 1] {
-        let reply = p.verify(&token, wrong).await;
+        let reply = verify(wrong).await;
         assert_eq!(
             (reply.result, reply.failures_left),
             (VerifyResult::Rejected, left)
         );
     }
-    let reply = p.verify(&token, wrong).await;
+    let reply = verify(wrong).await;
     assert_eq!(
         (reply.result, reply.failures_left),
         (VerifyResult::Locked, 0)
     );
-    assert_eq!(p.details(&token).await.state, TokenState::Locked);
-    // Locked refuses even the right code.
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 1)).await.result,
-        VerifyResult::Locked
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Locked
     );
+    // Locked refuses even the right code.
+    assert_eq!(verify(&p.code(&app, 1)).await.result, VerifyResult::Locked);
 
-    let (status, body) = p.bank_action(&token, "unlock").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["state"], "active");
-    assert_eq!(body["failures_left"], 5);
-    let reply = p.verify(&token, &code(&app, &p, 1)).await;
+    let unlocked = p.bank.unlock(token.user_id).await.unwrap();
+    assert_eq!(unlocked.state, TokenState::Active);
+    assert_eq!(unlocked.failures_left, 5);
+    let reply = verify(&p.code(&app, 1)).await;
     assert_eq!(reply.result, VerifyResult::Accepted);
-    let (status, body) = p.bank_action(&token, "unlock").await;
+    let refused = p.bank.unlock(token.user_id).await.unwrap_err();
     assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::CONFLICT, Some("conflict"))
+        (refused.status(), refused.code()),
+        (Some(409), Some(ErrorCode::Conflict))
     );
 }
 
@@ -427,16 +484,23 @@ async fn replays_are_refused_and_five_wrong_codes_lock() {
 async fn a_success_resets_the_failure_count() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
-    let right = code(&app, &p, 0);
+    let right = p.code(&app, 0);
     let wrong = if right == "00000000" {
         "11111111"
     } else {
         "00000000"
     };
     for _ in 0..4 {
-        p.verify(&token, wrong).await;
+        p.bank.verify(token.user_id, wrong).await.unwrap();
     }
-    assert_eq!(p.verify(&token, &right).await.failures_left, 5);
+    assert_eq!(
+        p.bank
+            .verify(token.user_id, &right)
+            .await
+            .unwrap()
+            .failures_left,
+        5
+    );
 }
 
 #[tokio::test]
@@ -444,11 +508,19 @@ async fn verification_window_is_one_step_each_way() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 2)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 2))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Rejected
     );
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 1)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 1))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Accepted
     );
 }
@@ -456,9 +528,13 @@ async fn verification_window_is_one_step_each_way() {
 #[tokio::test]
 async fn not_activated_tokens_refuse_codes() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     assert_eq!(
-        p.verify(&token, "12345678").await.result,
+        p.bank
+            .verify(token.user_id, "12345678")
+            .await
+            .unwrap()
+            .result,
         VerifyResult::NotActivated
     );
 }
@@ -466,20 +542,25 @@ async fn not_activated_tokens_refuse_codes() {
 #[tokio::test]
 async fn reissue_for_the_same_customer_replaces_the_unfinished_token() {
     let p = start().await;
-    let first = p.issue_for("wrong@b.jp", PASSWORD, Some("C-1")).await;
-    let second = p.issue_for("right@b.jp", PASSWORD, Some("C-1")).await;
+    let first = issue_for(&p.bank, "wrong@b.jp", "C-1").await;
+    let second = issue_for(&p.bank, "right@b.jp", "C-1").await;
     assert_ne!(first.user_id, second.user_id);
-    assert_eq!(p.details(&first).await.state, TokenState::Revoked);
-    assert_eq!(p.details(&second).await.state, TokenState::Issued);
+    let state =
+        async |token: &IssueTokenResponse| p.bank.details(token.user_id).await.unwrap().state;
+    assert_eq!(state(&first).await, TokenState::Revoked);
+    assert_eq!(state(&second).await, TokenState::Issued);
     // Another customer's token is untouched.
-    let other = p.issue_for("x@b.jp", PASSWORD, Some("C-2")).await;
-    p.issue_for("y@b.jp", PASSWORD, Some("C-1")).await;
-    assert_eq!(p.details(&other).await.state, TokenState::Issued);
+    let other = issue_for(&p.bank, "x@b.jp", "C-2").await;
+    issue_for(&p.bank, "y@b.jp", "C-1").await;
+    assert_eq!(state(&other).await, TokenState::Issued);
 }
 
 #[tokio::test]
 async fn device_requests_with_bad_bodies_get_typed_errors() {
     let p = start().await;
+    let post = |path: &str, body: &serde_json::Value| {
+        send(p.phone.http().post(p.phone.url(path)).json(body))
+    };
     let cases = [
         (
             json!({"v": 2, "service_id": SERVICE, "user_id": "12345678901234CI", "ke1": "AA"}),
@@ -503,7 +584,7 @@ async fn device_requests_with_bad_bodies_get_typed_errors() {
         ),
     ];
     for (body, status, code) in cases {
-        let (got, reply) = p.post("/v1/activations", &body, false).await;
+        let (got, reply) = post("/v1/activations", &body).await;
         assert_eq!(
             (got, reply["error"].as_str()),
             (status, Some(code)),
@@ -512,17 +593,16 @@ async fn device_requests_with_bad_bodies_get_typed_errors() {
     }
     let finish =
         json!({"v": 1, "ke3": "AA", "client_confirmation": "AA", "device": {"platform": "x"}});
-    let (status, reply) = p
-        .post("/v1/activations/doesnotexist/finish", &finish, false)
-        .await;
+    let (status, reply) = post("/v1/activations/doesnotexist/finish", &finish).await;
     assert_eq!(
         (status, reply["error"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
     // Not JSON at all.
     let response = p
-        .client
-        .post(format!("{}/v1/tokens/status", p.url))
+        .phone
+        .http()
+        .post(p.phone.url("/v1/tokens/status"))
         .body("{{{")
         .send()
         .await
@@ -533,19 +613,17 @@ async fn device_requests_with_bad_bodies_get_typed_errors() {
 #[tokio::test]
 async fn tampered_ke3_fails_and_keeps_the_attempt_counted() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     let (_client, start) = p
+        .phone
         .start_activation(&token.service_id, &token.user_id, PASSWORD)
         .await
         .unwrap();
     let finish = json!({"v": 1, "ke3": "A".repeat(86), "client_confirmation": "A".repeat(43), "device": {"platform": "x"}});
-    let (status, reply) = p
-        .post(
-            &format!("/v1/activations/{}/finish", start.activation_id),
-            &finish,
-            false,
-        )
-        .await;
+    let url = p
+        .phone
+        .url(&format!("/v1/activations/{}/finish", start.activation_id));
+    let (status, reply) = send(p.phone.http().post(&url).json(&finish)).await;
     assert_eq!(
         (status, reply["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("activation_failed")),
@@ -553,15 +631,16 @@ async fn tampered_ke3_fails_and_keeps_the_attempt_counted() {
     );
     assert_eq!(reply["attempts_left"], 4);
     // The activation is consumed.
-    let (status, _) = p
-        .post(
-            &format!("/v1/activations/{}/finish", start.activation_id),
-            &finish,
-            false,
-        )
-        .await;
+    let (status, _) = send(p.phone.http().post(&url).json(&finish)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(p.details(&token).await.activation_attempts_left, 4);
+    assert_eq!(
+        p.bank
+            .details(token.user_id)
+            .await
+            .unwrap()
+            .activation_attempts_left,
+        4
+    );
 }
 
 #[tokio::test]
@@ -572,33 +651,37 @@ async fn device_endpoints_are_rate_limited_per_ip() {
     })
     .await;
     let body = json!({"v": 1});
+    let request = || {
+        p.phone
+            .http()
+            .post(p.phone.url("/v1/tokens/status"))
+            .json(&body)
+    };
     for _ in 0..3 {
-        let (status, _) = p.post("/v1/tokens/status", &body, false).await;
+        let (status, _) = send(request()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
-    let response = p
-        .client
-        .post(format!("{}/v1/tokens/status", p.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = request().send().await.unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().get("retry-after").is_some());
     let reply: serde_json::Value = response.json().await.unwrap();
     assert_eq!(reply["error"], "rate_limited");
     assert!(reply["retry_after_s"].as_u64().unwrap() >= 1);
     // Bank endpoints are not limited per IP.
-    let token = p.issue("a@b.jp", PASSWORD).await;
-    assert_eq!(p.details(&token).await.state, TokenState::Issued);
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Issued
+    );
 }
 
 #[tokio::test]
 async fn parallel_verifies_of_one_code_accept_exactly_once() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
-    let otp = code(&app, &p, 0);
-    let results = futures_join(32, || p.verify(&token, &otp)).await;
+    let otp = p.code(&app, 0);
+    let results = futures_join(32, || p.bank.verify(token.user_id, &otp)).await;
+    let results: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
     let accepted = results
         .iter()
         .filter(|r| r.result == VerifyResult::Accepted)
@@ -613,9 +696,10 @@ async fn parallel_verifies_of_one_code_accept_exactly_once() {
 #[tokio::test]
 async fn parallel_activation_attempts_count_exactly() {
     let p = start().await;
-    let token = p.issue("a@b.jp", PASSWORD).await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     let results = futures_join(12, || {
-        p.start_activation(&token.service_id, &token.user_id, "wrong")
+        p.phone
+            .start_activation(&token.service_id, &token.user_id, "wrong")
     })
     .await;
     let mut left: Vec<u32> = results
@@ -631,7 +715,9 @@ async fn parallel_activation_attempts_count_exactly() {
     );
     let locked = results
         .iter()
-        .filter(|r| matches!(r, Err((StatusCode::LOCKED, _))))
+        .filter(|r| {
+            matches!(r, Err(DeviceError::Refused { status, .. }) if *status == StatusCode::LOCKED)
+        })
         .count();
     assert_eq!(locked, 7);
 }
@@ -672,10 +758,10 @@ where
 async fn audit_records_what_happened_without_secrets() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
-    let otp = code(&app, &p, 0);
-    p.verify(&token, &otp).await;
-    p.bank_action(&token, "revoke").await;
-    let mut conn = p.server.state.db.read().await.unwrap();
+    let otp = p.code(&app, 0);
+    p.bank.verify(token.user_id, &otp).await.unwrap();
+    p.bank.revoke(token.user_id).await.unwrap();
+    let mut conn = p.state().db.read().await.unwrap();
     let trail =
         softtoken_server::storage::audit::of_token(&mut conn, &token.service_id, &token.user_id)
             .await
@@ -718,16 +804,14 @@ async fn migrations_are_idempotent_and_versioned() {
 
 #[tokio::test]
 async fn a_wrong_kek_is_a_clear_startup_error() {
-    let p = start().await;
-    let dir = p.dir;
-    p.server.stop().await;
-    std::fs::write(dir.path().join("kek.hex"), format!("{}\n", "ab".repeat(32))).unwrap();
-    let config =
-        softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
-    let err = softtoken_server::server::start(softtoken_server::server::StartOptions::new(config))
-        .await
-        .err()
-        .expect("must refuse");
+    let mut p = start().await.provider;
+    p.stop().await;
+    std::fs::write(
+        p.data_dir().join("kek.hex"),
+        format!("{}\n", "ab".repeat(32)),
+    )
+    .unwrap();
+    let err = p.restart().await.expect_err("must refuse");
     let text = err.to_string();
     assert!(text.contains("key-encryption key"), "{text}");
 }
@@ -735,28 +819,48 @@ async fn a_wrong_kek_is_a_clear_startup_error() {
 #[tokio::test]
 async fn a_stopped_provider_starts_again_on_the_same_data_dir_with_its_tokens() {
     let p = start().await;
-    let (token, phone) = p.activated(None).await;
+    let (token, app) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Accepted
     );
-    let (dir, api_key) = (p.dir, p.api_key);
-    p.server.stop().await;
+    let mut provider = p.provider;
+    let api_key = provider.api_key().to_owned();
+    provider.stop().await;
     // Closed cleanly: the WAL is checkpointed into the database and gone.
-    let wal = dir.path().join("softtoken.db-wal");
+    let wal = provider.data_dir().join("softtoken.db-wal");
     assert!(
         std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
         "WAL left behind"
     );
 
-    let p = common::start_in(dir, |_| {}).await;
-    assert_eq!(p.api_key, api_key, "the dev bootstrap finds its key again");
-    // A step well after the one accepted before the restart (the new clock starts afresh).
-    p.clock.advance(std::time::Duration::from_secs(60));
-    p.settle();
-    assert_eq!(p.details(&token).await.state, TokenState::Active);
+    provider.restart().await.unwrap();
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        provider.api_key(),
+        api_key,
+        "the dev bootstrap finds its key again"
+    );
+    // New clients: the old ones' pooled connections died with the stopped server.
+    let p = Suite::over(provider);
+    // A step well after the one accepted before the restart.
+    p.provider
+        .clock()
+        .advance(std::time::Duration::from_secs(60));
+    p.provider.settle(app.params.period());
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Active
+    );
+    assert_eq!(
+        p.bank
+            .verify(token.user_id, &p.code(&app, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Accepted
     );
 }
@@ -764,12 +868,14 @@ async fn a_stopped_provider_starts_again_on_the_same_data_dir_with_its_tokens() 
 #[tokio::test]
 async fn kek_rotation_rewraps_every_secret() {
     use softtoken_server::{config::KekSource, ops, secrets::kek::generate_kek_file, server};
-    let p = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("provider");
+    let p = Suite::over(TestProvider::start_in(&data, |_| {}).await.unwrap());
     let (token, app) = p.activated(None).await;
-    let dir = p.dir;
-    p.server.stop().await;
+    let mut provider = p.provider;
+    provider.stop().await;
 
-    let new_kek = dir.path().join("kek-2.hex");
+    let new_kek = data.join("kek-2.hex");
     generate_kek_file(&new_kek).unwrap();
     let rotate = |c: &mut softtoken_server::config::Config| {
         let old = c.kek.current.clone();
@@ -781,7 +887,7 @@ async fn kek_rotation_rewraps_every_secret() {
         c.kek.previous = vec![old];
     };
     let mut config =
-        softtoken_server::config::Config::dev(dir.path(), ([127, 0, 0, 1], 0).into()).unwrap();
+        softtoken_server::config::Config::dev(&data, ([127, 0, 0, 1], 0).into()).unwrap();
     rotate(&mut config);
     let (db, keys) = server::open_store(&config).await.unwrap();
     let count = ops::kek::rewrap(&db, &keys, 0).await.unwrap();
@@ -789,16 +895,23 @@ async fn kek_rotation_rewraps_every_secret() {
     db.close().await;
 
     // Only the new key from now on: the old one is gone from the config.
-    let p = common::start_in(dir, |c| {
-        rotate(c);
-        c.kek.previous.clear();
-    })
-    .await;
-    p.settle();
+    let p = Suite::over(
+        TestProvider::start_in(&data, |c| {
+            rotate(c);
+            c.kek.previous.clear();
+        })
+        .await
+        .unwrap(),
+    );
+    p.provider.settle(app.params.period());
     assert_eq!(
-        p.verify(&token, &code(&app, &p, 0)).await.result,
+        p.bank
+            .verify(token.user_id, &p.code(&app, 0))
+            .await
+            .unwrap()
+            .result,
         VerifyResult::Accepted
     );
-    let again = p.issue("new@b.jp", PASSWORD).await;
+    let again = p.bank.issue("new@b.jp", PASSWORD).await.unwrap();
     assert!(p.activate(&again, PASSWORD).await.is_ok());
 }

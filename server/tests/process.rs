@@ -7,8 +7,6 @@
 //!
 //! Every wait is bounded by [`WAIT`]; every child is killed when its guard drops.
 
-mod common;
-
 use std::{
     collections::HashSet,
     os::unix::{fs::PermissionsExt, process::ExitStatusExt},
@@ -18,17 +16,22 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
-use common::{Issued, activate_at, client_for};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use softtoken_protocol::{
+    clock::{Clock, SystemClock},
     totp::Totp,
-    wire::{IssueTokenResponse, TokenDetails, TokenState, VerifyResponse, VerifyResult},
+    wire::{IssueTokenResponse, TokenState, VerifyResponse, VerifyResult},
 };
 use softtoken_server::auth::KEY_CACHE_TTL;
+use softtoken_testkit::{
+    BankClient, BankError, DeviceClient,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, SERVICE_ID as DEV_SERVICE},
+    tls,
+};
 use tokio::{
     io::{AsyncBufReadExt, BufReader, Lines},
     process::{Child, ChildStdout, Command},
@@ -39,8 +42,6 @@ use tokio::{
 const BIN: &str = env!("CARGO_BIN_EXE_softtoken-server");
 /// The bound on every wait for the child or the network.
 const WAIT: Duration = Duration::from_secs(30);
-const DEV_SERVICE: &str = "10121234";
-const PASSWORD: &str = "Sakura#2026";
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -226,105 +227,37 @@ fn write_config(file: &Path, data_dir: &Path, cert: &Path, key: &Path, kek: &Pat
 }
 
 // ---------------------------------------------------------------------------------------------
-// The bank side over HTTPS
+// The bank and the phone over HTTPS (the test kit's clients, pinned to the child's CA)
 // ---------------------------------------------------------------------------------------------
 
-struct Bank {
-    client: Client,
-    url: String,
-    key: String,
+/// The development CA a `--dev` child wrote into `data_dir`.
+fn dev_ca(data_dir: &Path) -> String {
+    std::fs::read_to_string(data_dir.join("tls/ca.pem")).unwrap()
 }
 
-impl Bank {
-    fn new(ca_pem: &Path, url: &str, key: &str) -> Self {
-        Self {
-            client: client_for(ca_pem),
-            url: url.to_owned(),
-            key: key.to_owned(),
-        }
-    }
+/// The bank of the `--dev` demo service of `data_dir`, with the key the child wrote there.
+fn dev_bank(data_dir: &Path, server: &Server) -> BankClient {
+    let key = std::fs::read_to_string(data_dir.join("dev-api-key")).unwrap();
+    BankClient::new(&server.url, &dev_ca(data_dir), DEV_SERVICE, key.trim()).unwrap()
+}
 
-    /// A bank for the `--dev` demo service of `data_dir`.
-    fn dev(data_dir: &Path, server: &Server) -> Self {
-        let key = std::fs::read_to_string(data_dir.join("dev-api-key")).unwrap();
-        Self::new(&data_dir.join("tls/ca.pem"), &server.url, key.trim())
-    }
-
-    async fn try_issue(&self, service: &str, email: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(format!("{}/v1/services/{service}/tokens", self.url))
-            .bearer_auth(&self.key)
-            .json(&json!({"email": email, "activation_password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn issue(&self, service: &str, email: &str) -> Issued {
-        let (status, reply) = self.try_issue(service, email).await;
-        assert_eq!(status, StatusCode::CREATED, "{reply}");
-        let reply: IssueTokenResponse = serde_json::from_value(reply).unwrap();
-        Issued {
-            service_id: reply.service_id,
-            user_id: reply.user_id,
-            params: reply.token,
-            password: PASSWORD.into(),
-        }
-    }
-
-    async fn try_details(&self, token: &Issued) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .get(format!(
-                "{}/v1/services/{}/tokens/{}",
-                self.url, token.service_id, token.user_id
-            ))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn details(&self, token: &Issued) -> TokenDetails {
-        let (status, reply) = self.try_details(token).await;
-        assert_eq!(status, StatusCode::OK, "{reply}");
-        serde_json::from_value(reply).unwrap()
-    }
-
-    /// A verify request; `Err` when no reply was received (e.g. the server was killed).
-    async fn try_verify(&self, token: &Issued, otp: &str) -> Result<VerifyResponse, String> {
-        let response = self
-            .client
-            .post(format!(
-                "{}/v1/services/{}/tokens/{}/verify",
-                self.url, token.service_id, token.user_id
-            ))
-            .bearer_auth(&self.key)
-            .json(&json!({"otp": otp}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| e.to_string())?;
-        assert_eq!(status, StatusCode::OK, "{text}");
-        Ok(serde_json::from_str(&text).unwrap())
-    }
-
-    async fn verify(&self, token: &Issued, otp: &str) -> VerifyResponse {
-        self.try_verify(token, otp).await.unwrap()
+/// A verify call; `None` when no reply was received (e.g. the server was killed). Any reply
+/// but 200 fails the test.
+async fn try_verify(
+    bank: &BankClient,
+    token: &IssueTokenResponse,
+    otp: &str,
+) -> Option<VerifyResponse> {
+    match bank.verify(token.user_id, otp).await {
+        Ok(reply) => Some(reply),
+        Err(BankError::Transport(_)) => None,
+        Err(other) => panic!("{other}"),
     }
 }
 
+/// The child's clock: the system's.
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemClock.now_ms() / 1000
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +273,7 @@ async fn dev_server_prints_ready_serves_https_and_exits_0_on_sigterm() {
     for file in ["tls/ca.pem", "dev-api-key", "kek.hex"] {
         assert!(data.join(file).is_file(), "{file} missing");
     }
-    let client = client_for(&data.join("tls/ca.pem"));
+    let client = tls::pinned_client(&dev_ca(&data)).unwrap();
     let response = client
         .get(format!("{}/healthz", server.url))
         .send()
@@ -362,14 +295,20 @@ async fn restart_reuses_ca_key_and_data() {
     let mut first = serve_dev(&data, "first.log").await;
     let ca = std::fs::read(data.join("tls/ca.pem")).unwrap();
     let api_key = std::fs::read(data.join("dev-api-key")).unwrap();
-    let token = Bank::dev(&data, &first).issue(DEV_SERVICE, "a@b.jp").await;
+    let token = dev_bank(&data, &first)
+        .issue("a@b.jp", PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(first.sigterm().await.code(), Some(0), "{}", first.log());
 
     let mut second = serve_dev(&data, "second.log").await;
     assert_eq!(std::fs::read(data.join("tls/ca.pem")).unwrap(), ca);
     assert_eq!(std::fs::read(data.join("dev-api-key")).unwrap(), api_key);
     // A client pinned to the old CA bytes still connects, with the old key.
-    let details = Bank::dev(&data, &second).details(&token).await;
+    let details = dev_bank(&data, &second)
+        .details(token.user_id)
+        .await
+        .unwrap();
     assert_eq!(details.state, TokenState::Issued);
     assert_eq!(details.user_id, token.user_id);
     assert_eq!(second.sigterm().await.code(), Some(0), "{}", second.log());
@@ -519,10 +458,14 @@ async fn production_config_works_end_to_end() {
         !data.join("dev-api-key").exists(),
         "no dev bootstrap in production"
     );
-    let bank = Bank::new(&tls.ca_pem, &server.url, &api_key);
-    let token = bank.issue("20240001", "a@b.jp").await;
+    let ca = std::fs::read_to_string(&tls.ca_pem).unwrap();
+    let bank = BankClient::new(&server.url, &ca, "20240001", &api_key).unwrap();
+    let token = bank.issue("a@b.jp", PASSWORD).await.unwrap();
     assert_eq!(token.service_id.as_str(), "20240001");
-    assert_eq!(bank.details(&token).await.state, TokenState::Issued);
+    assert_eq!(
+        bank.details(token.user_id).await.unwrap().state,
+        TokenState::Issued
+    );
 
     // Revoked by another process while the server runs: refused within the key cache's
     // lifetime (KEY_CACHE_TTL, 2 s; docs/server.md), and from then on.
@@ -531,11 +474,10 @@ async fn production_config_works_end_to_end() {
     let revoked_at = Instant::now();
     assert!(out.contains(key_id), "{out}");
     loop {
-        let (status, reply) = bank.try_details(&token).await;
-        if status == StatusCode::UNAUTHORIZED {
-            break;
+        match bank.details(token.user_id).await {
+            Err(refused) if refused.status() == Some(401) => break,
+            reply => assert!(reply.is_ok(), "{reply:?}"),
         }
-        assert_eq!(status, StatusCode::OK, "{reply}");
         assert!(
             revoked_at.elapsed() < KEY_CACHE_TTL + Duration::from_millis(500),
             "a revoked key still works {:?} after the revocation",
@@ -543,10 +485,10 @@ async fn production_config_works_end_to_end() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (status, reply) = bank.try_details(&token).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
-    let (status, reply) = bank.try_issue("20240001", "c@d.jp").await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+    let refused = bank.details(token.user_id).await.unwrap_err();
+    assert_eq!(refused.status(), Some(401), "{refused}");
+    let refused = bank.issue("c@d.jp", PASSWORD).await.unwrap_err();
+    assert_eq!(refused.status(), Some(401), "{refused}");
     let listing = run_ok(&["key", "list", "--config", f]).await;
     assert!(
         listing
@@ -563,7 +505,7 @@ async fn production_config_works_end_to_end() {
 
 /// One token the load drives with right codes, as the app holds it.
 struct App {
-    token: Issued,
+    token: IssueTokenResponse,
     totp: Totp,
 }
 
@@ -589,15 +531,18 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut server = serve_dev(&data, "before.log").await;
-    let bank = Bank::dev(&data, &server);
+    let bank = dev_bank(&data, &server);
+    let phone = DeviceClient::new(&server.url, &dev_ca(&data)).unwrap();
 
     // Three tokens for right codes, a fourth for wrong ones; all activated like the app does.
     let mut apps = Vec::new();
     for i in 0..4 {
         let token = bank
-            .issue(DEV_SERVICE, &format!("user{i}@example.jp"))
-            .await;
-        let activated = activate_at(&bank.client, &bank.url, &token, PASSWORD)
+            .issue(&format!("user{i}@example.jp"), PASSWORD)
+            .await
+            .unwrap();
+        let activated = phone
+            .activate(&token.service_id, &token.user_id, PASSWORD)
             .await
             .unwrap();
         let totp = Totp::new(activated.params, activated.seed.expose()).unwrap();
@@ -634,7 +579,7 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
                 let step = apps[0].totp.step_at(now_secs());
                 if n % 37 == 36 && wrong_sent.fetch_add(1, Ordering::SeqCst) < WRONG_CODES {
                     let otp = wrong_code(&wrong.totp, step);
-                    let Ok(reply) = bank.try_verify(&wrong.token, &otp).await else {
+                    let Some(reply) = try_verify(&bank, &wrong.token, &otp).await else {
                         break;
                     };
                     assert_eq!(reply.result, VerifyResult::Rejected, "{reply:?}");
@@ -642,7 +587,7 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
                 } else {
                     let i = n % apps.len();
                     let otp = apps[i].totp.code_for_step(step).as_str().to_owned();
-                    let Ok(reply) = bank.try_verify(&apps[i].token, &otp).await else {
+                    let Some(reply) = try_verify(&bank, &apps[i].token, &otp).await else {
                         break;
                     };
                     match reply.result {
@@ -691,11 +636,11 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
 
     // Same directory, new process.
     let mut server = serve_dev(&data, "after.log").await;
-    let bank = Bank::dev(&data, &server);
+    let bank = dev_bank(&data, &server);
 
     // Every promise made before the kill holds: an accepted code is never accepted again.
     for (i, otp, step) in &accepted {
-        let reply = bank.verify(&apps[*i].token, otp).await;
+        let reply = bank.verify(apps[*i].token.user_id, otp).await.unwrap();
         let age = apps[*i].totp.step_at(now_secs()) - step;
         if age <= 1 {
             assert_eq!(
@@ -714,7 +659,7 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
     }
     // Failure counters never go back.
     let acked_left = *wrong_acks.iter().min().unwrap();
-    let details = bank.details(&wrong.token).await;
+    let details = bank.details(wrong.token.user_id).await.unwrap();
     assert!(
         details.failures_left <= acked_left,
         "failures_left {} after the restart, {acked_left} acknowledged before",
@@ -726,14 +671,9 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
     for app in apps.iter() {
         let next = app.totp.step_at(now_secs()) + 1;
         let otp = app.totp.code_for_step(next).as_str().to_owned();
-        assert_eq!(
-            bank.verify(&app.token, &otp).await.result,
-            VerifyResult::Accepted
-        );
-        assert_eq!(
-            bank.verify(&app.token, &otp).await.result,
-            VerifyResult::Replayed
-        );
+        let verify = async || bank.verify(app.token.user_id, &otp).await.unwrap().result;
+        assert_eq!(verify().await, VerifyResult::Accepted);
+        assert_eq!(verify().await, VerifyResult::Replayed);
     }
     assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
 }
@@ -751,19 +691,7 @@ fn request_with_pause(
 ) -> String {
     use std::io::{Read, Write};
 
-    softtoken_server::tls::install_crypto_provider();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in
-        <rustls_pki_types::CertificateDer as rustls_pki_types::pem::PemObject>::pem_file_iter(
-            ca_pem,
-        )
-        .unwrap()
-    {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = tls::pinned_tls_config(&std::fs::read_to_string(ca_pem).unwrap()).unwrap();
     let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let tls = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
     let tcp = std::net::TcpStream::connect(addr).unwrap();
@@ -859,13 +787,10 @@ async fn sigterm_drains_requests_in_flight() {
 
     // And what it acknowledged is in the database.
     let mut server = serve_dev(&data, "again.log").await;
-    let token = Issued {
-        service_id: reply.service_id,
-        user_id: reply.user_id,
-        params: reply.token,
-        password: PASSWORD.into(),
-    };
-    let details = Bank::dev(&data, &server).details(&token).await;
+    let details = dev_bank(&data, &server)
+        .details(reply.user_id)
+        .await
+        .unwrap();
     assert_eq!(details.state, TokenState::Issued);
     assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
 }

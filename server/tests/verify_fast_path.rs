@@ -8,12 +8,11 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{Activated, Issued, PASSWORD, Provider, code, start};
+use common::{Suite, start};
 use softtoken_protocol::{
-    clock::Clock,
     ids::{ServiceId, UserId},
     totp::Totp,
-    wire::{TokenState, VerifyResult},
+    wire::{IssueTokenRequest, IssueTokenResponse as Issued, TokenState, VerifyResult},
 };
 use softtoken_server::{
     rules::verification,
@@ -26,15 +25,26 @@ use softtoken_server::{
     },
     testing,
 };
+use softtoken_testkit::{
+    Activated,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, EMAIL, SERVICE_ID as SERVICE},
+};
 
-/// Moves the provider clock one 30 s step on (the codes of `code` follow it).
-fn next_step(p: &Provider) {
-    p.clock.advance(std::time::Duration::from_millis(30_000));
+/// Moves the provider clock one 30 s step on (the codes of `Suite::code` follow it).
+fn next_step(p: &Suite) {
+    p.provider
+        .clock()
+        .advance(std::time::Duration::from_millis(30_000));
+}
+
+/// The bank's verdict on `otp` for `token`.
+async fn verify(p: &Suite, token: &Issued, otp: &str) -> VerifyResult {
+    p.bank.verify(token.user_id, otp).await.unwrap().result
 }
 
 /// A code of the right length that the token's seed gives for none of the steps around now.
-fn wrong_code(activated: &Activated, p: &Provider) -> String {
-    let near: Vec<String> = (-2..=2).map(|k| code(activated, p, k)).collect();
+fn wrong_code(activated: &Activated, p: &Suite) -> String {
+    let near: Vec<String> = (-2..=2).map(|k| p.code(activated, k)).collect();
     let digits = near[0].len();
     (0u64..)
         .map(|n| {
@@ -47,12 +57,12 @@ fn wrong_code(activated: &Activated, p: &Provider) -> String {
         .unwrap()
 }
 
-fn server_state(p: &Provider) -> &Arc<ServerState> {
-    &p.server.state
+fn server_state(p: &Suite) -> &Arc<ServerState> {
+    p.state()
 }
 
 /// `(event, outcome)` of a token's audit records, oldest first.
-async fn audit(p: &Provider, token: &Issued) -> Vec<(String, String)> {
+async fn audit(p: &Suite, token: &Issued) -> Vec<(String, String)> {
     let mut conn = server_state(p).db.read().await.unwrap();
     audit::of_token(&mut conn, &token.service_id, &token.user_id)
         .await
@@ -62,7 +72,7 @@ async fn audit(p: &Provider, token: &Issued) -> Vec<(String, String)> {
         .collect()
 }
 
-fn cached_state(p: &Provider, token: &Issued) -> Option<String> {
+fn cached_state(p: &Suite, token: &Issued) -> Option<String> {
     server_state(p)
         .cached_token(&token.service_id, &token.user_id)
         .map(|row| row.state.as_str().to_owned())
@@ -73,23 +83,23 @@ async fn a_revoked_token_refuses_a_right_code_though_its_row_is_cached() {
     let p = start().await;
     let (token, phone) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Accepted
     );
     // The accept confirmed the token; the cache followed.
     assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
-    let (status, reply) = p.bank_action(&token, "revoke").await;
-    assert!(status.is_success(), "{reply}");
+    let reply = p.bank.revoke(token.user_id).await;
+    assert!(reply.is_ok(), "{reply:?}");
     // Revocation does not touch the cache: the database's guard alone must refuse.
     assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
     next_step(&p);
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Revoked
     );
     assert_eq!(cached_state(&p, &token).as_deref(), Some("revoked"));
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 1)).await.result,
+        verify(&p, &token, &p.code(&phone, 1)).await,
         VerifyResult::Revoked
     );
     let accepted = audit(&p, &token)
@@ -105,7 +115,7 @@ async fn a_token_locked_behind_the_caches_back_refuses_then_unlock_works() {
     let p = start().await;
     let (token, phone) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Accepted
     );
     // Locked by a write the cache never hears of.
@@ -118,16 +128,16 @@ async fn a_token_locked_behind_the_caches_back_refuses_then_unlock_works() {
     assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
     next_step(&p);
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Locked
     );
-    let (status, reply) = p.bank_action(&token, "unlock").await;
-    assert!(status.is_success(), "{reply}");
+    let reply = p.bank.unlock(token.user_id).await;
+    assert!(reply.is_ok(), "{reply:?}");
     // The cache now says locked (stale the other way): the full check accepts.
     assert_eq!(cached_state(&p, &token).as_deref(), Some("locked"));
     next_step(&p);
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Accepted
     );
     assert_eq!(cached_state(&p, &token).as_deref(), Some("active"));
@@ -138,20 +148,17 @@ async fn five_wrong_codes_lock_even_with_the_row_cached() {
     let p = start().await;
     let (token, phone) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Accepted
     );
     let wrong = wrong_code(&phone, &p);
     for _ in 0..4 {
-        assert_eq!(
-            p.verify(&token, &wrong).await.result,
-            VerifyResult::Rejected
-        );
+        assert_eq!(verify(&p, &token, &wrong).await, VerifyResult::Rejected);
     }
-    assert_eq!(p.verify(&token, &wrong).await.result, VerifyResult::Locked);
+    assert_eq!(verify(&p, &token, &wrong).await, VerifyResult::Locked);
     next_step(&p);
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Locked
     );
 }
@@ -162,7 +169,7 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
     let (token, first) = p.activated(None).await;
     // A wrong code caches the pending row with the first seed.
     assert_eq!(
-        p.verify(&token, &wrong_code(&first, &p)).await.result,
+        verify(&p, &token, &wrong_code(&first, &p)).await,
         VerifyResult::Rejected
     );
     assert_eq!(
@@ -174,7 +181,7 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
         .unwrap()
         .seed_generation;
     let second = p.activate(&token, PASSWORD).await.unwrap();
-    p.settle();
+    p.provider.settle(second.params.period());
     // The cache still holds the first seed: its code passes the fast path's own check, and
     // only the database's guard stands between it and an accept.
     assert_eq!(
@@ -185,14 +192,17 @@ async fn a_reactivated_token_never_accepts_the_old_seed_from_the_cache() {
         cached_generation
     );
     assert_eq!(
-        p.verify(&token, &code(&first, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&first, 0)).await,
         VerifyResult::Rejected
     );
     assert_eq!(
-        p.verify(&token, &code(&second, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&second, 0)).await,
         VerifyResult::Accepted
     );
-    assert_eq!(p.details(&token).await.state, TokenState::Active);
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Active
+    );
 }
 
 #[tokio::test]
@@ -200,7 +210,7 @@ async fn a_reissued_customers_cached_token_is_refused() {
     let p = start().await;
     let (first, phone) = p.activated(Some("C-1")).await;
     assert_eq!(
-        p.verify(&first, &wrong_code(&phone, &p)).await.result,
+        verify(&p, &first, &wrong_code(&phone, &p)).await,
         VerifyResult::Rejected
     );
     assert_eq!(
@@ -208,11 +218,18 @@ async fn a_reissued_customers_cached_token_is_refused() {
         Some("pending_confirmation")
     );
     let second = p
-        .issue_for("hanako@example.jp", PASSWORD, Some("C-1"))
-        .await;
+        .bank
+        .issue_with(&IssueTokenRequest {
+            email: EMAIL.into(),
+            activation_password: PASSWORD.into(),
+            label: None,
+            customer_ref: Some("C-1".into()),
+        })
+        .await
+        .unwrap();
     assert_ne!(first.user_id, second.user_id);
     assert_eq!(
-        p.verify(&first, &code(&phone, &p, 0)).await.result,
+        verify(&p, &first, &p.code(&phone, 0)).await,
         VerifyResult::Revoked
     );
 }
@@ -222,22 +239,23 @@ async fn a_cached_pending_token_expires_on_time() {
     let p = start().await;
     let (token, phone) = p.activated(None).await;
     assert_eq!(
-        p.verify(&token, &wrong_code(&phone, &p)).await.result,
+        verify(&p, &token, &wrong_code(&phone, &p)).await,
         VerifyResult::Rejected
     );
     // Past the setup deadline (24 h by default) without a confirmed code.
-    p.clock
+    p.provider
+        .clock()
         .advance(std::time::Duration::from_millis(25 * 3600 * 1000));
-    p.settle();
+    p.provider.settle(phone.params.period());
     assert_eq!(
-        p.verify(&token, &code(&phone, &p, 0)).await.result,
+        verify(&p, &token, &p.code(&phone, 0)).await,
         VerifyResult::Expired
     );
 }
 
 /// Activated tokens straight in the database, with the phone's TOTP for each.
-async fn bench_tokens(p: &Provider, count: usize) -> (Arc<ServiceCtx>, Vec<(UserId, Totp)>) {
-    let service_id = ServiceId::parse(common::SERVICE).unwrap();
+async fn bench_tokens(p: &Suite, count: usize) -> (Arc<ServiceCtx>, Vec<(UserId, Totp)>) {
+    let service_id = ServiceId::parse(SERVICE).unwrap();
     let service = server_state(p).service(&service_id).await.unwrap().unwrap();
     let tokens = testing::create_active_tokens(server_state(p), &service_id, count)
         .await
@@ -248,14 +266,14 @@ async fn bench_tokens(p: &Provider, count: usize) -> (Arc<ServiceCtx>, Vec<(User
     (service, tokens)
 }
 
-fn now_code(p: &Provider, totp: &Totp) -> String {
-    totp.code_at(p.now_secs()).as_str().to_owned()
+fn now_code(p: &Suite, totp: &Totp) -> String {
+    totp.code_at(p.provider.now_ms() / 1000).as_str().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
     let p = start().await;
-    p.settle();
+    p.provider.settle(30);
     let (service, tokens) = bench_tokens(&p, 16).await;
     let mut tasks = tokio::task::JoinSet::new();
     for (user_id, totp) in &tokens {
@@ -304,7 +322,7 @@ async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
     let p = start().await;
-    p.settle();
+    p.provider.settle(30);
     let (service, tokens) = bench_tokens(&p, 1).await;
     let (user_id, totp) = &tokens[0];
     let otp = now_code(&p, totp);
@@ -335,8 +353,8 @@ async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
     assert_eq!((accepted, replayed), (1, 31), "{results:?}");
 }
 
-async fn token_row(p: &Provider, user_id: &UserId) -> TokenRow {
-    let service_id = ServiceId::parse(common::SERVICE).unwrap();
+async fn token_row(p: &Suite, user_id: &UserId) -> TokenRow {
+    let service_id = ServiceId::parse(SERVICE).unwrap();
     let mut conn = server_state(p).db.read().await.unwrap();
     tokens::get(&mut conn, &service_id, user_id)
         .await
@@ -344,7 +362,7 @@ async fn token_row(p: &Provider, user_id: &UserId) -> TokenRow {
         .unwrap()
 }
 
-async fn accepted_audits(p: &Provider, user_id: &UserId) -> i64 {
+async fn accepted_audits(p: &Suite, user_id: &UserId) -> i64 {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit WHERE user_id = ? AND event = 'verify' AND outcome = 'accepted'",
     )
@@ -365,7 +383,7 @@ async fn one_batch_decides_each_accept_as_if_alone() {
     );
     let mut stale = c.clone();
     stale.seed_generation -= 1;
-    let now = p.clock.now_ms();
+    let now = p.provider.now_ms();
     let step = now / 30_000;
     let accept = |seen, step| SeenAccept {
         seen,
@@ -414,7 +432,7 @@ async fn a_failed_batch_writes_nothing_and_the_batcher_carries_on() {
     .execute(server_state(&p).db.writer_pool())
     .await
     .unwrap();
-    let now = p.clock.now_ms();
+    let now = p.provider.now_ms();
     let step = now / 30_000;
     let mut tx = server_state(&p).db.write().await.unwrap();
     let result = accept_steps_if_unchanged(
