@@ -152,8 +152,25 @@ impl Db {
     }
 
     /// Closes both pools, flushing the WAL.
+    ///
+    /// SQLite folds the WAL into the database and deletes it when the last connection closes,
+    /// but only if that connection may write: a read-only reader whose handle its worker thread
+    /// drops a moment after the pool's `close` returned would be the last, and leave the WAL.
+    /// So the writer checkpoints with `TRUNCATE` once the readers are closed, whatever the order
+    /// in which the handles finally go.
     pub async fn close(&self) {
         self.reader.close().await;
+        match self.writer.acquire().await {
+            Ok(mut conn) => {
+                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut *conn)
+                    .await
+                {
+                    tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "no writing connection at shutdown"),
+        }
         self.writer.close().await;
     }
 
