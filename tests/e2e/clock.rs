@@ -5,12 +5,9 @@ use std::sync::Arc;
 
 use softtoken_core::{ManualClock, StoreChoice};
 use softtoken_protocol::wire::VerifyResult;
-use softtoken_testkit::{
-    TestProvider,
-    fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
-};
+use softtoken_testkit::TestProvider;
 
-use crate::{issue, verify};
+use crate::{issue, set_up, verify};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_clock_three_hours_off_still_gives_right_codes() {
@@ -22,10 +19,7 @@ async fn a_device_clock_three_hours_off_still_gives_right_codes() {
     let (phone, _) = provider
         .phone(StoreChoice::Platform, clock.clone())
         .unwrap();
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     assert!(info.clock_skewed);
     assert!(
         (info.clock_offset_ms - 3 * 3600 * 1000).abs() < 5_000,

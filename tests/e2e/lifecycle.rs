@@ -11,7 +11,7 @@ use softtoken_testkit::{
     fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
 };
 
-use crate::{issue, phone, phone_on_provider_time, verify};
+use crate::{issue, phone, phone_on_provider_time, set_up, verify};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_already_active_tokens() {
@@ -31,10 +31,7 @@ async fn expired_and_already_active_tokens() {
     );
 
     let user_id = issue(&bank).await;
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     let code = phone.current_code(&info.id).unwrap();
     assert_eq!(
         verify(&bank, &user_id, &code.code).await,
@@ -56,10 +53,7 @@ async fn revocation_is_learned_on_refresh_and_codes_stop() {
     let bank = provider.bank().unwrap();
     let user_id = issue(&bank).await;
     let (phone, _) = phone(&provider, StoreChoice::Platform);
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     bank.revoke(&user_id).await.unwrap();
     let refreshed = phone.refresh(&info.id).await.unwrap();
     assert_eq!(refreshed.status, TokenStatus::Revoked);
@@ -77,10 +71,7 @@ async fn five_wrong_codes_lock_the_bank_unlocks_and_the_phone_shows_both() {
     let bank = provider.bank().unwrap();
     let user_id = issue(&bank).await;
     let phone = phone_on_provider_time(&provider);
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     provider.settle(info.period);
     let right = phone.current_code(&info.id).unwrap().code.clone();
     assert_eq!(
@@ -134,10 +125,7 @@ async fn phone_change_revoke_reissue_and_the_old_phone_stops_showing_codes() {
     let bank = provider.bank().unwrap();
     let old_user_id = issue(&bank).await;
     let (old_phone, _) = phone(&provider, StoreChoice::Platform);
-    let old = old_phone
-        .activate(SERVICE_ID, &old_user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let old = set_up(&old_phone, &old_user_id).await;
     let code = old_phone.current_code(&old.id).unwrap();
     assert_eq!(
         verify(&bank, &old_user_id, &code.code).await,
@@ -149,10 +137,7 @@ async fn phone_change_revoke_reissue_and_the_old_phone_stops_showing_codes() {
     let new_user_id = issue(&bank).await;
     assert_ne!(new_user_id, old_user_id);
     let (new_phone, _) = phone(&provider, StoreChoice::Platform);
-    let new = new_phone
-        .activate(SERVICE_ID, &new_user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let new = set_up(&new_phone, &new_user_id).await;
     let code = new_phone.current_code(&new.id).unwrap();
     assert_eq!(
         verify(&bank, &new_user_id, &code.code).await,
@@ -185,10 +170,7 @@ async fn the_provider_restarts_on_its_data_and_the_phone_keeps_working() {
     let bank = provider.bank().unwrap();
     let user_id = issue(&bank).await;
     let phone = phone_on_provider_time(&provider);
-    let token = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let token = set_up(&phone, &user_id).await;
     provider.settle(token.period);
     let code = phone.current_code(&token.id).unwrap();
     assert_eq!(

@@ -19,13 +19,24 @@ mod wrong_input;
 
 use std::{path::PathBuf, sync::Arc};
 
-use softtoken_core::{ManualClock, SoftToken, StoreChoice};
+use softtoken_core::{ManualClock, SoftToken, StoreChoice, TokenInfo};
 use softtoken_protocol::wire::VerifyResult;
-use softtoken_testkit::{BankClient, TestProvider};
+use softtoken_testkit::{
+    BankClient, TestProvider,
+    fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
+};
 
 /// トークン発行 for the fixtures' customer; the User ID.
 async fn issue(bank: &BankClient) -> String {
     bank.issue_test_token().await.unwrap()
+}
+
+/// 初期設定 with the right IDs and activation password: the token as the phone lists it.
+async fn set_up(phone: &SoftToken, user_id: &str) -> TokenInfo {
+    phone
+        .activate(SERVICE_ID, user_id, ACTIVATION_PASSWORD)
+        .await
+        .unwrap()
 }
 
 /// 認証確認 (or a login): the bank's verdict on `code`.

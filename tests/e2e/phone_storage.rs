@@ -15,7 +15,7 @@ use softtoken_testkit::{
     fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
 };
 
-use crate::{issue, phone};
+use crate::{issue, phone, set_up};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keystore_write_failure_writes_no_metadata() {
@@ -36,10 +36,7 @@ async fn keystore_write_failure_writes_no_metadata() {
     assert!(store.is_empty());
     assert!(!data_dir.join("tokens.json").exists() || phone.tokens().unwrap().is_empty());
     // The user retries once the device is unlocked: same password, it works.
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     assert_eq!(info.status, TokenStatus::PendingConfirmation);
 }
 
@@ -49,10 +46,7 @@ async fn a_restored_phone_needs_setup_again_and_never_shows_codes() {
     let user_id = issue(&provider.bank().unwrap()).await;
     let store = Arc::new(MemorySecretStore::new());
     let (phone, _) = phone(&provider, StoreChoice::Foreign(store.clone()));
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     store.remove_all();
     assert_eq!(phone.tokens().unwrap()[0].status, TokenStatus::NeedsResetup);
     assert_eq!(
@@ -75,10 +69,7 @@ async fn seed_deleted_from_the_kernel_keyring_behind_the_cores_back() {
     let provider = TestProvider::start().await.unwrap();
     let user_id = issue(&provider.bank().unwrap()).await;
     let (phone, _) = phone(&provider, StoreChoice::Platform);
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     let vault = SeedVault::new(StoreChoice::Platform).unwrap();
     vault.delete(&info.id).unwrap();
     assert_eq!(phone.tokens().unwrap()[0].status, TokenStatus::NeedsResetup);
@@ -94,10 +85,7 @@ async fn corrupted_metadata_is_a_clear_error_and_the_seed_stays() {
     let user_id = issue(&provider.bank().unwrap()).await;
     let store = Arc::new(MemorySecretStore::new());
     let (phone, data_dir) = phone(&provider, StoreChoice::Foreign(store.clone()));
-    phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    set_up(&phone, &user_id).await;
     std::fs::write(data_dir.join("tokens.json"), b"{ not json").unwrap();
     assert!(matches!(
         phone.tokens(),

@@ -9,7 +9,7 @@ use softtoken_testkit::{
     fixtures::{self, ACTIVATION_PASSWORD, SERVICE_ID},
 };
 
-use crate::{issue, phone, phone_on_provider_time, verify};
+use crate::{issue, phone, phone_on_provider_time, set_up, verify};
 
 /// Full-width digits, the way a Japanese IME may type them.
 fn full_width(ascii: &str) -> String {
@@ -94,15 +94,9 @@ async fn retrying_after_a_lost_reply_replaces_the_token() {
     let bank = provider.bank().unwrap();
     let user_id = issue(&bank).await;
     let (phone, _) = phone(&provider, StoreChoice::Platform);
-    let first = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let first = set_up(&phone, &user_id).await;
     phone.rename(&first.id, Some("kept".into())).unwrap();
-    let second = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let second = set_up(&phone, &user_id).await;
     assert_eq!(first.id, second.id);
     let tokens = phone.tokens().unwrap();
     assert_eq!(tokens.len(), 1);

@@ -7,7 +7,7 @@ use softtoken_testkit::{
     fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
 };
 
-use crate::{issue, phone};
+use crate::{issue, phone, set_up};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_typo_is_caught_before_any_request() {
@@ -29,10 +29,7 @@ async fn a_typo_is_caught_before_any_request() {
         Err(CoreError::InvalidServiceId { .. })
     ));
     // No attempt was spent.
-    let info = phone
-        .activate(SERVICE_ID, &user_id, ACTIVATION_PASSWORD)
-        .await
-        .unwrap();
+    let info = set_up(&phone, &user_id).await;
     assert_eq!(info.status, TokenStatus::PendingConfirmation);
 }
 
