@@ -9,18 +9,18 @@
 //!
 //! Run: `keyctl session - cargo bench -p softtoken-ffi --bench ffi`.
 
-#[path = "../../core/tests/common/mod.rs"]
-mod common;
-
 use std::{
     collections::HashMap,
     hint::black_box,
     sync::{Arc, Mutex},
 };
 
-use common::{PASSWORD, SERVICE};
 use criterion::Criterion;
 use softtoken_ffi::{CoreConfig, DeviceInfo, FfiSecretStore, FfiSecretStoreError, SoftToken};
+use softtoken_testkit::{
+    BankClient, TestProvider,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, SERVICE_ID as SERVICE},
+};
 
 #[derive(Default)]
 struct RustStore(Mutex<HashMap<String, Vec<u8>>>);
@@ -45,13 +45,14 @@ impl FfiSecretStore for RustStore {
 /// platform keystore that is not usable here).
 fn phone(
     rt: &tokio::runtime::Runtime,
-    provider: &common::Provider,
+    provider: &TestProvider,
+    bank: &BankClient,
     store: Option<Arc<dyn FfiSecretStore>>,
     dir: &std::path::Path,
 ) -> Option<(Arc<SoftToken>, String)> {
     let token = SoftToken::new(CoreConfig {
-        provider_url: provider.url.clone(),
-        provider_ca_pem: provider.ca_pem.clone(),
+        provider_url: provider.url().to_owned(),
+        provider_ca_pem: provider.ca_pem().to_owned(),
         data_dir: dir.display().to_string(),
         device: DeviceInfo {
             platform: "bench".into(),
@@ -64,7 +65,7 @@ fn phone(
         request_timeout_ms: 30_000,
     })
     .ok()?;
-    let user_id = rt.block_on(provider.issue(PASSWORD));
+    let user_id = rt.block_on(bank.issue_test_token()).unwrap();
     let info = rt
         .block_on(token.activate(SERVICE.into(), user_id, PASSWORD.into()))
         .ok()?;
@@ -73,7 +74,8 @@ fn phone(
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let provider = rt.block_on(common::provider());
+    let provider = rt.block_on(TestProvider::start()).unwrap();
+    let bank = provider.bank().unwrap();
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("ffi_current_code");
 
@@ -83,7 +85,7 @@ fn main() {
         ("platform_keystore", None),
     ];
     for (name, store) in stores {
-        match phone(&rt, &provider, store, &dir.path().join(name)) {
+        match phone(&rt, &provider, &bank, store, &dir.path().join(name)) {
             Some((token, id)) => {
                 group.bench_function(name, |b| {
                     b.iter(|| black_box(token.current_code(id.clone()).unwrap()))

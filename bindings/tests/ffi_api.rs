@@ -3,10 +3,6 @@
 //! mapping, the foreign-trait adapters, the library's runtime and cancellation — against the
 //! real provider over HTTPS on 127.0.0.1.
 
-// The core's test harness (in-process provider, bank client), shared rather than copied.
-#[path = "../../core/tests/common/mod.rs"]
-mod common;
-
 use std::{
     collections::HashMap,
     sync::{
@@ -16,10 +12,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{PASSWORD, SERVICE};
 use softtoken_ffi::{
     CoreConfig, DeviceInfo, FfiClock, FfiError, FfiLogger, FfiSecretStore, FfiSecretStoreError,
     LogLevel, SoftToken, TokenStatus, set_logger,
+};
+use softtoken_protocol::wire::VerifyResult;
+use softtoken_testkit::{
+    TestProvider,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, SERVICE_ID as SERVICE},
 };
 
 /// A shell's in-memory store, as a Kotlin or Swift test would write it.
@@ -88,25 +88,27 @@ fn config(
     }
 }
 
-/// A phone with its own data directory and the given store, talking to `url`.
+/// A phone with its own data directory and the given store, talking to `url` and trusting
+/// `provider`'s CA.
 fn phone(
     url: &str,
-    provider: &common::Provider,
+    provider: &TestProvider,
     store: Arc<dyn FfiSecretStore>,
 ) -> (Arc<SoftToken>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let token = SoftToken::new(config(url, &provider.ca_pem, dir.path(), store)).unwrap();
+    let token = SoftToken::new(config(url, provider.ca_pem(), dir.path(), store)).unwrap();
     (token, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_code_and_refresh_through_the_exported_api() {
-    let provider = common::provider().await;
-    let user_id = provider.issue(PASSWORD).await;
+    let provider = TestProvider::start().await.unwrap();
+    let bank = provider.bank().unwrap();
+    let user_id = bank.issue_test_token().await.unwrap();
     let store = Arc::new(ShellStore::default());
     let clock = Arc::new(ShellClock::default());
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(&provider.url, &provider.ca_pem, dir.path(), store.clone());
+    let mut cfg = config(provider.url(), provider.ca_pem(), dir.path(), store.clone());
     cfg.clock = Some(clock.clone());
     let token = SoftToken::new(cfg).unwrap();
 
@@ -140,7 +142,10 @@ async fn activation_code_and_refresh_through_the_exported_api() {
         clock.calls.load(Ordering::SeqCst) > 0,
         "the shell's clock is used"
     );
-    assert_eq!(provider.verify(&user_id, &code.code).await, "accepted");
+    assert_eq!(
+        bank.verify(&user_id, &code.code).await.unwrap().result,
+        VerifyResult::Accepted
+    );
 
     let refreshed = token.refresh(info.id.clone()).await.unwrap();
     assert_eq!(refreshed.status, TokenStatus::Active);
@@ -149,7 +154,7 @@ async fn activation_code_and_refresh_through_the_exported_api() {
     let renamed = token.rename(info.id.clone(), Some("銀行".into())).unwrap();
     assert_eq!(renamed.label.as_deref(), Some("銀行"));
 
-    provider.revoke(&user_id).await;
+    bank.revoke(&user_id).await.unwrap();
     assert_eq!(
         token.refresh(info.id.clone()).await.unwrap().status,
         TokenStatus::Revoked
@@ -165,9 +170,10 @@ async fn activation_code_and_refresh_through_the_exported_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_map_to_one_actionable_variant_with_a_sentence() {
-    let provider = common::provider().await;
-    let user_id = provider.issue(PASSWORD).await;
-    let (token, _dir) = phone(&provider.url, &provider, Arc::new(ShellStore::default()));
+    let provider = TestProvider::start().await.unwrap();
+    let bank = provider.bank().unwrap();
+    let user_id = bank.issue_test_token().await.unwrap();
+    let (token, _dir) = phone(provider.url(), &provider, Arc::new(ShellStore::default()));
 
     let wrong = token
         .activate(SERVICE.into(), user_id.clone(), "not-the-password".into())
@@ -206,7 +212,7 @@ async fn errors_map_to_one_actionable_variant_with_a_sentence() {
         fail_set: true,
         ..ShellStore::default()
     });
-    let (token2, _dir2) = phone(&provider.url, &provider, failing);
+    let (token2, _dir2) = phone(provider.url(), &provider, failing);
     let err = token2
         .activate(SERVICE.into(), user_id.clone(), PASSWORD.into())
         .await
@@ -234,7 +240,7 @@ async fn dropping_a_pending_activate_stops_it_and_the_library_keeps_working() {
             }
         });
     }
-    let provider = common::provider().await;
+    let provider = TestProvider::start().await.unwrap();
     let (token, _dir) = phone(
         &format!("https://{addr}"),
         &provider,
@@ -287,9 +293,10 @@ impl FfiLogger for ListLogger {
 async fn the_logger_receives_the_cores_records_without_secrets() {
     let logger = Arc::new(ListLogger(Mutex::new(Vec::new())));
     set_logger(Some(logger.clone()), LogLevel::Debug);
-    let provider = common::provider().await;
-    let user_id = provider.issue(PASSWORD).await;
-    let (token, _dir) = phone(&provider.url, &provider, Arc::new(ShellStore::default()));
+    let provider = TestProvider::start().await.unwrap();
+    let bank = provider.bank().unwrap();
+    let user_id = bank.issue_test_token().await.unwrap();
+    let (token, _dir) = phone(provider.url(), &provider, Arc::new(ShellStore::default()));
     let info = token
         .activate(SERVICE.into(), user_id, PASSWORD.into())
         .await

@@ -30,7 +30,6 @@
 
 use std::{
     hint::black_box,
-    net::SocketAddr,
     path::Path,
     sync::{
         Arc, Mutex,
@@ -43,12 +42,11 @@ use criterion::{BenchmarkGroup, Criterion, SamplingMode, measurement::WallTime};
 use opaque_ke::{generic_array::GenericArray, ksf::Ksf};
 use rand_core::{OsRng, RngCore};
 use softtoken_core::{
-    CoreConfig, SoftToken, StoreChoice, Timeouts,
+    SoftToken, StoreChoice,
     keystore::SeedVault,
     secret_store::{MemorySecretStore, SecretStore},
     softtoken::ACTIVATION_PHASES,
 };
-use softtoken_protocol::clock::{Clock as ServerClock, SystemClock as ServerSystemClock};
 use softtoken_protocol::{
     activation::{
         Binding, ClientActivation, KsfV1, ProviderSetup, ServerActivation, prepare_password,
@@ -57,11 +55,11 @@ use softtoken_protocol::{
     ids::{ServiceId, UserId},
     secret::Seed,
     totp::{Algorithm, TokenParams},
-    wire::{DeviceInfo, IssueTokenResponse},
 };
-use softtoken_server::{
-    config::Config,
-    server::{self, RunningServer, StartOptions},
+use softtoken_testkit::{
+    BankClient, TestProvider,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, SERVICE_ID as SERVICE},
+    tls,
 };
 use tokio::runtime::Runtime;
 use tracing::{
@@ -74,90 +72,56 @@ use tracing_subscriber::{
     registry::LookupSpan,
 };
 
-const SERVICE: &str = "10121234";
-const PASSWORD: &str = "Sakura#2026";
-
-/// The real provider, in process, on its own Tokio runtime.
+/// The kit's provider, on a Tokio runtime of the bench's own, and its bank.
 struct Provider {
     rt: Runtime,
-    server: RunningServer,
-    ca_pem: String,
-    http: reqwest::Client,
-    api_key: String,
+    kit: TestProvider,
+    bank: BankClient,
     /// How many tokens were issued so far: each gets a mail address of its own, because the
     /// provider replaces a customer's unfinished token when it issues another for them.
     issued: AtomicUsize,
-    _dir: tempfile::TempDir,
 }
 
 impl Provider {
     fn start() -> Provider {
-        softtoken_server::tls::install_crypto_provider();
         let rt = Runtime::new().unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::dev(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
-        config.limits.device_requests_per_minute = 0;
-        let server = rt
-            .block_on(server::start(StartOptions {
-                config,
-                dev: true,
-                clock: Arc::new(ServerSystemClock) as Arc<dyn ServerClock>,
-            }))
-            .unwrap();
-        let ca_pem = std::fs::read_to_string(dir.path().join("tls/ca.pem")).unwrap();
-        let http = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
-            .tcp_nodelay(true)
+        let kit = rt.block_on(TestProvider::start()).unwrap();
+        // Longer than the kit's default: the pool is issued many at once, each an Argon2id.
+        let http = tls::pinned_client_builder(kit.ca_pem())
+            .unwrap()
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap();
-        let api_key = server.dev_api_key.clone().unwrap();
+        let bank = BankClient::with_http(http, kit.url(), kit.service_id(), kit.api_key());
         Provider {
             rt,
-            server,
-            ca_pem,
-            http,
-            api_key,
+            kit,
+            bank,
             issued: AtomicUsize::new(0),
-            _dir: dir,
         }
     }
 
     /// Issues `n` new tokens through the bank API (concurrently), each for a mail address never
     /// used before; returns their User IDs.
     fn issue(&self, n: usize) -> Vec<String> {
-        let url = format!("{}/v1/services/{SERVICE}/tokens", self.server.url());
         let first = self.issued.fetch_add(n, Ordering::Relaxed);
         self.rt.block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
             for i in first..first + n {
-                let (http, url, key) = (self.http.clone(), url.clone(), self.api_key.clone());
+                let bank = self.bank.clone();
                 tasks.spawn(async move {
-                    let body = serde_json::json!({"email": format!("bench{i}@example.jp"), "activation_password": PASSWORD});
-                    let response = http.post(url).bearer_auth(key).json(&body).send().await.unwrap();
-                    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-                    response.json::<IssueTokenResponse>().await.unwrap().user_id.to_string()
+                    let email = format!("bench{i}@example.jp");
+                    let issued = bank.issue(&email, PASSWORD).await.unwrap();
+                    issued.user_id.to_string()
                 });
             }
             tasks.join_all().await
         })
     }
 
+    /// A phone with its metadata in `data_dir`, on the system clock.
     fn phone(&self, store: StoreChoice, data_dir: &Path) -> SoftToken {
-        SoftToken::new(CoreConfig {
-            provider_url: self.server.url(),
-            provider_ca_pem: self.ca_pem.clone(),
-            data_dir: data_dir.to_path_buf(),
-            secret_store: store,
-            clock: None,
-            timeouts: Timeouts::default(),
-            device: DeviceInfo {
-                platform: "linux".into(),
-                model: Some("bench".into()),
-                app_version: None,
-            },
-        })
-        .unwrap()
+        SoftToken::new(self.kit.core_config(data_dir, store, None)).unwrap()
     }
 }
 

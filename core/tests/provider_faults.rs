@@ -32,11 +32,11 @@ use softtoken_protocol::{
     status::StatusKey,
     wire::{self, Bytes, DeviceInfo, StatusRequest, StatusResponse, TokenState, V1},
 };
+use softtoken_testkit::{
+    TestProvider,
+    fixtures::{ACTIVATION_PASSWORD as PASSWORD, SERVICE_ID as SERVICE},
+};
 use tempfile::TempDir;
-
-mod common;
-
-use common::{PASSWORD, SERVICE};
 
 const USER: &str = "12345678901234CI";
 /// The whole-request timeout of every phone here.
@@ -687,8 +687,8 @@ async fn activation_is_tried_once_against_503() {
     phone.assert_nothing_written();
 }
 
-/// A token activated against a real provider, whose data directory and seed store a second
-/// `SoftToken` pointed at a fault provider then reuses.
+/// A token activated against the real provider (the test kit's), whose data directory and seed
+/// store a second `SoftToken` pointed at a fault provider then reuses.
 struct Activated {
     dir: TempDir,
     store: Arc<MemorySecretStore>,
@@ -699,15 +699,15 @@ struct Activated {
 
 impl Activated {
     async fn new() -> Activated {
-        let real = common::provider().await;
-        let user_id = real.issue(PASSWORD).await;
+        let mut real = TestProvider::start().await.unwrap();
+        let user_id = real.bank().unwrap().issue_test_token().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(MemorySecretStore::new());
-        let phone = core_at(&real.url, &real.ca_pem, dir.path(), &store);
+        let phone = core_at(real.url(), real.ca_pem(), dir.path(), &store);
         let info = phone.activate(SERVICE, &user_id, PASSWORD).await.unwrap();
         assert_eq!(info.status, TokenStatus::PendingConfirmation);
         // From here on the phone only meets fault providers.
-        real.server.stop().await;
+        real.stop().await;
         Activated {
             dir,
             store,

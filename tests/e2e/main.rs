@@ -1,6 +1,60 @@
 //! The end-to-end suite: bank → provider → app core → kernel keyring → bank, every part real.
 //! One test binary (`cargo test -p softtoken-testkit --test end_to_end`, under
-//! `keyctl session -`).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+//! `keyctl session -`), one file per theme:
+//!
+//! | file | what the bank and the phone go through |
+//! |---|---|
+//! | `setup_and_confirm` | 初期設定 and 認証確認, as typed on a phone; a retry after a lost reply |
+//! | `wrong_input` | typos caught on the phone, wrong activation passwords and the lock |
+//! | `lifecycle` | expiry, revocation, the bank's lock and unlock, a phone change (機種変更), a provider restart |
+//! | `phone_storage` | the keystore failing, a restored phone, a seed deleted, corrupted metadata |
+//! | `clock` | a phone whose clock is hours off |
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod clock;
+mod lifecycle;
+mod phone_storage;
 mod setup_and_confirm;
+mod wrong_input;
+
+use std::{path::PathBuf, sync::Arc};
+
+use softtoken_core::{ManualClock, SoftToken, StoreChoice, TokenInfo};
+use softtoken_protocol::wire::VerifyResult;
+use softtoken_testkit::{
+    BankClient, TestProvider,
+    fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
+};
+
+/// トークン発行 for the fixtures' customer; the User ID.
+async fn issue(bank: &BankClient) -> String {
+    bank.issue_test_token().await.unwrap()
+}
+
+/// 初期設定 with the right IDs and activation password: the token as the phone lists it.
+async fn set_up(phone: &SoftToken, user_id: &str) -> TokenInfo {
+    phone
+        .activate(SERVICE_ID, user_id, ACTIVATION_PASSWORD)
+        .await
+        .unwrap()
+}
+
+/// 認証確認 (or a login): the bank's verdict on `code`.
+async fn verify(bank: &BankClient, user_id: &str, code: &str) -> VerifyResult {
+    bank.verify(user_id, code).await.unwrap().result
+}
+
+/// A phone with seeds in `store` and a clock of its own (the system time until the test
+/// moves it).
+fn phone(provider: &TestProvider, store: StoreChoice) -> (SoftToken, PathBuf) {
+    provider.phone(store, Arc::new(ManualClock::new())).unwrap()
+}
+
+/// A phone with seeds in the kernel keyring that reads the provider's clock, so moving that
+/// clock ([`TestProvider::settle`], `advance`) moves the phone's codes too.
+fn phone_on_provider_time(provider: &TestProvider) -> SoftToken {
+    provider
+        .phone(StoreChoice::Platform, provider.clock().clone())
+        .unwrap()
+        .0
+}

@@ -1,96 +1,109 @@
-//! The manual's whole first setup and a phone change, across every part: the bank issues, the
-//! app core sets up with the seed in the kernel keyring, the bank confirms the phone's code,
-//! the provider restarts without losing anything, the bank revokes and the phone learns it.
+//! The manual's first setup across every part: the bank issues, the app core sets up with the
+//! seed in the kernel keyring from the IDs as the user typed them, the bank confirms the
+//! phone's code (認証確認), the phone learns it is active; and a retry after a lost reply.
 
-use std::sync::Arc;
+use softtoken_core::{CoreError, StoreChoice, TokenStatus};
+use softtoken_protocol::wire::VerifyResult;
+use softtoken_testkit::{
+    TestProvider,
+    fixtures::{self, ACTIVATION_PASSWORD, SERVICE_ID},
+};
 
-use softtoken_core::{CoreConfig, CoreError, SoftToken, StoreChoice, Timeouts, TokenStatus};
-use softtoken_protocol::{clock::Clock, wire::VerifyResult};
-use softtoken_testkit::{TestProvider, fixtures};
+use crate::{issue, phone, phone_on_provider_time, set_up, verify};
 
-fn phone(provider: &TestProvider, name: &str) -> SoftToken {
-    SoftToken::new(CoreConfig {
-        provider_url: provider.url().to_owned(),
-        provider_ca_pem: provider.ca_pem().to_owned(),
-        data_dir: provider.data_dir().join(name),
-        secret_store: StoreChoice::Platform,
-        clock: Some(Arc::clone(provider.clock()) as Arc<dyn Clock>),
-        timeouts: Timeouts::default(),
-        device: fixtures::device_info(),
-    })
-    .unwrap()
+/// Full-width digits, the way a Japanese IME may type them.
+fn full_width(ascii: &str) -> String {
+    ascii
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(u32::from(c) - u32::from('0') + 0xFF10).unwrap(),
+            'A'..='Z' => char::from_u32(u32::from(c) - u32::from('A') + 0xFF21).unwrap(),
+            other => other,
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue_set_up_confirm_restart_revoke() {
-    let mut provider = TestProvider::start().await.unwrap();
+async fn issue_set_up_as_typed_confirm_rename_remove() {
+    let provider = TestProvider::start().await.unwrap();
     let bank = provider.bank().unwrap();
 
     // トークン発行, then 初期設定 with what the user types: a typo is caught on the phone.
     let issued = bank
-        .issue(fixtures::EMAIL, fixtures::ACTIVATION_PASSWORD)
+        .issue(fixtures::EMAIL, ACTIVATION_PASSWORD)
         .await
         .unwrap();
     let user_id = issued.user_id.to_string();
-    let phone = phone(&provider, "phone-1");
+    let phone = phone_on_provider_time(&provider);
     let typo = fixtures::user_id_with_typo(&user_id);
     assert!(matches!(
-        phone
-            .activate(fixtures::SERVICE_ID, &typo, fixtures::ACTIVATION_PASSWORD)
-            .await,
+        phone.activate(SERVICE_ID, &typo, ACTIVATION_PASSWORD).await,
         Err(CoreError::InvalidUserId { .. })
     ));
-    let token = phone
+    // Full-width digits and a space in the User ID, as an IME may give them.
+    let info = phone
         .activate(
-            fixtures::SERVICE_ID,
-            &user_id,
-            fixtures::ACTIVATION_PASSWORD,
+            &full_width(SERVICE_ID),
+            &format!("{} {}", &user_id[..8], &user_id[8..]),
+            ACTIVATION_PASSWORD,
         )
         .await
         .unwrap();
-    assert_eq!(token.status, TokenStatus::PendingConfirmation);
+    assert_eq!(info.status, TokenStatus::PendingConfirmation);
+    assert_eq!((info.digits, info.period), (8, 30));
+    assert!(!info.clock_skewed);
 
     // 認証確認: the code the phone shows (seed from the kernel keyring) is accepted once.
     provider.settle(issued.token.period());
-    let code = phone.current_code(&token.id).unwrap();
-    let verdict = bank.verify(&user_id, &code.code).await.unwrap();
-    assert_eq!(verdict.result, VerifyResult::Accepted);
+    let code = phone.current_code(&info.id).unwrap();
+    assert_eq!(code.code.len(), 8);
+    assert!(code.remaining_ms >= 1 && code.remaining_ms <= 30_000);
+    assert!(!format!("{code:?}").contains(&code.code));
     assert_eq!(
-        bank.verify(&user_id, &code.code).await.unwrap().result,
-        VerifyResult::Replayed
-    );
-    assert_eq!(
-        phone.refresh(&token.id).await.unwrap().status,
-        TokenStatus::Active
-    );
-
-    // The provider restarts on the same data: the token, its seed and its last step survive.
-    provider.restart().await.unwrap();
-    assert_eq!(
-        bank.verify(&user_id, &code.code).await.unwrap().result,
-        VerifyResult::Replayed
-    );
-    provider
-        .clock()
-        .advance(std::time::Duration::from_secs(u64::from(
-            issued.token.period(),
-        )));
-    let next = phone.current_code(&token.id).unwrap();
-    assert_eq!(
-        bank.verify(&user_id, &next.code).await.unwrap().result,
+        verify(&bank, &user_id, &code.code).await,
         VerifyResult::Accepted
     );
-
-    // 機種変更: the bank revokes; the old phone learns it and shows no code any more.
-    bank.revoke(&user_id).await.unwrap();
     assert_eq!(
-        phone.refresh(&token.id).await.unwrap().status,
-        TokenStatus::Revoked
+        verify(&bank, &user_id, &code.code).await,
+        VerifyResult::Replayed
     );
+
+    let refreshed = phone.refresh(&info.id).await.unwrap();
+    assert_eq!(refreshed.status, TokenStatus::Active);
+    assert_eq!(phone.tokens().unwrap(), vec![refreshed.clone()]);
+
+    let renamed = phone
+        .rename(&info.id, Some("  Main account ".into()))
+        .unwrap();
+    assert_eq!(renamed.label.as_deref(), Some("Main account"));
     assert!(matches!(
-        phone.current_code(&token.id),
-        Err(CoreError::TokenRevoked)
+        phone.rename(&info.id, Some("x".repeat(65))),
+        Err(CoreError::InvalidInput { .. })
     ));
-    phone.remove(&token.id).unwrap();
-    provider.stop().await;
+    phone.remove(&info.id).unwrap();
+    assert!(phone.tokens().unwrap().is_empty());
+    assert_eq!(
+        phone.current_code(&info.id).unwrap_err(),
+        CoreError::TokenNotFound
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_after_a_lost_reply_replaces_the_token() {
+    let provider = TestProvider::start().await.unwrap();
+    let bank = provider.bank().unwrap();
+    let user_id = issue(&bank).await;
+    let (phone, _) = phone(&provider, StoreChoice::Platform);
+    let first = set_up(&phone, &user_id).await;
+    phone.rename(&first.id, Some("kept".into())).unwrap();
+    let second = set_up(&phone, &user_id).await;
+    assert_eq!(first.id, second.id);
+    let tokens = phone.tokens().unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].label.as_deref(), Some("kept"));
+    let code = phone.current_code(&second.id).unwrap();
+    assert_eq!(
+        verify(&bank, &user_id, &code.code).await,
+        VerifyResult::Accepted
+    );
 }

@@ -10,7 +10,7 @@ use softtoken_protocol::wire::{
     VerifyResponse,
 };
 
-use crate::{provider::KitError, tls};
+use crate::{fixtures, provider::KitError, tls};
 
 /// Why a bank call failed. The text never contains the API key, a password or a code.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +137,16 @@ impl BankClient {
             customer_ref: None,
         })
         .await
+    }
+
+    /// トークン発行 for the fixtures' customer ([`fixtures::EMAIL`]) with the fixtures'
+    /// activation password ([`fixtures::ACTIVATION_PASSWORD`]): the User ID a test phone then
+    /// types. Issuing again for the same customer replaces a token not yet active.
+    pub async fn issue_test_token(&self) -> Result<String, BankError> {
+        let issued = self
+            .issue(fixtures::EMAIL, fixtures::ACTIVATION_PASSWORD)
+            .await?;
+        Ok(issued.user_id.to_string())
     }
 
     /// トークン発行 with every field of the request (label, customer reference).

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`provider`] | [`TestProvider`]: the real provider in process, HTTPS on 127.0.0.1, `--dev` service, key and CA, a [`ManualClock`](softtoken_protocol::clock::ManualClock); stoppable and restartable on the same data directory |
 //! | [`bank`] | [`BankClient`]: the bank's typed HTTPS client (issue, verify, details, revoke, unlock) |
+//! | [`phone`] | a phone running the real app core against a [`TestProvider`]: seed store, device clock and metadata directory of the test's choosing |
 //! | [`device`] | [`DeviceClient`]: a phone at the protocol level (OPAQUE activation, status proof) without the app core, for provider tests and benchmarks |
 //! | [`fixtures`] | the shared values: Service ID, activation password, mail address, a User ID with a typo, the test device |
 //! | [`tls`] | an HTTPS client that trusts only the provider's CA (rustls on ring) |
@@ -21,6 +22,7 @@
 pub mod bank;
 pub mod device;
 pub mod fixtures;
+pub mod phone;
 pub mod provider;
 pub mod tls;
 
