@@ -277,19 +277,11 @@ async fn a_lost_reply_never_strands_the_user() {
     p.provider.settle(second.params.period());
     assert_ne!(first.seed, second.seed);
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&first, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &first, 0).await,
         VerifyResult::Rejected
     );
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&second, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &second, 0).await,
         VerifyResult::Accepted
     );
     // Once active, a new phone cannot take the token over.
@@ -358,11 +350,7 @@ async fn tokens_expire_when_not_set_up_in_time() {
         .clock()
         .advance(std::time::Duration::from_millis(24 * 3600 * 1000 + 1));
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 0).await,
         VerifyResult::Expired
     );
 }
@@ -372,11 +360,7 @@ async fn revocation_is_final_and_the_app_learns_it_by_status() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 0).await,
         VerifyResult::Accepted
     );
     let status = async || p.status(&token, &app.seed).await.unwrap().state;
@@ -391,11 +375,7 @@ async fn revocation_is_final_and_the_app_learns_it_by_status() {
 
     assert_eq!(status().await, TokenState::Revoked);
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 1))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 1).await,
         VerifyResult::Revoked
     );
     match p.activate(&token, PASSWORD).await {
@@ -508,19 +488,11 @@ async fn verification_window_is_one_step_each_way() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 2))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 2).await,
         VerifyResult::Rejected
     );
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 1))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 1).await,
         VerifyResult::Accepted
     );
 }
@@ -821,11 +793,7 @@ async fn a_stopped_provider_starts_again_on_the_same_data_dir_with_its_tokens() 
     let p = start().await;
     let (token, app) = p.activated(None).await;
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 0).await,
         VerifyResult::Accepted
     );
     let mut provider = p.provider;
@@ -856,11 +824,7 @@ async fn a_stopped_provider_starts_again_on_the_same_data_dir_with_its_tokens() 
         TokenState::Active
     );
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 0).await,
         VerifyResult::Accepted
     );
 }
@@ -905,11 +869,7 @@ async fn kek_rotation_rewraps_every_secret() {
     );
     p.provider.settle(app.params.period());
     assert_eq!(
-        p.bank
-            .verify(token.user_id, &p.code(&app, 0))
-            .await
-            .unwrap()
-            .result,
+        p.verify_code(token.user_id, &app, 0).await,
         VerifyResult::Accepted
     );
     let again = p.bank.issue("new@b.jp", PASSWORD).await.unwrap();

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use softtoken_protocol::{
+    ids::UserId,
     secret::Seed,
-    wire::{IssueTokenResponse, StatusResponse},
+    wire::{IssueTokenResponse, StatusResponse, VerifyResult},
 };
 use softtoken_server::{config::Config, state::ServerState};
 use softtoken_testkit::{
@@ -97,6 +98,20 @@ impl Suite {
     /// The code the phone shows now by the provider's clock, `offset_steps` periods later.
     pub fn code(&self, app: &Activated, offset_steps: i64) -> String {
         app.code_at(self.provider.now_ms(), offset_steps)
+    }
+
+    /// The bank's verdict on the code the phone shows `offset_steps` periods from now.
+    pub async fn verify_code(
+        &self,
+        user_id: UserId,
+        app: &Activated,
+        offset_steps: i64,
+    ) -> VerifyResult {
+        self.bank
+            .verify(user_id, &self.code(app, offset_steps))
+            .await
+            .unwrap()
+            .result
     }
 }
 
