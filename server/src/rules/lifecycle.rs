@@ -89,15 +89,15 @@ pub async fn unlock(
     finish_change(tx, service, user_id, "unlock", actor, now).await
 }
 
-/// Begins a bank's change to a token: the transaction, and the token as it is in it.
+/// Begins a bank's change to a token: the transaction, and the token as it is in it (one
+/// round trip, as verification begins).
 async fn begin_change(
     state: &ServerState,
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<(WriteTx, TokenRow), ApiError> {
     let mut tx = state.db.write().await?;
-    tx.begin().await?;
-    let token = tokens::get(&mut tx, service_id, user_id)
+    let token = tokens::begin_and_get(&mut tx, service_id, user_id)
         .await?
         .ok_or(ApiError::NotFound("token"))?;
     Ok((tx, token))
