@@ -31,10 +31,15 @@ pub const LIB_DIR: &str = "target/bindings/lib";
 pub fn run() -> Result<(), String> {
     let root = workspace_root();
     let profile = env::var("SOFTTOKEN_FFI_PROFILE").unwrap_or_else(|_| "dev".to_owned());
-    // Two builds, not one: built together, the generator's uniffi features (clap, the
-    // bindgen) would be unified into the library's uniffi too.
-    tools::cargo_build("softtoken-ffi", &profile, &[])?;
-    let out_dir = tools::cargo_build("softtoken-uniffi-bindgen", &profile, &[])?;
+    let out_dir = if profile == "dev" {
+        // The test step's build, reused (see `cargo_build_workspace_dev`).
+        tools::cargo_build_workspace_dev()?
+    } else {
+        // Two builds, not one: built together, the generator's uniffi features (clap, the
+        // bindgen) would be unified into the library's uniffi too.
+        tools::cargo_build("softtoken-ffi", &profile, &[])?;
+        tools::cargo_build("softtoken-uniffi-bindgen", &profile, &[])?
+    };
     let built = out_dir.join(LIB_FILE);
     let bindgen = out_dir.join("uniffi-bindgen");
 

@@ -31,8 +31,7 @@ pub struct TestProvider {
 impl TestProvider {
     /// Builds and starts the test provider, waiting for its `ready` line.
     pub fn start() -> Result<TestProvider, String> {
-        let binary =
-            tools::cargo_build("softtoken-testkit", "dev", &[])?.join("softtoken-test-provider");
+        let binary = tools::cargo_build_workspace_dev()?.join("softtoken-test-provider");
         let data_dir = env::temp_dir().join(format!("softtoken-xtask-{}", std::process::id()));
         let _ = fs::remove_dir_all(&data_dir);
         let mut child = Command::new(&binary)

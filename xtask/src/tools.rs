@@ -59,6 +59,28 @@ pub fn replace_file(from: &Path, to: &Path) -> Result<(), String> {
     fs::rename(&staged, to).map_err(|e| format!("cannot replace {}: {e}", to.display()))
 }
 
+/// Builds what the dev-profile steps run (the FFI library, `uniffi-bindgen`, the test provider)
+/// in one invocation over the whole workspace, with the targets `cargo test --workspace` builds.
+/// Cargo resolves features per invocation: `cargo build -p softtoken-ffi` alone unifies fewer
+/// features than the test step did, so it rebuilt some 150 crates a second time (about ten minutes
+/// of CI). This invocation resolves the same features as the test step, so after it only the
+/// `uniffi-bindgen` binary is new. The library it yields carries uniffi's bindgen features (the
+/// generator is in the same graph); that only matters for the size gate, which builds its own.
+/// Returns the dev output directory.
+pub fn cargo_build_workspace_dev() -> Result<PathBuf, String> {
+    let root = workspace_root();
+    run(Command::new(cargo()).current_dir(&root).args([
+        "build",
+        "--locked",
+        "--workspace",
+        "--lib",
+        "--bins",
+        "--tests",
+        "--examples",
+    ]))?;
+    Ok(root.join("target/debug"))
+}
+
 /// `cargo build --locked -p PACKAGE --profile PROFILE [--features …]` in the workspace; returns
 /// the directory the profile builds into (`target/debug` for `dev`, `target/PROFILE` else).
 pub fn cargo_build(package: &str, profile: &str, features: &[&str]) -> Result<PathBuf, String> {
