@@ -4,6 +4,7 @@
 //!   the command README and CI promise.
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask vectors`: regenerate `docs/vectors/` after a deliberate protocol change.
+//! - `cargo xtask deny`: cargo-deny's licenses, bans and sources checks, offline ([`deny`]).
 //! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
 //!   into `android/` and `ios/` ([`bindings`]).
 //! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
@@ -17,9 +18,10 @@
 //!   ([`deps`]): core without uniffi or server parts, uniffi only in `bindings/`, the CLI
 //!   without `demo` on the core only.
 //!
-//! `test` runs the Rust steps, then `deps`, `bindings`, `kotlin`, `swift` and `size`.
+//! `test` runs the Rust steps, then `deps`, `deny`, `bindings`, `kotlin`, `swift` and `size`.
 
 mod bindings;
+mod deny;
 mod deps;
 mod kotlin;
 mod provider;
@@ -104,7 +106,9 @@ const VECTORS: &[Step] = &[Step {
 }];
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <test|bench|vectors|deps|bindings|size|kotlin|swift|bench-ffi>");
+    eprintln!(
+        "usage: cargo xtask <test|bench|vectors|deps|deny|bindings|size|kotlin|swift|bench-ffi>"
+    );
     ExitCode::from(2)
 }
 
@@ -120,6 +124,7 @@ fn test_all() -> ExitCode {
             "dependency rules",
             deps::check as fn() -> Result<(), String>,
         ),
+        ("cargo-deny (licenses, bans, sources)", deny::check),
         ("bindings", bindings::run),
         ("kotlin", kotlin::run),
         ("swift", swift::run),
@@ -179,6 +184,7 @@ fn main() -> ExitCode {
         Some("bench") => run(BENCH),
         Some("vectors") => run(VECTORS),
         Some("deps") => task(deps::check()),
+        Some("deny") => task(deny::check()),
         Some("bindings") => task(bindings::run()),
         Some("size") => task(bindings::size()),
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),

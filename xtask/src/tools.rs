@@ -171,3 +171,27 @@ pub fn output(command: &mut Command) -> Result<String, String> {
         Err(format!("{shown} failed ({}):\n{text}", out.status))
     }
 }
+
+/// Makes sure the cargo subcommand `cargo-NAME` is installed, at `version`: if it is missing (or
+/// another version), `cargo install --locked` builds it from crates.io into `~/.cargo/bin` (a few
+/// minutes, once per machine). Pinned, so every machine checks with the same rules.
+pub fn ensure_cargo_tool(name: &str, version: &str, extra: &[&str]) -> Result<(), String> {
+    let installed = Command::new(cargo())
+        .args([name, "--version"])
+        .output()
+        .map(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).contains(version))
+        .unwrap_or(false);
+    if installed {
+        return Ok(());
+    }
+    eprintln!("xtask: installing cargo-{name} {version} from crates.io");
+    run(Command::new(cargo())
+        .args([
+            "install",
+            "--locked",
+            &format!("cargo-{name}"),
+            "--version",
+            version,
+        ])
+        .args(extra))
+}
