@@ -5,6 +5,8 @@
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask vectors`: regenerate `docs/vectors/` after a deliberate protocol change.
 //! - `cargo xtask deny`: cargo-deny's licenses, bans and sources checks, offline ([`deny`]).
+//! - `cargo xtask api`: schemathesis drives a running provider from `docs/openapi.yaml`
+//!   ([`api`]).
 //! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
 //!   into `android/` and `ios/` ([`bindings`]).
 //! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
@@ -18,8 +20,9 @@
 //!   ([`deps`]): core without uniffi or server parts, uniffi only in `bindings/`, the CLI
 //!   without `demo` on the core only.
 //!
-//! `test` runs the Rust steps, then `deps`, `deny`, `bindings`, `kotlin`, `swift` and `size`.
+//! `test` runs the Rust steps, then `deps`, `deny`, `bindings`, `api`, `kotlin`, `swift` and `size`.
 
+mod api;
 mod bindings;
 mod deny;
 mod deps;
@@ -107,7 +110,7 @@ const VECTORS: &[Step] = &[Step {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <test|bench|vectors|deps|deny|bindings|size|kotlin|swift|bench-ffi>"
+        "usage: cargo xtask <test|bench|vectors|deps|deny|api|bindings|size|kotlin|swift|bench-ffi>"
     );
     ExitCode::from(2)
 }
@@ -126,6 +129,7 @@ fn test_all() -> ExitCode {
         ),
         ("cargo-deny (licenses, bans, sources)", deny::check),
         ("bindings", bindings::run),
+        ("API against its OpenAPI (schemathesis)", api::run),
         ("kotlin", kotlin::run),
         ("swift", swift::run),
         ("size", bindings::size),
@@ -185,6 +189,7 @@ fn main() -> ExitCode {
         Some("vectors") => run(VECTORS),
         Some("deps") => task(deps::check()),
         Some("deny") => task(deny::check()),
+        Some("api") => task(api::run()),
         Some("bindings") => task(bindings::run()),
         Some("size") => task(bindings::size()),
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),
