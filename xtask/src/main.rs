@@ -5,6 +5,7 @@
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask vectors`: regenerate `docs/vectors/` after a deliberate protocol change.
 //! - `cargo xtask deny`: cargo-deny's licenses, bans and sources checks, offline ([`deny`]).
+//! - `cargo xtask fuzz`: a short run of every fuzz target in `fuzz/` on its corpus ([`fuzz`]).
 //! - `cargo xtask api`: schemathesis drives a running provider from `docs/openapi.yaml`
 //!   ([`api`]).
 //! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
@@ -20,12 +21,13 @@
 //!   ([`deps`]): core without uniffi or server parts, uniffi only in `bindings/`, the CLI
 //!   without `demo` on the core only.
 //!
-//! `test` runs the Rust steps, then `deps`, `deny`, `bindings`, `api`, `kotlin`, `swift` and `size`.
+//! `test` runs the Rust steps, then `deps`, `deny`, `fuzz`, `bindings`, `api`, `kotlin`, `swift` and `size`.
 
 mod api;
 mod bindings;
 mod deny;
 mod deps;
+mod fuzz;
 mod kotlin;
 mod provider;
 mod swift;
@@ -110,7 +112,7 @@ const VECTORS: &[Step] = &[Step {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <test|bench|vectors|deps|deny|api|bindings|size|kotlin|swift|bench-ffi>"
+        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|swift|bench-ffi>"
     );
     ExitCode::from(2)
 }
@@ -128,6 +130,7 @@ fn test_all() -> ExitCode {
             deps::check as fn() -> Result<(), String>,
         ),
         ("cargo-deny (licenses, bans, sources)", deny::check),
+        ("fuzz smoke", fuzz::smoke),
         ("bindings", bindings::run),
         ("API against its OpenAPI (schemathesis)", api::run),
         ("kotlin", kotlin::run),
@@ -190,6 +193,7 @@ fn main() -> ExitCode {
         Some("deps") => task(deps::check()),
         Some("deny") => task(deny::check()),
         Some("api") => task(api::run()),
+        Some("fuzz") => task(fuzz::smoke()),
         Some("bindings") => task(bindings::run()),
         Some("size") => task(bindings::size()),
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),
