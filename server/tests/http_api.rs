@@ -461,6 +461,42 @@ async fn replays_are_refused_and_five_wrong_codes_lock() {
 }
 
 #[tokio::test]
+async fn unlock_restores_the_state_wrong_codes_locked_the_token_from() {
+    // Issue 12, finding 5: a token never confirmed, locked by wrong codes, must not come back
+    // `active` (that would confirm it without a right code).
+    let p = start().await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    let app = p.activate(&token, PASSWORD).await.unwrap();
+    p.provider.settle(app.params.period());
+    let right = p.code(&app, 0);
+    let wrong = if right == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    for _ in 0..5 {
+        p.bank.verify(token.user_id, wrong).await.unwrap();
+    }
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Locked
+    );
+    let unlocked = p.bank.unlock(token.user_id).await.unwrap();
+    assert_eq!(unlocked.state, TokenState::PendingConfirmation);
+    assert_eq!(unlocked.failures_left, 5);
+    assert!(unlocked.confirmed_at_ms.is_none());
+    // The first right code then confirms it, as it would have before the lock.
+    assert_eq!(
+        p.verify_code(token.user_id, &app, 0).await,
+        VerifyResult::Accepted
+    );
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Active
+    );
+}
+
+#[tokio::test]
 async fn a_success_resets_the_failure_count() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
@@ -769,7 +805,7 @@ async fn migrations_are_idempotent_and_versioned() {
         let db = softtoken_server::storage::Db::open(dir.path(), false)
             .await
             .unwrap();
-        assert_eq!(db.schema_version().await.unwrap(), 1);
+        assert_eq!(db.schema_version().await.unwrap(), 2);
         db.close().await;
     }
 }

@@ -278,8 +278,8 @@ pub async fn store_activated_seed(
     Ok(())
 }
 
-/// Counts a wrong code; locks the token when the count reaches `max_failures`. Returns the new
-/// failure count.
+/// Counts a wrong code; locks the token when the count reaches `max_failures`, remembering the
+/// state it locked from (for [`unlock`]). Returns the new failure count.
 pub async fn count_failure(
     conn: &mut impl Connection,
     service_id: &ServiceId,
@@ -288,6 +288,8 @@ pub async fn count_failure(
 ) -> Result<u32, sqlx::Error> {
     let row = sqlx::query(
         "UPDATE tokens SET failures = failures + 1,
+             locked_from = CASE WHEN failures + 1 >= ?1 AND state != 'locked' THEN state
+                 ELSE locked_from END,
              state = CASE WHEN failures + 1 >= ?1 THEN 'locked' ELSE state END
          WHERE service_id = ?2 AND user_id = ?3
          RETURNING failures",
@@ -300,15 +302,16 @@ pub async fn count_failure(
     number(&row, "failures")
 }
 
-/// Unlocks a locked token (failure counter reset, back to `active`). Returns whether it was
-/// locked.
+/// Unlocks a locked token: failure counter reset, back to the state wrong codes locked it from
+/// (`pending_confirmation` or `active`; `active` for a token locked before that was recorded).
+/// Returns whether it was locked.
 pub async fn unlock(
     conn: &mut impl Connection,
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE tokens SET state = 'active', failures = 0
+        "UPDATE tokens SET state = COALESCE(locked_from, 'active'), locked_from = NULL, failures = 0
          WHERE service_id = ?1 AND user_id = ?2 AND state = 'locked'",
     )
     .bind(service_id.as_str())
