@@ -611,11 +611,93 @@ async fn device_requests_with_bad_bodies_get_typed_errors() {
         .phone
         .http()
         .post(p.phone.url("/v1/tokens/status"))
+        .header("content-type", "application/json")
         .body("{{{")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn json_endpoints_refuse_other_content_types_before_counting_anything() {
+    // Issue 12, finding 4: a web page can make a browser POST `text/plain` anywhere; five such
+    // requests used to lock a token's setup.
+    let p = start().await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    let (_client, started) = p
+        .phone
+        .start_activation(&token.service_id, &token.user_id, PASSWORD)
+        .await
+        .unwrap();
+    let ke1 = "A".repeat(128);
+    let start_body =
+        json!({"v": 1, "service_id": token.service_id, "user_id": token.user_id, "ke1": ke1})
+            .to_string();
+    let finish_body =
+        json!({"v": 1, "ke3": "AA", "client_confirmation": "AA", "device": {"platform": "x"}})
+            .to_string();
+    let finish_path = format!("/v1/activations/{}/finish", started.activation_id);
+    let device = [
+        ("/v1/activations", &start_body),
+        (finish_path.as_str(), &finish_body),
+        ("/v1/tokens/status", &start_body),
+    ];
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonx"),
+        None,
+    ] {
+        for (path, body) in device {
+            let mut request = p.phone.http().post(p.phone.url(path)).body(body.clone());
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            let (status, reply) = send(request).await;
+            assert_eq!(
+                (status, reply["error"].as_str()),
+                (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Some("unsupported_media_type")
+                ),
+                "{path} {content_type:?}: {reply}"
+            );
+            assert!(reply["server_time_ms"].is_u64());
+        }
+        let issue = json!({"email": "c@d.jp", "activation_password": PASSWORD}).to_string();
+        let mut request = p.bank.request(Method::POST, "").body(issue);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let (status, _) = send(request).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+    }
+    // Nothing was counted: only the one real start above, and its activation is still there.
+    let details = p.bank.details(token.user_id).await.unwrap();
+    assert_eq!(
+        (details.state, details.activation_attempts_left),
+        (TokenState::Issued, 4)
+    );
+    // Parameters and case are allowed: the finish is read (and fails on its bogus KE3).
+    let (status, reply) = send(
+        p.phone
+            .http()
+            .post(p.phone.url(&finish_path))
+            .header("content-type", "Application/JSON; charset=utf-8")
+            .body(finish_body),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("activation_failed")),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
