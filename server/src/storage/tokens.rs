@@ -235,21 +235,34 @@ pub async fn set_state(
     Ok(())
 }
 
-/// Counts one started activation attempt.
+/// Counts one started activation attempt, whatever the token's state, in one statement that
+/// also writes what the start finds: an unfinished token past its deadline becomes `expired`,
+/// and one whose attempts were used up before this start becomes `activation_locked`. Returns
+/// the count including this attempt and the state as left.
 pub async fn count_activation_attempt(
     conn: &mut impl Connection,
     service_id: &ServiceId,
     user_id: &UserId,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET activation_attempts = activation_attempts + 1
-         WHERE service_id = ?1 AND user_id = ?2",
+    max_attempts: u32,
+    now_ms: u64,
+) -> Result<(u32, TokenState), sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE tokens SET activation_attempts = activation_attempts + 1,
+             state = CASE
+                 WHEN state NOT IN ('issued', 'pending_confirmation') THEN state
+                 WHEN ?1 >= expires_at_ms THEN 'expired'
+                 WHEN activation_attempts >= ?2 THEN 'activation_locked'
+                 ELSE state END
+         WHERE service_id = ?3 AND user_id = ?4
+         RETURNING activation_attempts, state",
     )
+    .bind(int(now_ms))
+    .bind(i64::from(max_attempts))
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
+    .fetch_one(conn.sqlite()?)
     .await?;
-    Ok(())
+    Ok((number(&row, "activation_attempts")?, text(&row, "state")?))
 }
 
 /// Stores a newly activated seed: state `pending_confirmation`, counters reset.
