@@ -19,6 +19,9 @@ pub enum ApiError {
         /// The endpoint's limit.
         limit: usize,
     },
+    /// 415 `unsupported_media_type`.
+    #[error("the request body must be sent as Content-Type: application/json")]
+    UnsupportedMediaType,
     /// 401 `unauthorized`.
     #[error("missing or invalid API key for this service")]
     Unauthorized,

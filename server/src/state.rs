@@ -24,6 +24,7 @@ use crate::{
     error::ApiError,
     mail::Mailer,
     secrets::{
+        UNKNOWN_SERVICE_CONTEXT,
         kek::{KeyRing, Purpose, Sealed},
         token_context,
     },
@@ -32,6 +33,7 @@ use crate::{
         batcher::AcceptBatcher,
         services::{self, ServiceRow},
         tokens::TokenRow,
+        unknown_service_setup,
     },
 };
 
@@ -66,9 +68,9 @@ pub struct ServerState {
     /// Bounds concurrent Argon2id work (issuance) to the cores, so a burst queues instead of
     /// every issuance slowing down together past the request time limit.
     pub argon2_permits: tokio::sync::Semaphore,
-    /// Answers activations for unknown tokens (OPAQUE's fake-record path) so they look like a
-    /// wrong password. Random per process; never stored.
-    pub dummy_setup: ProviderSetup,
+    /// The setup that answers activation starts for unknown Service IDs, opened from the
+    /// database on first use (see [`ServerState::unknown_service_setup`]).
+    unknown_service: tokio::sync::OnceCell<Arc<ProviderSetup>>,
     /// Records the right codes of verification's fast path, several per transaction.
     pub accepts: AcceptBatcher,
     services: RwLock<HashMap<ServiceId, Arc<ServiceCtx>>>,
@@ -100,7 +102,7 @@ impl ServerState {
                     .map(|n| n.get())
                     .unwrap_or(2),
             ),
-            dummy_setup: ProviderSetup::generate(&mut OsRng),
+            unknown_service: tokio::sync::OnceCell::new(),
             services: RwLock::new(HashMap::new()),
             totp_keys: RwLock::new(HashMap::new()),
             tokens: RwLock::new(HashMap::new()),
@@ -176,6 +178,42 @@ impl ServerState {
         let ctx = Arc::new(self.open_service(row)?);
         write(&self.services).insert(*service_id, Arc::clone(&ctx));
         Ok(Some(ctx))
+    }
+
+    /// The OPAQUE setup that answers activation starts for Service IDs no service has: made
+    /// and sealed into the database by the first provider that needs it, then the same on every
+    /// start, across restarts and on every provider sharing the database and KEK (a setup
+    /// random per process would let a restart tell unknown IDs from real ones). Call it before
+    /// taking the writing connection: the first call writes.
+    pub async fn unknown_service_setup(&self) -> Result<Arc<ProviderSetup>, ApiError> {
+        let setup = self
+            .unknown_service
+            .get_or_try_init(|| async {
+                let mut tx = self.db.write().await?;
+                if unknown_service_setup::get(&mut tx).await?.is_none() {
+                    let fresh = ProviderSetup::generate(&mut OsRng);
+                    let sealed = self.keys.seal(
+                        Purpose::ProviderSetup,
+                        UNKNOWN_SERVICE_CONTEXT,
+                        &fresh.to_bytes(),
+                    )?;
+                    unknown_service_setup::put_first(&mut tx, &sealed).await?;
+                }
+                let sealed = unknown_service_setup::get(&mut tx)
+                    .await?
+                    .ok_or(ApiError::Internal)?;
+                drop(tx);
+                let bytes = self.keys.open(
+                    Purpose::ProviderSetup,
+                    UNKNOWN_SERVICE_CONTEXT,
+                    sealed.kek_version,
+                    &sealed.blob,
+                )?;
+                let setup = ProviderSetup::from_bytes(&bytes).map_err(|_| ApiError::Internal)?;
+                Ok::<_, ApiError>(Arc::new(setup))
+            })
+            .await?;
+        Ok(Arc::clone(setup))
     }
 
     /// Opens a service row's sealed setup.

@@ -234,6 +234,9 @@ async fn full_width_ids_and_codes_are_accepted() {
 
 #[tokio::test]
 async fn wrong_passwords_count_down_and_the_sixth_start_is_locked() {
+    // Since issue 12 (finding 3) the sixth start is answered like any other (200, a fake
+    // record: even the right password cannot verify it, so a locked setup is no password
+    // oracle); the lock shows to the bank, and as `attempts_left: 0` to the app.
     let p = start().await;
     let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
     for expected_left in [4, 3, 2, 1, 0] {
@@ -246,10 +249,10 @@ async fn wrong_passwords_count_down_and_the_sixth_start_is_locked() {
         }
     }
     match p.activate(&token, PASSWORD).await {
-        Err(DeviceError::Refused { status, body }) => {
-            assert_eq!(status, StatusCode::LOCKED);
-            assert_eq!(body.error, ErrorCode::ActivationLocked);
-        }
+        Err(DeviceError::Handshake {
+            error: HandshakeError::AuthenticationFailed,
+            attempts_left: 0,
+        }) => {}
         other => panic!("{other:?}"),
     }
     assert_eq!(
@@ -461,6 +464,42 @@ async fn replays_are_refused_and_five_wrong_codes_lock() {
 }
 
 #[tokio::test]
+async fn unlock_restores_the_state_wrong_codes_locked_the_token_from() {
+    // Issue 12, finding 5: a token never confirmed, locked by wrong codes, must not come back
+    // `active` (that would confirm it without a right code).
+    let p = start().await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    let app = p.activate(&token, PASSWORD).await.unwrap();
+    p.provider.settle(app.params.period());
+    let right = p.code(&app, 0);
+    let wrong = if right == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    for _ in 0..5 {
+        p.bank.verify(token.user_id, wrong).await.unwrap();
+    }
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Locked
+    );
+    let unlocked = p.bank.unlock(token.user_id).await.unwrap();
+    assert_eq!(unlocked.state, TokenState::PendingConfirmation);
+    assert_eq!(unlocked.failures_left, 5);
+    assert!(unlocked.confirmed_at_ms.is_none());
+    // The first right code then confirms it, as it would have before the lock.
+    assert_eq!(
+        p.verify_code(token.user_id, &app, 0).await,
+        VerifyResult::Accepted
+    );
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::Active
+    );
+}
+
+#[tokio::test]
 async fn a_success_resets_the_failure_count() {
     let p = start().await;
     let (token, app) = p.activated(None).await;
@@ -575,11 +614,93 @@ async fn device_requests_with_bad_bodies_get_typed_errors() {
         .phone
         .http()
         .post(p.phone.url("/v1/tokens/status"))
+        .header("content-type", "application/json")
         .body("{{{")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn json_endpoints_refuse_other_content_types_before_counting_anything() {
+    // Issue 12, finding 4: a web page can make a browser POST `text/plain` anywhere; five such
+    // requests used to lock a token's setup.
+    let p = start().await;
+    let token = p.bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    let (_client, started) = p
+        .phone
+        .start_activation(&token.service_id, &token.user_id, PASSWORD)
+        .await
+        .unwrap();
+    let ke1 = "A".repeat(128);
+    let start_body =
+        json!({"v": 1, "service_id": token.service_id, "user_id": token.user_id, "ke1": ke1})
+            .to_string();
+    let finish_body =
+        json!({"v": 1, "ke3": "AA", "client_confirmation": "AA", "device": {"platform": "x"}})
+            .to_string();
+    let finish_path = format!("/v1/activations/{}/finish", started.activation_id);
+    let device = [
+        ("/v1/activations", &start_body),
+        (finish_path.as_str(), &finish_body),
+        ("/v1/tokens/status", &start_body),
+    ];
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonx"),
+        None,
+    ] {
+        for (path, body) in device {
+            let mut request = p.phone.http().post(p.phone.url(path)).body(body.clone());
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            let (status, reply) = send(request).await;
+            assert_eq!(
+                (status, reply["error"].as_str()),
+                (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Some("unsupported_media_type")
+                ),
+                "{path} {content_type:?}: {reply}"
+            );
+            assert!(reply["server_time_ms"].is_u64());
+        }
+        let issue = json!({"email": "c@d.jp", "activation_password": PASSWORD}).to_string();
+        let mut request = p.bank.request(Method::POST, "").body(issue);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let (status, _) = send(request).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+    }
+    // Nothing was counted: only the one real start above, and its activation is still there.
+    let details = p.bank.details(token.user_id).await.unwrap();
+    assert_eq!(
+        (details.state, details.activation_attempts_left),
+        (TokenState::Issued, 4)
+    );
+    // Parameters and case are allowed: the finish is read (and fails on its bogus KE3).
+    let (status, reply) = send(
+        p.phone
+            .http()
+            .post(p.phone.url(&finish_path))
+            .header("content-type", "Application/JSON; charset=utf-8")
+            .body(finish_body),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("activation_failed")),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -680,18 +801,16 @@ async fn parallel_activation_attempts_count_exactly() {
         .map(|(_, s)| s.attempts_left)
         .collect();
     left.sort_unstable();
+    // Every start is answered (issue 12: no refusal before the password is proved).
     assert_eq!(
         left,
-        vec![0, 1, 2, 3, 4],
+        vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4],
         "each started attempt counted once"
     );
-    let locked = results
-        .iter()
-        .filter(|r| {
-            matches!(r, Err(DeviceError::Refused { status, .. }) if *status == StatusCode::LOCKED)
-        })
-        .count();
-    assert_eq!(locked, 7);
+    assert_eq!(
+        p.bank.details(token.user_id).await.unwrap().state,
+        TokenState::ActivationLocked
+    );
 }
 
 /// Runs `n` copies of a future concurrently on the test runtime.
@@ -769,7 +888,7 @@ async fn migrations_are_idempotent_and_versioned() {
         let db = softtoken_server::storage::Db::open(dir.path(), false)
             .await
             .unwrap();
-        assert_eq!(db.schema_version().await.unwrap(), 1);
+        assert_eq!(db.schema_version().await.unwrap(), 2);
         db.close().await;
     }
 }

@@ -403,7 +403,7 @@ async fn production_config_works_end_to_end() {
     let f = s(&config);
 
     let out = run_ok(&["migrate", "--config", f]).await;
-    assert!(out.contains("schema version 1"), "{out}");
+    assert!(out.contains("schema version 2"), "{out}");
 
     let out = run_ok(&[
         "service",

@@ -73,7 +73,7 @@ pub fn transcript_hash(
 }
 
 /// An HKDF output length that ring accepts as a key type.
-struct OutputLen(usize);
+pub(crate) struct OutputLen(pub(crate) usize);
 
 impl hkdf::KeyType for OutputLen {
     fn len(&self) -> usize {

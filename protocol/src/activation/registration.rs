@@ -7,9 +7,10 @@ use opaque_ke::{
     ServerSetup,
 };
 use rand_core::{CryptoRng, RngCore};
+use ring::hkdf;
 use zeroize::Zeroizing;
 
-use super::{Binding, HandshakeError, KsfV1, SuiteV1};
+use super::{Binding, HandshakeError, KsfV1, SuiteV1, derive::OutputLen};
 
 /// The provider's long-term OPAQUE secrets for one service: its 3DH key pair and the OPRF seed
 /// from which every token's OPRF key is derived.
@@ -74,6 +75,38 @@ impl PasswordFile {
         Ok(Self(Zeroizing::new(bytes.to_vec())))
     }
 
+    /// The fake password file that answers for a token `binding` names but the provider will
+    /// not let anyone authenticate against (unknown, or out of attempts): RFC 9807 §6.3.2.2's
+    /// fake record, derived from `setup` so it is the same on every start, across restarts and
+    /// on every provider sharing the setup. Answering with it takes exactly the work of a real
+    /// file (the caller passes it to [`ServerActivation::start`](super::ServerActivation::start)
+    /// as `Some`), and no password opens its envelope.
+    ///
+    /// Layout (`docs/protocol.md` §5.4): `fake_record_public_key` of `setup` ‖ masking key (64)
+    /// ‖ envelope (96), the last 160 bytes `HKDF-SHA-512(salt = "SoftToken-v1 fake record",
+    /// IKM = oprf_seed, info = credential_id)`.
+    pub fn fake(setup: &ProviderSetup, binding: &Binding) -> Result<Self, HandshakeError> {
+        let setup_bytes = setup.to_bytes();
+        let (Some(oprf_seed), Some(fake_public_key)) = (
+            setup_bytes.get(..FAKE_OPRF_SEED_LEN),
+            setup_bytes.get(FAKE_PUBLIC_KEY_AT..FAKE_PUBLIC_KEY_AT + FAKE_PUBLIC_KEY_LEN),
+        ) else {
+            return Err(HandshakeError::Internal);
+        };
+        let credential_id = binding.credential_id();
+        let info = [credential_id.as_slice()];
+        let mut derived = Zeroizing::new([0u8; FAKE_DERIVED_LEN]);
+        hkdf::Salt::new(hkdf::HKDF_SHA512, FAKE_RECORD_SALT)
+            .extract(oprf_seed)
+            .expand(&info, OutputLen(FAKE_DERIVED_LEN))
+            .and_then(|okm| okm.fill(&mut derived[..]))
+            .map_err(|_| HandshakeError::Internal)?;
+        let mut record = Zeroizing::new(Vec::with_capacity(FAKE_PUBLIC_KEY_LEN + FAKE_DERIVED_LEN));
+        record.extend_from_slice(fake_public_key);
+        record.extend_from_slice(&derived[..]);
+        Self::from_bytes(&record)
+    }
+
     pub(crate) fn decode(&self) -> Result<ServerRegistration<SuiteV1>, HandshakeError> {
         ServerRegistration::<SuiteV1>::deserialize(&self.0).map_err(|_| HandshakeError::Malformed {
             what: "password file",
@@ -86,6 +119,17 @@ impl fmt::Debug for PasswordFile {
         f.write_str("PasswordFile(<redacted>)")
     }
 }
+
+/// HKDF salt of [`PasswordFile::fake`].
+const FAKE_RECORD_SALT: &[u8] = b"SoftToken-v1 fake record";
+/// `oprf_seed` is the first 64 bytes of a serialized setup (`docs/protocol.md` §5.7).
+const FAKE_OPRF_SEED_LEN: usize = 64;
+/// `fake_record_public_key` is bytes 96–127 of a serialized setup.
+const FAKE_PUBLIC_KEY_AT: usize = 96;
+/// Length of a ristretto255 public key.
+const FAKE_PUBLIC_KEY_LEN: usize = 32;
+/// Masking key (64) ‖ envelope (32-byte nonce ‖ 64-byte tag).
+const FAKE_DERIVED_LEN: usize = 160;
 
 /// Runs both halves of OPAQUE registration on the provider, at issuance.
 ///
@@ -118,4 +162,52 @@ pub fn register<R: RngCore + CryptoRng>(
         .map_err(|e| HandshakeError::from_opaque(e, "registration upload"))?;
     let record = ServerRegistration::<SuiteV1>::finish(client_finish.message);
     Ok(PasswordFile(Zeroizing::new(record.serialize().to_vec())))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand_core::OsRng;
+
+    use super::*;
+    use crate::{
+        activation::{ClientActivation, ServerActivation},
+        ids::{ServiceId, UserId},
+        totp::TokenParams,
+    };
+
+    fn binding(body: &str) -> Binding {
+        Binding::new(
+            ServiceId::parse("10121234").unwrap(),
+            UserId::from_body(body).unwrap(),
+            TokenParams::default(),
+        )
+    }
+
+    #[test]
+    fn a_fake_file_is_stable_per_token_and_setup_and_opens_for_no_password() {
+        let setup = ProviderSetup::generate(&mut OsRng);
+        let again = ProviderSetup::from_bytes(&setup.to_bytes()).unwrap();
+        let a = PasswordFile::fake(&setup, &binding("11112222333344")).unwrap();
+        assert_eq!(
+            a.as_bytes(),
+            PasswordFile::fake(&again, &binding("11112222333344"))
+                .unwrap()
+                .as_bytes()
+        );
+        let b = PasswordFile::fake(&setup, &binding("11112222333345")).unwrap();
+        assert_ne!(a.as_bytes(), b.as_bytes());
+        let other = ProviderSetup::generate(&mut OsRng);
+        let c = PasswordFile::fake(&other, &binding("11112222333344")).unwrap();
+        assert_ne!(a.as_bytes(), c.as_bytes());
+
+        let (client, ke1) = ClientActivation::start(&mut OsRng, b"Sakura#2026").unwrap();
+        let target = binding("11112222333344");
+        let (_, ke2) = ServerActivation::start(&mut OsRng, &setup, Some(&a), target, &ke1).unwrap();
+        assert!(matches!(
+            client.finish(&mut OsRng, b"Sakura#2026", &target, &ke2),
+            Err(HandshakeError::AuthenticationFailed)
+        ));
+    }
 }

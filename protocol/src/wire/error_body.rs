@@ -13,6 +13,9 @@ pub enum ErrorCode {
     UnsupportedVersion,
     /// 413: the body exceeds the endpoint's limit.
     PayloadTooLarge,
+    /// 415: a request with a body did not say `Content-Type: application/json` (a cross-site
+    /// form or `text/plain` request from a web page can never say it without CORS approval).
+    UnsupportedMediaType,
     /// 401: bank API key missing or wrong for this service.
     Unauthorized,
     /// 404: no such service, token or activation (bank side); no such activation (device side).

@@ -25,6 +25,10 @@ fn status_and_code(error: &ApiError) -> (StatusCode, ErrorCode) {
         ApiError::PayloadTooLarge { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
         }
+        ApiError::UnsupportedMediaType => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+        ),
         ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
         ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
         ApiError::ActivationFailed { .. } => {

@@ -15,7 +15,7 @@ use axum::{
     Router,
     body::to_bytes,
     extract::{FromRef, Request, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::from_fn_with_state,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -108,13 +108,33 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("route")
 }
 
-/// Reads a JSON body of at most `limit` bytes into a wire message.
+/// Reads a JSON body of at most `limit` bytes into a wire message: the one way every handler
+/// with a body (device and bank) reads it.
+///
+/// The body must be declared `Content-Type: application/json` (parameters such as
+/// `; charset=utf-8` allowed), or the request is `415` before anything is read or counted: a
+/// web page can make a victim's browser send `text/plain` or form bodies anywhere without
+/// asking, but never `application/json` to another origin without the provider's CORS consent
+/// (which it never gives), so no page can spend a token's activation attempts.
 async fn read_json<T: DeserializeOwned>(request: Request, limit: usize) -> Result<T, ApiError> {
+    if !declares_json(request.headers()) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
     // One byte over the limit is enough to tell "too large" apart without reading a flood.
     let body = to_bytes(request.into_body(), limit.saturating_add(1))
         .await
         .map_err(|_| ApiError::PayloadTooLarge { limit })?;
     Ok(wire::decode(&body, limit)?)
+}
+
+/// Whether the request's `Content-Type` is `application/json`, with or without parameters
+/// (media types are case-insensitive, RFC 9110 §8.3.1).
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// A JSON reply with `status`.

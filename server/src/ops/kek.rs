@@ -5,13 +5,14 @@ use super::AdminError;
 use crate::{
     error::StartupError,
     secrets::{
+        UNKNOWN_SERVICE_CONTEXT,
         kek::{KeyRing, Purpose, Sealed},
         token_context,
     },
     storage::{
         Db, activations,
         audit::{self, AuditEvent},
-        kek_check, services, tokens,
+        kek_check, services, tokens, unknown_service_setup,
     },
 };
 
@@ -68,6 +69,19 @@ pub async fn rewrap(db: &Db, keys: &KeyRing, now_ms: u64) -> Result<usize, Admin
             services::update_setup(&mut tx, &service.service_id, &sealed).await?;
             count += 1;
         }
+    }
+    if let Some(setup) = unknown_service_setup::get(&mut tx)
+        .await?
+        .filter(|setup| stale(setup))
+    {
+        let sealed = keys.rewrap(
+            Purpose::ProviderSetup,
+            UNKNOWN_SERVICE_CONTEXT,
+            setup.kek_version,
+            &setup.blob,
+        )?;
+        unknown_service_setup::replace(&mut tx, &sealed).await?;
+        count += 1;
     }
     for mut token in tokens::all(&mut tx).await? {
         let context = token_context(&token.service_id, &token.user_id);

@@ -1,9 +1,18 @@
 //! Activation (手順3): KE1 → KE2, then KE3 → the seed, with the attempt and state rules of
 //! `docs/protocol.md` §7.1.
+//!
+//! Nothing about a (service, user) pair shows before its password is proved (§5.4): every
+//! start answers `200` with a KE2 from a password file — the token's own while it has attempts
+//! left, else the fake one [`PasswordFile::fake`] derives — counts one attempt against the
+//! pair whether or not a token exists (`tokenless_attempts` when none does), and does the same
+//! reads, writes and OPAQUE work either way. The token's state is told only at finish, once
+//! KE3 has proved the password.
+
+use std::sync::Arc;
 
 use rand_core::OsRng;
 use softtoken_protocol::{
-    activation::{Binding, PasswordFile, ServerActivation},
+    activation::{Binding, PasswordFile, ProviderSetup, ServerActivation},
     totp::TokenParams,
     wire::{
         ActivationFinishRequest, ActivationFinishResponse, ActivationStartRequest,
@@ -15,19 +24,19 @@ use crate::{
     error::ApiError,
     ids::random_id,
     secrets::{kek::Purpose, token_context},
-    state::ServerState,
+    state::{ServerState, ServiceCtx},
     storage::{
         activations::{self, ActivationRow},
         audit::{self, AuditEvent},
+        tokenless_attempts,
         tokens::{self, TokenRow},
     },
 };
 
-/// Activation attempts reported for unknown tokens (the default limit minus this attempt), so
-/// their replies look like any other.
-const UNKNOWN_TOKEN_ATTEMPTS_LEFT: u32 = 4;
+/// The attempt limit for a Service ID no service has: a new service's default.
+const UNKNOWN_SERVICE_MAX_ATTEMPTS: u32 = 5;
 
-/// The error a token in `state` answers an activation with, if it cannot be activated.
+/// The error a token in `state` answers a proved activation with, if it cannot be activated.
 fn refusal(state: TokenState) -> Option<ApiError> {
     match state {
         TokenState::Issued | TokenState::PendingConfirmation => None,
@@ -35,6 +44,40 @@ fn refusal(state: TokenState) -> Option<ApiError> {
         TokenState::ActivationLocked => Some(ApiError::ActivationLocked),
         TokenState::Revoked => Some(ApiError::TokenRevoked),
         TokenState::Expired => Some(ApiError::TokenExpired),
+    }
+}
+
+/// What a Service ID's activations go by: the parameters of its new tokens (which a pair
+/// without a token is answered with) and its attempt limit; the defaults for an unknown one.
+fn rules_of(service: Option<&ServiceCtx>) -> (TokenParams, u32) {
+    service.map_or(
+        (TokenParams::default(), UNKNOWN_SERVICE_MAX_ATTEMPTS),
+        |service| {
+            let rules = &service.row.rules;
+            (rules.params, rules.max_activation_attempts)
+        },
+    )
+}
+
+/// The OPAQUE setup that answers a Service ID: its service's, or the unknown-service one.
+enum Setup {
+    Service(Arc<ServiceCtx>),
+    Unknown(Arc<ProviderSetup>),
+}
+
+impl Setup {
+    fn opaque(&self) -> &ProviderSetup {
+        match self {
+            Setup::Service(service) => &service.setup,
+            Setup::Unknown(setup) => setup,
+        }
+    }
+
+    fn service(&self) -> Option<&ServiceCtx> {
+        match self {
+            Setup::Service(service) => Some(service),
+            Setup::Unknown(_) => None,
+        }
     }
 }
 
@@ -46,55 +89,47 @@ pub async fn start(
 ) -> Result<ActivationStartResponse, ApiError> {
     let now = state.now_ms();
     let (sid, uid) = (request.service_id, request.user_id);
-    let service = state.service(&sid).await?;
+    // Before the writing connection: the unknown-service setup is written on its first use.
+    let setup = match state.service(&sid).await? {
+        Some(service) => Setup::Service(service),
+        None => Setup::Unknown(state.unknown_service_setup().await?),
+    };
+    let (service_params, max_attempts) = rules_of(setup.service());
+
     let mut tx = state.db.write().await?;
-    let token = match &service {
-        Some(_) => {
-            tx.begin().await?;
-            tokens::get(&mut tx, &sid, &uid).await?
+    let token = tokens::begin_and_get(&mut tx, &sid, &uid).await?;
+    // The token's own file only while its attempts last: past them no start can confirm a
+    // guess (a locked setup is no password oracle), whatever the token's state.
+    let own_file = match &token {
+        Some(token) if token.activation_attempts < max_attempts => {
+            Some(open_password_file(state, token)?)
         }
-        None => None,
+        _ => None,
     };
-    let (Some(service), Some(token)) = (service, token) else {
-        drop(tx);
-        return unknown_token_reply(state, &request, now);
-    };
-    let audit = |outcome: &'static str, detail: Option<&'static str>| AuditEvent {
-        detail,
-        ..AuditEvent::token(sid, uid, "activation_start", outcome, actor)
-    };
-
-    let token_state = token.state_at(now);
-    if token_state == TokenState::Expired && token.state != TokenState::Expired {
-        tokens::set_state(&mut tx, &sid, &uid, TokenState::Expired, now).await?;
-    }
-    if let Some(err) = refusal(token_state) {
-        audit::record(&mut tx, now, audit("refused", Some(token_state.as_str()))).await?;
-        tx.commit().await?;
-        return Err(err);
-    }
-    let max_attempts = service.row.rules.max_activation_attempts;
-    if token.activation_attempts >= max_attempts {
-        tokens::set_state(&mut tx, &sid, &uid, TokenState::ActivationLocked, now).await?;
-        activations::delete_of_token(&mut tx, &sid, &uid).await?;
-        audit::record(&mut tx, now, audit("locked", None)).await?;
-        tx.commit().await?;
-        return Err(ApiError::ActivationLocked);
-    }
-
-    let params = token.params;
+    let params = token.as_ref().map_or(service_params, |token| token.params);
     let binding = Binding::new(sid, uid, params);
-    let password_file = open_password_file(state, &token)?;
+    let answered_by_own_file = own_file.is_some();
+    let password_file = match own_file {
+        Some(file) => file,
+        None => PasswordFile::fake(setup.opaque(), &binding).map_err(|_| ApiError::Internal)?,
+    };
     let (server, ke2) = ServerActivation::start(
         &mut OsRng,
-        &service.setup,
+        setup.opaque(),
         Some(&password_file),
         binding,
         request.ke1.as_slice(),
     )
     .map_err(|e| ApiError::BadRequest(format!("ke1: {e}")))?;
 
-    tokens::count_activation_attempt(&mut tx, &sid, &uid).await?;
+    let attempts = match &token {
+        Some(_) => {
+            tokens::count_activation_attempt(&mut tx, &sid, &uid, max_attempts, now)
+                .await?
+                .0
+        }
+        None => tokenless_attempts::count(&mut tx, &sid, &uid, now).await?,
+    };
     let activation_id = random_id(16);
     let sealed = state.keys.seal(
         Purpose::ActivationState,
@@ -114,45 +149,25 @@ pub async fn start(
         },
     )
     .await?;
-    audit::record(&mut tx, now, audit("started", None)).await?;
+    let (outcome, detail) = match (&token, answered_by_own_file) {
+        (Some(_), true) => ("started", None),
+        (Some(_), false) => ("fake_record", Some("attempts used up")),
+        (None, _) => ("fake_record", Some("no such token")),
+    };
+    let event = AuditEvent {
+        detail,
+        ..AuditEvent::token(sid, uid, "activation_start", outcome, actor)
+    };
+    audit::record(&mut tx, now, event).await?;
     tx.commit().await?;
 
-    let used = token.activation_attempts.saturating_add(1);
     Ok(ActivationStartResponse {
         v: V1,
         activation_id,
         ke2: Bytes(ke2),
         token: params,
-        attempts_left: max_attempts.saturating_sub(used),
+        attempts_left: max_attempts.saturating_sub(attempts),
         activation_expires_at_ms: expires_at_ms,
-        server_time_ms: state.now_ms(),
-    })
-}
-
-/// OPAQUE's fake-record reply: indistinguishable from a wrong password to the app.
-fn unknown_token_reply(
-    state: &ServerState,
-    request: &ActivationStartRequest,
-    now: u64,
-) -> Result<ActivationStartResponse, ApiError> {
-    let params = TokenParams::default();
-    let binding = Binding::new(request.service_id, request.user_id, params);
-    let (_, ke2) = ServerActivation::start(
-        &mut OsRng,
-        &state.dummy_setup,
-        None,
-        binding,
-        request.ke1.as_slice(),
-    )
-    .map_err(|e| ApiError::BadRequest(format!("ke1: {e}")))?;
-    Ok(ActivationStartResponse {
-        v: V1,
-        activation_id: random_id(16),
-        ke2: Bytes(ke2),
-        token: params,
-        attempts_left: UNKNOWN_TOKEN_ATTEMPTS_LEFT,
-        activation_expires_at_ms: now
-            .saturating_add(state.limits.activation_ttl_secs.saturating_mul(1000)),
         server_time_ms: state.now_ms(),
     })
 }
@@ -186,30 +201,21 @@ pub async fn finish(
         return Err(ApiError::NotFound("activation"));
     }
     let (sid, uid) = (activation.service_id, activation.user_id);
-    let Some(service) = state.service(&sid).await? else {
-        return Err(ApiError::Internal);
-    };
-    let Some(token) = tokens::get(&mut tx, &sid, &uid).await? else {
-        tx.commit().await?;
-        return Err(ApiError::NotFound("activation"));
-    };
+    let service = state.service(&sid).await?;
+    let (service_params, max_attempts) = rules_of(service.as_deref());
+    // Both counters are read whether or not a token exists, as the start wrote one of them.
+    let token = tokens::get(&mut tx, &sid, &uid).await?;
+    let tokenless = tokenless_attempts::get(&mut tx, &sid, &uid).await?;
+    let attempts = token
+        .as_ref()
+        .map_or(tokenless, |token| token.activation_attempts);
+    let params = token.as_ref().map_or(service_params, |token| token.params);
     let audit = |outcome: &'static str, detail: Option<&'static str>| AuditEvent {
         detail,
         ..AuditEvent::token(sid, uid, "activation_finish", outcome, actor)
     };
-    let token_state = token.state_at(now);
-    if let Some(err) = refusal(token_state) {
-        audit::record(&mut tx, now, audit("refused", Some(token_state.as_str()))).await?;
-        tx.commit().await?;
-        return Err(err);
-    }
-    let attempts_left = service
-        .row
-        .rules
-        .max_activation_attempts
-        .saturating_sub(token.activation_attempts);
 
-    let binding = Binding::new(sid, uid, token.params);
+    let binding = Binding::new(sid, uid, params);
     let state_bytes = state.keys.open(
         Purpose::ActivationState,
         activation_id.as_bytes(),
@@ -227,10 +233,23 @@ pub async fn finish(
             tracing::info!(service_id = %sid, user_id = %uid, error = %err, "activation failed");
             audit::record(&mut tx, now, audit("failed", None)).await?;
             tx.commit().await?;
-            return Err(ApiError::ActivationFailed { attempts_left });
+            return Err(ApiError::ActivationFailed {
+                attempts_left: max_attempts.saturating_sub(attempts),
+            });
         }
     };
 
+    // The password is proved, so the token exists (a fake file opens for no password) and
+    // its state may be told.
+    let Some(token) = token else {
+        return Err(ApiError::Internal);
+    };
+    let token_state = token.state_at(now);
+    if let Some(err) = refusal(token_state) {
+        audit::record(&mut tx, now, audit("refused", Some(token_state.as_str()))).await?;
+        tx.commit().await?;
+        return Err(err);
+    }
     let context = token_context(&sid, &uid);
     let sealed = state
         .keys

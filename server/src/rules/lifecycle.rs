@@ -73,7 +73,8 @@ pub async fn revoke(
     finish_change(tx, service, user_id, "revoke", actor, now).await
 }
 
-/// `POST …/unlock`: a locked token goes back to `active` with its failure counter reset.
+/// `POST …/unlock`: a locked token goes back to the state wrong codes locked it from
+/// (`active`, or `pending_confirmation` if it was never confirmed) with its failure counter reset.
 pub async fn unlock(
     state: &ServerState,
     service: &ServiceCtx,

@@ -235,21 +235,34 @@ pub async fn set_state(
     Ok(())
 }
 
-/// Counts one started activation attempt.
+/// Counts one started activation attempt, whatever the token's state, in one statement that
+/// also writes what the start finds: an unfinished token past its deadline becomes `expired`,
+/// and one whose attempts were used up before this start becomes `activation_locked`. Returns
+/// the count including this attempt and the state as left.
 pub async fn count_activation_attempt(
     conn: &mut impl Connection,
     service_id: &ServiceId,
     user_id: &UserId,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET activation_attempts = activation_attempts + 1
-         WHERE service_id = ?1 AND user_id = ?2",
+    max_attempts: u32,
+    now_ms: u64,
+) -> Result<(u32, TokenState), sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE tokens SET activation_attempts = activation_attempts + 1,
+             state = CASE
+                 WHEN state NOT IN ('issued', 'pending_confirmation') THEN state
+                 WHEN ?1 >= expires_at_ms THEN 'expired'
+                 WHEN activation_attempts >= ?2 THEN 'activation_locked'
+                 ELSE state END
+         WHERE service_id = ?3 AND user_id = ?4
+         RETURNING activation_attempts, state",
     )
+    .bind(int(now_ms))
+    .bind(i64::from(max_attempts))
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
+    .fetch_one(conn.sqlite()?)
     .await?;
-    Ok(())
+    Ok((number(&row, "activation_attempts")?, text(&row, "state")?))
 }
 
 /// Stores a newly activated seed: state `pending_confirmation`, counters reset.
@@ -278,8 +291,8 @@ pub async fn store_activated_seed(
     Ok(())
 }
 
-/// Counts a wrong code; locks the token when the count reaches `max_failures`. Returns the new
-/// failure count.
+/// Counts a wrong code; locks the token when the count reaches `max_failures`, remembering the
+/// state it locked from (for [`unlock`]). Returns the new failure count.
 pub async fn count_failure(
     conn: &mut impl Connection,
     service_id: &ServiceId,
@@ -288,6 +301,8 @@ pub async fn count_failure(
 ) -> Result<u32, sqlx::Error> {
     let row = sqlx::query(
         "UPDATE tokens SET failures = failures + 1,
+             locked_from = CASE WHEN failures + 1 >= ?1 AND state != 'locked' THEN state
+                 ELSE locked_from END,
              state = CASE WHEN failures + 1 >= ?1 THEN 'locked' ELSE state END
          WHERE service_id = ?2 AND user_id = ?3
          RETURNING failures",
@@ -300,15 +315,16 @@ pub async fn count_failure(
     number(&row, "failures")
 }
 
-/// Unlocks a locked token (failure counter reset, back to `active`). Returns whether it was
-/// locked.
+/// Unlocks a locked token: failure counter reset, back to the state wrong codes locked it from
+/// (`pending_confirmation` or `active`; `active` for a token locked before that was recorded).
+/// Returns whether it was locked.
 pub async fn unlock(
     conn: &mut impl Connection,
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE tokens SET state = 'active', failures = 0
+        "UPDATE tokens SET state = COALESCE(locked_from, 'active'), locked_from = NULL, failures = 0
          WHERE service_id = ?1 AND user_id = ?2 AND state = 'locked'",
     )
     .bind(service_id.as_str())
