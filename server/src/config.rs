@@ -113,6 +113,20 @@ pub struct Limits {
     pub activation_ttl_secs: u64,
     /// How long SIGTERM waits for requests in flight, seconds.
     pub shutdown_grace_secs: u64,
+    /// Concurrent connections at most; 0: the soft descriptor limit (raised to the hard limit
+    /// at start) less a headroom for the database and files. A larger value is lowered to that.
+    pub max_connections: u32,
+    /// Concurrent connections from one client address (IPv6: one /64) at most; 0: no cap.
+    pub max_connections_per_ip: u32,
+    /// Time a client has to complete the TLS handshake, seconds.
+    pub tls_handshake_timeout_secs: u64,
+    /// Time a client has to send a request's whole header once the connection is ready for
+    /// one, seconds: on HTTP/1.1 it also closes a keep-alive connection idle for that long,
+    /// and it bounds the wait for the first request on any connection.
+    pub header_read_timeout_secs: u64,
+    /// A connection on which no byte has moved either way for this long is closed, seconds
+    /// (idle HTTP/2 connections, peers that stop reading). Longer than `request_timeout_secs`.
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -123,6 +137,11 @@ impl Default for Limits {
             request_timeout_secs: 10,
             activation_ttl_secs: 300,
             shutdown_grace_secs: 10,
+            max_connections: 0,
+            max_connections_per_ip: 256,
+            tls_handshake_timeout_secs: 5,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
         }
     }
 }
