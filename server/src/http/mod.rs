@@ -5,6 +5,7 @@
 
 mod bank;
 mod device;
+mod drain;
 mod errors;
 mod middleware;
 pub mod rate_limit;
@@ -93,6 +94,9 @@ pub fn router(state: Arc<ServerState>) -> Router {
             Arc::clone(&state),
             middleware::stamp_server_time,
         ))
+        // Outermost: whatever was refused before its body was read still reaches an HTTP/2
+        // client whole (drain.rs).
+        .layer(axum::middleware::from_fn(drain::drain_unread_body))
         .with_state(RouterState {
             state,
             bank_keys: Arc::new(KeyCache::new()),
