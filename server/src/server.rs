@@ -24,13 +24,13 @@ use crate::{
     config::{Config, Limits},
     conn::{ConnectionLimiter, GuardAcceptor, fd_limit},
     error::StartupError,
-    files::{Access, Existing, write_atomic},
+    files::{Existing, write_atomic},
     http,
     mail::{MailSettings, Mailer},
     ops::{self, AdminError, services::ServiceSpec},
     secrets::kek::KeyRing,
     state::ServerState,
-    storage::{Db, activations},
+    storage::{Db, Missing, activations},
     tls,
 };
 
@@ -129,10 +129,11 @@ async fn wait_for_signal() {
     }
 }
 
-/// Opens the database and checks the KEK against it (shared by `serve` and admin commands).
-pub async fn open_store(config: &Config) -> Result<(Db, KeyRing), StartupError> {
+/// Opens the database and checks the KEK against it (shared by `serve` and admin commands). A
+/// missing database is created only when `missing` says so (`init`, `--dev`).
+pub async fn open_store(config: &Config, missing: Missing) -> Result<(Db, KeyRing), StartupError> {
     let keys = config.key_ring()?;
-    let db = Db::open(&config.data_dir, config.database.full_sync).await?;
+    let db = Db::open(&config.data_dir, config.database.full_sync, missing).await?;
     ops::kek::check(&db, &keys).await?;
     Ok((db, keys))
 }
@@ -142,7 +143,13 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
     let StartOptions { config, dev, clock } = options;
     tls::install_crypto_provider();
     let tls_config = tls::load_server_config(&config.tls.cert_file, &config.tls.key_file)?;
-    let (db, keys) = open_store(&config).await?;
+    // `serve` never creates a database; `--dev` initialises its own (issue 12, finding 6).
+    let missing = if dev {
+        Missing::Create
+    } else {
+        Missing::Refuse
+    };
+    let (db, keys) = open_store(&config, missing).await?;
 
     let (dev_api_key, dev_ca_pem) = if dev {
         let key = bootstrap_dev(&config, &db, &keys, clock.now_ms()).await?;
@@ -285,13 +292,8 @@ async fn bootstrap_dev(
         .await
         .map_err(dev)?;
     let line = zeroize::Zeroizing::new(format!("{}\n", key.as_str()));
-    write_atomic(
-        &key_file,
-        line.as_bytes(),
-        Access::OwnerOnly,
-        Existing::Replace,
-    )
-    .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
+    write_atomic(&key_file, line.as_bytes(), Existing::Replace)
+        .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
     Ok(key.as_str().to_owned())
 }
 

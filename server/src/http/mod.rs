@@ -103,9 +103,17 @@ pub fn router(state: Arc<ServerState>) -> Router {
         })
 }
 
-async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
+/// `200 ok`, or `503 unavailable` once the database is reported corrupt (by a request or by
+/// this check's own read of it).
+async fn healthz(State(state): State<Arc<ServerState>>) -> Result<Response, ApiError> {
+    if !state.db.is_corrupt() {
+        state.db.probe().await?;
+    }
+    if state.db.is_corrupt() {
+        return Err(ApiError::Unavailable);
+    }
     let body = serde_json::json!({"status": "ok", "server_time_ms": state.now_ms()});
-    ok(StatusCode::OK, &body)
+    Ok(ok(StatusCode::OK, &body))
 }
 
 async fn not_found() -> ApiError {
