@@ -807,6 +807,18 @@ struct Production {
     kek: PathBuf,
 }
 
+/// `/healthz` of a provider of `p` answers 200.
+async fn assert_healthy(p: &Production, server: &Server) {
+    let ca = dev_ca(p.tls_home.path());
+    let health = tls::pinned_client(&ca).unwrap();
+    let reply = health
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+}
+
 async fn production() -> Production {
     let tls_home = tempfile::tempdir().unwrap();
     let tls = softtoken_server::tls::ensure_dev_tls(tls_home.path()).unwrap();
@@ -850,14 +862,7 @@ async fn serve_never_creates_a_database_and_refuses_an_empty_or_corrupt_one() {
     let stderr = run_fails(&["init", "--config", f], 1).await;
     assert!(stderr.contains("exists already"), "{stderr}");
     let mut server = serve(&serve_args[1..], &p.tmp.path().join("ok.log")).await;
-    let ca = dev_ca(p.tls_home.path());
-    let health = tls::pinned_client(&ca).unwrap();
-    let reply = health
-        .get(format!("{}/healthz", server.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::OK);
+    assert_healthy(&p, &server).await;
     assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
 
     // Truncated to 0 bytes: refused, with what to do, and left as it is.
@@ -924,14 +929,7 @@ async fn a_kek_file_others_may_read_is_refused_unless_allowed() {
         "{}",
         server.log()
     );
-    let ca = dev_ca(p.tls_home.path());
-    let health = tls::pinned_client(&ca).unwrap();
-    let reply = health
-        .get(format!("{}/healthz", server.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::OK);
+    assert_healthy(&p, &server).await;
     assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
 }
 

@@ -42,6 +42,25 @@ impl<S> GuardedStream<S> {
         }
     }
 
+    /// What a read or write on the socket gives: progress (noted), or, while it waits, the
+    /// idle timeout's error once it has passed.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(result) => {
+                self.last_progress = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => match self.poll_idle(cx) {
+                Some(timed_out) => Poll::Ready(Err(timed_out)),
+                None => Poll::Pending,
+            },
+        }
+    }
+
     /// The error that ends a connection idle for too long, if it has been.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
         loop {
@@ -65,16 +84,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for GuardedStream<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                this.last_progress = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => match this.poll_idle(cx) {
-                Some(timed_out) => Poll::Ready(Err(timed_out)),
-                None => Poll::Pending,
-            },
-        }
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.watch(cx, polled)
     }
 }
 
@@ -85,16 +96,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for GuardedStream<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                this.last_progress = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => match this.poll_idle(cx) {
-                Some(timed_out) => Poll::Ready(Err(timed_out)),
-                None => Poll::Pending,
-            },
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, polled)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -111,16 +114,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for GuardedStream<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                this.last_progress = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => match this.poll_idle(cx) {
-                Some(timed_out) => Poll::Ready(Err(timed_out)),
-                None => Poll::Pending,
-            },
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {
