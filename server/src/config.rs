@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::{
     error::StartupError,
+    files::create_private_dir,
     mail::SmtpConfig,
     secrets::kek::{Kek, KeyRing, generate_kek_file},
     tls,
@@ -75,6 +76,10 @@ pub struct KekConfig {
     /// Older keys, until `softtoken-server kek rewrap` has moved everything to `current`.
     #[serde(default)]
     pub previous: Vec<KekSource>,
+    /// Start even though a KEK file may be read by group or others (a warning is logged).
+    /// Without it such a file is refused.
+    #[serde(default)]
+    pub allow_insecure_kek_permissions: bool,
 }
 
 /// Mail settings.
@@ -113,6 +118,20 @@ pub struct Limits {
     pub activation_ttl_secs: u64,
     /// How long SIGTERM waits for requests in flight, seconds.
     pub shutdown_grace_secs: u64,
+    /// Concurrent connections at most; 0: the soft descriptor limit (raised to the hard limit
+    /// at start) less a headroom for the database and files. A larger value is lowered to that.
+    pub max_connections: u32,
+    /// Concurrent connections from one client address (IPv6: one /64) at most; 0: no cap.
+    pub max_connections_per_ip: u32,
+    /// Time a client has to complete the TLS handshake, seconds.
+    pub tls_handshake_timeout_secs: u64,
+    /// Time a client has to send a request's whole header once the connection is ready for
+    /// one, seconds: on HTTP/1.1 it also closes a keep-alive connection idle for that long,
+    /// and it bounds the wait for the first request on any connection.
+    pub header_read_timeout_secs: u64,
+    /// A connection on which no byte has moved either way for this long is closed, seconds
+    /// (idle HTTP/2 connections, peers that stop reading). Longer than `request_timeout_secs`.
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -123,6 +142,11 @@ impl Default for Limits {
             request_timeout_secs: 10,
             activation_ttl_secs: 300,
             shutdown_grace_secs: 10,
+            max_connections: 0,
+            max_connections_per_ip: 256,
+            tls_handshake_timeout_secs: 5,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
         }
     }
 }
@@ -181,7 +205,7 @@ impl Config {
     /// Development defaults: creates (if missing) a local CA and server certificate for
     /// 127.0.0.1/localhost under `data_dir/tls/`, and a KEK in `data_dir/kek.hex`.
     pub fn dev(data_dir: &Path, listen: SocketAddr) -> Result<Config, StartupError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        create_private_dir(data_dir).map_err(|e| {
             StartupError::Config(format!("cannot create {}: {e}", data_dir.display()))
         })?;
         let tls = tls::ensure_dev_tls(data_dir)?;
@@ -203,6 +227,7 @@ impl Config {
                     env: None,
                 },
                 previous: Vec::new(),
+                allow_insecure_kek_permissions: false,
             },
             mail: MailConfig::default(),
             limits: Limits::default(),
@@ -213,12 +238,13 @@ impl Config {
 
     /// Loads the configured KEKs.
     pub fn key_ring(&self) -> Result<KeyRing, StartupError> {
-        let current = load_kek(&self.kek.current)?;
+        let allow_others = self.kek.allow_insecure_kek_permissions;
+        let current = load_kek(&self.kek.current, allow_others)?;
         let previous = self
             .kek
             .previous
             .iter()
-            .map(load_kek)
+            .map(|source| load_kek(source, allow_others))
             .collect::<Result<Vec<_>, _>>()?;
         KeyRing::new(current, previous).map_err(|e| StartupError::Kek(e.to_string()))
     }
@@ -229,8 +255,11 @@ impl Config {
     }
 }
 
-fn load_kek(source: &KekSource) -> Result<Kek, StartupError> {
+fn load_kek(source: &KekSource, allow_others: bool) -> Result<Kek, StartupError> {
     let kek = match (&source.file, &source.env) {
+        (Some(file), None) if allow_others => {
+            Kek::from_file_allowing_others_access(source.version, file)
+        }
         (Some(file), None) => Kek::from_file(source.version, file),
         (None, Some(var)) => Kek::from_env(source.version, var),
         _ => {

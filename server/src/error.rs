@@ -64,6 +64,13 @@ pub enum ApiError {
     /// 503 `unavailable`.
     #[error("service unavailable")]
     Unavailable,
+    /// 503 `unavailable`: SQLite reported the database file damaged. The detail is for the log
+    /// (written once, by the HTTP layer), never for the client.
+    #[error("service unavailable")]
+    StorageCorrupt {
+        /// SQLite's message.
+        detail: String,
+    },
 }
 
 impl From<wire::WireError> for ApiError {
@@ -78,6 +85,12 @@ impl From<wire::WireError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
+        if is_corruption(&err) {
+            // Logged once per incident where the state is at hand (the HTTP layer).
+            return ApiError::StorageCorrupt {
+                detail: err.to_string(),
+            };
+        }
         tracing::error!(error = %err, "database error");
         ApiError::Internal
     }
@@ -88,6 +101,17 @@ impl From<crate::secrets::kek::KekError> for ApiError {
         tracing::error!(error = %err, "secret at rest could not be opened or sealed");
         ApiError::Internal
     }
+}
+
+/// Whether `err` is SQLite saying the file is damaged: `SQLITE_CORRUPT` (11) or `SQLITE_NOTADB`
+/// (26), extended codes included.
+/// (Here, below storage, because turning a database error into an [`ApiError`] needs it.)
+pub fn is_corruption(err: &sqlx::Error) -> bool {
+    let code = err
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<u32>().ok());
+    matches!(code.map(|code| code & 0xff), Some(11 | 26))
 }
 
 /// Why the server could not start. Each message says what to fix.

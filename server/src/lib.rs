@@ -23,6 +23,7 @@
 //! | | [`error`] | what a request or a start can fail with |
 //! | | [`secrets`] | sealing secrets at rest (KEK); bank API keys |
 //! | | [`tls`] | TLS configuration and the development CA |
+//! | | [`conn`] | admitting connections (caps overall and per address), idle timeout, descriptor limit |
 //! | | [`mail`] | the issuance mail (SMTP or outbox) and its template |
 //! | | [`files`] | the one atomic, owner-only file writer |
 //! | | [`ids`] | fresh random identifiers |
@@ -31,6 +32,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod files;
 pub mod http;

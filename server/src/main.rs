@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! softtoken-server serve --data-dir DIR --listen 127.0.0.1:PORT --dev
+//! softtoken-server init --config /etc/softtoken/server.toml
 //! softtoken-server serve --config /etc/softtoken/server.toml
 //! softtoken-server service add --config F --service-id 10121234 --name "Example Bank"
 //! softtoken-server key create --config F --service-id 10121234 --label core-banking
@@ -28,6 +29,7 @@ use softtoken_server::{
     },
     secrets::kek::generate_kek_file,
     server::{self, StartOptions},
+    storage::{DB_FILE, Missing},
 };
 
 #[derive(Parser)]
@@ -54,7 +56,9 @@ enum Command {
     /// Manage key-encryption keys.
     #[command(subcommand)]
     Kek(KekCommand),
-    /// Create or migrate the database, then exit.
+    /// Create a new database (once, for a new provider), then exit.
+    Init(Target),
+    /// Migrate an existing database to this version's schema, then exit.
     Migrate(Target),
 }
 
@@ -231,6 +235,15 @@ fn init_logging(config: &Config) {
     };
 }
 
+/// Admin commands create a database only in `--dev` mode, which initialises for itself.
+fn missing(target: &Target) -> Missing {
+    if target.dev {
+        Missing::Create
+    } else {
+        Missing::Refuse
+    }
+}
+
 fn parse_service_id(raw: &str) -> Result<ServiceId, Failure> {
     ServiceId::parse(raw).map_err(|e| Failure::usage(e.to_string()))
 }
@@ -254,9 +267,27 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             running.run_until_signal().await;
             Ok(())
         }
+        Command::Init(target) => {
+            let config = resolve(&target, None)?;
+            let file = config.data_dir.join(DB_FILE);
+            if file.exists() {
+                return Err(Failure::runtime(format!(
+                    "{} exists already; `init` never touches an existing database",
+                    file.display()
+                )));
+            }
+            let (db, _) = server::open_store(&config, Missing::Create).await?;
+            let version = db.schema_version().await.map_err(Failure::runtime)?;
+            db.close().await;
+            println!(
+                "initialised database {} at schema version {version}",
+                file.display()
+            );
+            Ok(())
+        }
         Command::Migrate(target) => {
             let config = resolve(&target, None)?;
-            let (db, _) = server::open_store(&config).await?;
+            let (db, _) = server::open_store(&config, missing(&target)).await?;
             let version = db.schema_version().await.map_err(Failure::runtime)?;
             println!(
                 "database {} at schema version {version}",
@@ -277,7 +308,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             verify_window,
         }) => {
             let config = resolve(&target, None)?;
-            let (db, keys) = server::open_store(&config).await?;
+            let (db, keys) = server::open_store(&config, missing(&target)).await?;
             let algorithm: Algorithm = algorithm
                 .parse()
                 .map_err(|e: softtoken_protocol::totp::TotpError| Failure::usage(e.to_string()))?;
@@ -302,7 +333,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Service(ServiceCommand::List { target }) => {
             let config = resolve(&target, None)?;
-            let (db, _) = server::open_store(&config).await?;
+            let (db, _) = server::open_store(&config, missing(&target)).await?;
             for s in ops::services::list(&db).await.map_err(Failure::runtime)? {
                 println!(
                     "{}  {}  {}/{} digits/{} s  activation attempts {}  failures {}  ttl {} s  window {}",
@@ -325,7 +356,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             label,
         }) => {
             let config = resolve(&target, None)?;
-            let (db, _) = server::open_store(&config).await?;
+            let (db, _) = server::open_store(&config, missing(&target)).await?;
             let key = ops::api_keys::create(&db, &parse_service_id(&service_id)?, label, now)
                 .await
                 .map_err(Failure::runtime)?;
@@ -337,7 +368,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Key(KeyCommand::List { target }) => {
             let config = resolve(&target, None)?;
-            let (db, _) = server::open_store(&config).await?;
+            let (db, _) = server::open_store(&config, missing(&target)).await?;
             for k in ops::api_keys::list(&db).await.map_err(Failure::runtime)? {
                 let state = if k.revoked_at_ms.is_some() {
                     "revoked"
@@ -356,7 +387,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Key(KeyCommand::Revoke { target, key_id }) => {
             let config = resolve(&target, None)?;
-            let (db, _) = server::open_store(&config).await?;
+            let (db, _) = server::open_store(&config, missing(&target)).await?;
             ops::api_keys::revoke(&db, &key_id, now)
                 .await
                 .map_err(Failure::runtime)?;
@@ -370,7 +401,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Kek(KekCommand::Rewrap { target }) => {
             let config = resolve(&target, None)?;
-            let (db, keys) = server::open_store(&config).await?;
+            let (db, keys) = server::open_store(&config, missing(&target)).await?;
             let count = ops::kek::rewrap(&db, &keys, now)
                 .await
                 .map_err(Failure::runtime)?;

@@ -12,7 +12,6 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use axum_server::{
     Handle,
-    accept::NoDelayAcceptor,
     tls_rustls::{RustlsAcceptor, RustlsConfig},
 };
 use softtoken_protocol::{
@@ -22,15 +21,16 @@ use softtoken_protocol::{
 use tokio::task::JoinHandle;
 
 use crate::{
-    config::Config,
+    config::{Config, Limits},
+    conn::{ConnectionLimiter, GuardAcceptor, fd_limit},
     error::StartupError,
-    files::{Access, Existing, write_atomic},
+    files::{Existing, write_atomic},
     http,
     mail::{MailSettings, Mailer},
     ops::{self, AdminError, services::ServiceSpec},
     secrets::kek::KeyRing,
     state::ServerState,
-    storage::{Db, activations},
+    storage::{Db, Missing, activations},
     tls,
 };
 
@@ -70,6 +70,7 @@ pub struct RunningServer {
     pub dev_api_key: Option<String>,
     /// With `--dev`: the development CA certificate (PEM) that clients pin.
     pub dev_ca_pem: Option<PathBuf>,
+    limiter: Arc<ConnectionLimiter>,
     handle: Handle<SocketAddr>,
     serve: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
@@ -80,6 +81,11 @@ impl RunningServer {
     /// `https://127.0.0.1:PORT` (or the bound IP).
     pub fn url(&self) -> String {
         format!("https://{}", self.addr)
+    }
+
+    /// Connections held now (admitted and not yet closed).
+    pub fn connections_held(&self) -> usize {
+        self.limiter.held()
     }
 
     /// Stops accepting, lets requests in flight finish (up to the configured grace), and
@@ -123,10 +129,11 @@ async fn wait_for_signal() {
     }
 }
 
-/// Opens the database and checks the KEK against it (shared by `serve` and admin commands).
-pub async fn open_store(config: &Config) -> Result<(Db, KeyRing), StartupError> {
+/// Opens the database and checks the KEK against it (shared by `serve` and admin commands). A
+/// missing database is created only when `missing` says so (`init`, `--dev`).
+pub async fn open_store(config: &Config, missing: Missing) -> Result<(Db, KeyRing), StartupError> {
     let keys = config.key_ring()?;
-    let db = Db::open(&config.data_dir, config.database.full_sync).await?;
+    let db = Db::open(&config.data_dir, config.database.full_sync, missing).await?;
     ops::kek::check(&db, &keys).await?;
     Ok((db, keys))
 }
@@ -136,7 +143,13 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
     let StartOptions { config, dev, clock } = options;
     tls::install_crypto_provider();
     let tls_config = tls::load_server_config(&config.tls.cert_file, &config.tls.key_file)?;
-    let (db, keys) = open_store(&config).await?;
+    // `serve` never creates a database; `--dev` initialises its own (issue 12, finding 6).
+    let missing = if dev {
+        Missing::Create
+    } else {
+        Missing::Refuse
+    };
+    let (db, keys) = open_store(&config, missing).await?;
 
     let (dev_api_key, dev_ca_pem) = if dev {
         let key = bootstrap_dev(&config, &db, &keys, clock.now_ms()).await?;
@@ -167,13 +180,25 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
 
     let listener = std::net::TcpListener::bind(config.listen)
         .map_err(|e| StartupError::Listen(format!("{}: {e}", config.listen)))?;
-    // TCP_NODELAY on every accepted socket: without it a reply on a new TLS connection waits
-    // for the peer's delayed ACK (~40 ms on Linux) behind the handshake's last flight.
+    let limiter = connection_limiter(&config.limits);
     let tls = RustlsAcceptor::new(RustlsConfig::from_config(Arc::new(tls_config)))
-        .acceptor(NoDelayAcceptor::new());
-    let server = axum_server::from_tcp(listener)
+        .handshake_timeout(secs(config.limits.tls_handshake_timeout_secs))
+        .acceptor(GuardAcceptor::new(
+            Arc::clone(&limiter),
+            secs(config.limits.idle_timeout_secs),
+        ));
+    let header_read_timeout = secs(config.limits.header_read_timeout_secs);
+    let mut server = axum_server::from_tcp(listener)
         .map_err(|e| StartupError::Listen(e.to_string()))?
-        .acceptor(tls);
+        .acceptor(tls)
+        // Also bounds hyper's protocol detection and an HTTP/2 client's first request.
+        .first_request_timeout(header_read_timeout);
+    // axum-server installs hyper's timer; hyper 1.x starts this timeout whenever the connection
+    // waits for a request head, so it also closes HTTP/1.1 keep-alive connections idle for it.
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(header_read_timeout);
     let handle = Handle::new();
     let serve = tokio::spawn(
         server
@@ -191,11 +216,54 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
         state,
         dev_api_key,
         dev_ca_pem,
+        limiter,
         handle,
         serve,
         janitor,
         grace,
     })
+}
+
+/// A duration in whole seconds, at least one (a zero timeout would refuse everything).
+fn secs(seconds: u64) -> Duration {
+    Duration::from_secs(seconds.max(1))
+}
+
+/// Raises the descriptor limit (logging before and after) and sizes the connection cap below
+/// it (`docs/server.md`, "Connections").
+fn connection_limiter(limits: &Limits) -> Arc<ConnectionLimiter> {
+    let fds = match fd_limit::raise_to_hard() {
+        Ok(fds) => {
+            tracing::info!(%fds, "file descriptor limit");
+            fds
+        }
+        Err(err) => {
+            let fds = fd_limit::current();
+            tracing::warn!(%fds, error = %err, "could not raise the file descriptor limit");
+            fds
+        }
+    };
+    let max = match usize::try_from(limits.max_connections) {
+        Ok(0) | Err(_) => fds.default_max_connections(),
+        Ok(wanted) => {
+            let max = fds.cap(wanted);
+            if max < wanted {
+                tracing::warn!(
+                    wanted,
+                    max,
+                    "limits.max_connections lowered to leave descriptors for the database and files"
+                );
+            }
+            max
+        }
+    };
+    let per_ip = usize::try_from(limits.max_connections_per_ip).unwrap_or(usize::MAX);
+    tracing::info!(
+        max_connections = max,
+        max_connections_per_ip = per_ip,
+        "connection caps"
+    );
+    ConnectionLimiter::new(max, per_ip)
 }
 
 /// Creates the demo service and its API key file if missing; returns the key.
@@ -224,13 +292,8 @@ async fn bootstrap_dev(
         .await
         .map_err(dev)?;
     let line = zeroize::Zeroizing::new(format!("{}\n", key.as_str()));
-    write_atomic(
-        &key_file,
-        line.as_bytes(),
-        Access::OwnerOnly,
-        Existing::Replace,
-    )
-    .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
+    write_atomic(&key_file, line.as_bytes(), Existing::Replace)
+        .map_err(|e| StartupError::Config(format!("{}: {e}", key_file.display())))?;
     Ok(key.as_str().to_owned())
 }
 

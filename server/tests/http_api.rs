@@ -885,7 +885,8 @@ async fn audit_records_what_happened_without_secrets() {
 async fn migrations_are_idempotent_and_versioned() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let db = softtoken_server::storage::Db::open(dir.path(), false)
+        let missing = softtoken_server::storage::Missing::Create;
+        let db = softtoken_server::storage::Db::open(dir.path(), false, missing)
             .await
             .unwrap();
         assert_eq!(db.schema_version().await.unwrap(), 2);
@@ -972,7 +973,8 @@ async fn kek_rotation_rewraps_every_secret() {
     let mut config =
         softtoken_server::config::Config::dev(&data, ([127, 0, 0, 1], 0).into()).unwrap();
     rotate(&mut config);
-    let (db, keys) = server::open_store(&config).await.unwrap();
+    let missing = softtoken_server::storage::Missing::Refuse;
+    let (db, keys) = server::open_store(&config, missing).await.unwrap();
     let count = ops::kek::rewrap(&db, &keys, 0).await.unwrap();
     assert_eq!(count, 2, "the service setup and the token");
     db.close().await;

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("error", 2),
     ("secrets", 1),
     ("tls", 1),
+    ("conn", 1),
     ("mail", 1),
     ("files", 0),
     ("ids", 0),

@@ -402,6 +402,9 @@ async fn production_config_works_end_to_end() {
     write_config(&config, &data, &tls.cert_pem, &tls.key_pem, &kek);
     let f = s(&config);
 
+    // A new provider's database is made by `init`, once; `migrate` then finds it.
+    let out = run_ok(&["init", "--config", f]).await;
+    assert!(out.contains("schema version 1"), "{out}");
     let out = run_ok(&["migrate", "--config", f]).await;
     assert!(out.contains("schema version 2"), "{out}");
 
@@ -793,4 +796,198 @@ async fn sigterm_drains_requests_in_flight() {
         .unwrap();
     assert_eq!(details.state, TokenState::Issued);
     assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+}
+
+/// A production layout (TLS from a dev CA elsewhere, a generated KEK, a config), no database.
+struct Production {
+    tls_home: tempfile::TempDir,
+    tmp: tempfile::TempDir,
+    config: PathBuf,
+    data: PathBuf,
+    kek: PathBuf,
+}
+
+/// `/healthz` of a provider of `p` answers 200.
+async fn assert_healthy(p: &Production, server: &Server) {
+    let ca = dev_ca(p.tls_home.path());
+    let health = tls::pinned_client(&ca).unwrap();
+    let reply = health
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+}
+
+async fn production() -> Production {
+    let tls_home = tempfile::tempdir().unwrap();
+    let tls = softtoken_server::tls::ensure_dev_tls(tls_home.path()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let kek = tmp.path().join("kek");
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("server.toml");
+    run_ok(&["kek", "generate", s(&kek)]).await;
+    write_config(&config, &data, &tls.cert_pem, &tls.key_pem, &kek);
+    Production {
+        tls_home,
+        tmp,
+        config,
+        data,
+        kek,
+    }
+}
+
+#[tokio::test]
+async fn serve_never_creates_a_database_and_refuses_an_empty_or_corrupt_one() {
+    let p = production().await;
+    let f = s(&p.config);
+    let db = p.data.join("softtoken.db");
+    let serve_args = ["serve", "--config", f, "--listen", "127.0.0.1:0"];
+
+    // No database, no init: refused, nothing created.
+    let stderr = run_fails(&serve_args, 2).await;
+    assert!(
+        stderr.contains("no database") && stderr.contains("init"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "serve created a database");
+    // Admin commands do not create one either.
+    let stderr = run_fails(&["service", "list", "--config", f], 2).await;
+    assert!(stderr.contains("no database"), "{stderr}");
+    assert!(!db.exists());
+
+    // init creates it, once.
+    let out = run_ok(&["init", "--config", f]).await;
+    assert!(out.contains("schema version 1"), "{out}");
+    let stderr = run_fails(&["init", "--config", f], 1).await;
+    assert!(stderr.contains("exists already"), "{stderr}");
+    let mut server = serve(&serve_args[1..], &p.tmp.path().join("ok.log")).await;
+    assert_healthy(&p, &server).await;
+    assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+
+    // Truncated to 0 bytes: refused, with what to do, and left as it is.
+    std::fs::File::create(&db).unwrap();
+    let stderr = run_fails(&serve_args, 2).await;
+    assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
+    assert!(stderr.contains("backup"), "{stderr}");
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().len(),
+        0,
+        "the empty file was written to"
+    );
+
+    // Not a database (garbage over the header): refused.
+    std::fs::write(&db, vec![0x5au8; 8192]).unwrap();
+    let stderr = run_fails(&serve_args, 2).await;
+    assert!(stderr.contains("not a SQLite database"), "{stderr}");
+
+    // --dev initialises a missing database for itself, but never an empty one.
+    let dev = p.tmp.path().join("dev");
+    let mut server = serve_dev(&dev, "dev.log").await;
+    // A request first: SIGTERM right after the ready line may come before the handler is set.
+    dev_bank(&dev, &server)
+        .issue("a@b.jp", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+    std::fs::File::create(dev.join("softtoken.db")).unwrap();
+    let args = [
+        "serve",
+        "--dev",
+        "--data-dir",
+        s(&dev),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let stderr = run_fails(&args, 2).await;
+    assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_kek_file_others_may_read_is_refused_unless_allowed() {
+    let p = production().await;
+    let f = s(&p.config);
+    run_ok(&["init", "--config", f]).await;
+    std::fs::set_permissions(&p.kek, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let stderr = run_fails(&["serve", "--config", f, "--listen", "127.0.0.1:0"], 2).await;
+    assert!(
+        stderr.contains("644") && stderr.contains(s(&p.kek)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("allow_insecure_kek_permissions"),
+        "{stderr}"
+    );
+
+    let mut text = std::fs::read_to_string(&p.config).unwrap();
+    text.push_str("\n[kek]\nallow_insecure_kek_permissions = true\n");
+    std::fs::write(&p.config, text).unwrap();
+    let log = p.tmp.path().join("allowed.log");
+    let mut server = serve(&["--config", f, "--listen", "127.0.0.1:0"], &log).await;
+    assert!(
+        server.log().contains("readable by group or others"),
+        "{}",
+        server.log()
+    );
+    assert_healthy(&p, &server).await;
+    assert_eq!(server.sigterm().await.code(), Some(0), "{}", server.log());
+}
+
+/// Every file under `dir` 0600 and every directory 0700 (`dir` itself included).
+fn assert_owner_only(dir: &Path) {
+    let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{}", dir.display());
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::metadata(&path).unwrap();
+        if meta.is_dir() {
+            assert_owner_only(&path);
+        } else {
+            let mode = meta.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_file_the_provider_creates_is_owner_only_under_umask_022() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("server.log");
+    // The child runs under umask 022 (the usual one), whatever this process has.
+    let script = format!(
+        "umask 022 && exec \"$0\" serve --dev --data-dir '{}' --listen 127.0.0.1:0",
+        s(&data)
+    );
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script, BIN])
+        .env_remove("SOFTTOKEN_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = timeout(WAIT, stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line.strip_prefix("ready ").unwrap().to_owned();
+    let key = std::fs::read_to_string(data.join("dev-api-key")).unwrap();
+    let bank = BankClient::new(&url, &dev_ca(&data), DEV_SERVICE, key.trim()).unwrap();
+    // An issuance writes the database, its WAL and an outbox mail.
+    bank.issue("a@b.jp", PASSWORD).await.unwrap();
+    for file in [
+        "softtoken.db",
+        "softtoken.db-wal",
+        "softtoken.db-shm",
+        "kek.hex",
+        "tls/ca.pem",
+    ] {
+        assert!(data.join(file).exists(), "{file} missing");
+    }
+    assert_eq!(std::fs::read_dir(data.join("outbox")).unwrap().count(), 1);
+    assert_owner_only(&data);
+    child.start_kill().unwrap();
 }

@@ -42,7 +42,9 @@ fn status_and_code(error: &ApiError) -> (StatusCode, ErrorCode) {
         ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
         ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
         ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
-        ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+        ApiError::Unavailable | ApiError::StorageCorrupt { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+        }
     }
 }
 

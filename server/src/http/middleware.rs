@@ -27,7 +27,15 @@ pub(super) async fn stamp_server_time(
     request: Request,
     next: Next,
 ) -> Response {
-    let mut response = next.run(request).await;
+    // A database SQLite has reported corrupt is not used again (`Db::mark_corrupt`).
+    let mut response = if state.db.is_corrupt() && request.uri().path() != "/healthz" {
+        ApiError::Unavailable.into_response()
+    } else {
+        next.run(request).await
+    };
+    if let Some(ApiError::StorageCorrupt { detail }) = response.extensions().get::<ApiError>() {
+        state.db.mark_corrupt(detail);
+    }
     let now = state.now_ms();
     errors::render(&mut response, now);
     response.headers_mut().insert(

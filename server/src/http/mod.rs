@@ -5,6 +5,7 @@
 
 mod bank;
 mod device;
+mod drain;
 mod errors;
 mod middleware;
 pub mod rate_limit;
@@ -93,15 +94,26 @@ pub fn router(state: Arc<ServerState>) -> Router {
             Arc::clone(&state),
             middleware::stamp_server_time,
         ))
+        // Outermost: whatever was refused before its body was read still reaches an HTTP/2
+        // client whole (drain.rs).
+        .layer(axum::middleware::from_fn(drain::drain_unread_body))
         .with_state(RouterState {
             state,
             bank_keys: Arc::new(KeyCache::new()),
         })
 }
 
-async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
+/// `200 ok`, or `503 unavailable` once the database is reported corrupt (by a request or by
+/// this check's own read of it).
+async fn healthz(State(state): State<Arc<ServerState>>) -> Result<Response, ApiError> {
+    if !state.db.is_corrupt() {
+        state.db.probe().await?;
+    }
+    if state.db.is_corrupt() {
+        return Err(ApiError::Unavailable);
+    }
     let body = serde_json::json!({"status": "ok", "server_time_ms": state.now_ms()});
-    ok(StatusCode::OK, &body)
+    Ok(ok(StatusCode::OK, &body))
 }
 
 async fn not_found() -> ApiError {

@@ -178,7 +178,7 @@ impl Mailer {
     /// A mailer that writes each mail as `<uuid>.eml` into `dir`, creating `dir` if needed.
     pub fn outbox(dir: PathBuf, settings: MailSettings) -> Result<Mailer, MailError> {
         let (from, app_link) = check_settings(settings)?;
-        std::fs::create_dir_all(&dir)
+        crate::files::create_private_dir(&dir)
             .map_err(|e| MailError::Outbox(format!("{}: {e}", dir.display())))?;
         let transport = AsyncFileTransport::<Tokio1Executor>::new(&dir);
         Ok(Mailer {
@@ -260,7 +260,10 @@ impl Mailer {
                     .send(message)
                     .await
                     .map_err(|e| MailError::Outbox(e.to_string()))?;
-                Ok(SentMail::Outbox(dir.join(format!("{id}.eml"))))
+                let path = dir.join(format!("{id}.eml"));
+                crate::files::make_private(&path)
+                    .map_err(|e| MailError::Outbox(format!("{}: {e}", path.display())))?;
+                Ok(SentMail::Outbox(path))
             }
             Transport::Smtp(transport) => {
                 match tokio::time::timeout(SMTP_SEND_TIMEOUT, transport.send(message)).await {

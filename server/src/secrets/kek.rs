@@ -24,7 +24,7 @@ use rand_core::{OsRng, RngCore};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
-use crate::files::{Access, Existing, write_atomic};
+use crate::files::{Existing, readable_by_others, write_atomic};
 
 /// Length of a KEK in bytes (AES-256).
 const KEY_LEN: usize = 32;
@@ -85,6 +85,18 @@ pub enum KekError {
         /// The I/O error.
         #[source]
         source: io::Error,
+    },
+    /// A KEK file group or others may read, and no override (`docs/server.md`, `[kek]`).
+    #[error(
+        "KEK file {path} has mode {mode:o}: group or others may read it; restrict it with \
+         `chmod 600 {path}`, or set `allow_insecure_kek_permissions = true` under [kek] to start \
+         anyway"
+    )]
+    FilePermissions {
+        /// The KEK file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
     /// Refused to generate a KEK over an existing file.
     #[error(
@@ -204,27 +216,38 @@ impl Kek {
         Kek::from_bytes(version, &bytes)
     }
 
-    /// Reads a KEK from a file holding the key as [`Kek::parse`] accepts it.
-    ///
-    /// On unix, logs a warning if the file is readable by group or others.
+    /// Reads a KEK from a file holding the key as [`Kek::parse`] accepts it. A file group or
+    /// others may read is refused ([`KekError::FilePermissions`]).
     pub fn from_file(version: u32, path: &Path) -> Result<Kek, KekError> {
+        Self::read_file(version, path, false)
+    }
+
+    /// The same, accepting a file group or others may read (with a warning in the log): the
+    /// documented override `allow_insecure_kek_permissions`.
+    pub fn from_file_allowing_others_access(version: u32, path: &Path) -> Result<Kek, KekError> {
+        Self::read_file(version, path, true)
+    }
+
+    fn read_file(version: u32, path: &Path, allow_others: bool) -> Result<Kek, KekError> {
         let read_err = |source| KekError::FileRead {
             path: path.to_path_buf(),
             source,
         };
         let file = fs::File::open(path).map_err(read_err)?;
         let meta = file.metadata().map_err(read_err)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = meta.permissions().mode();
-            if mode & 0o077 != 0 {
-                tracing::warn!(
-                    path = %path.display(),
-                    mode = format_args!("{:o}", mode & 0o777),
-                    "KEK file is readable by group or others; restrict it with `chmod 600`"
-                );
+        if let Some(mode) = readable_by_others(&file).map_err(read_err)? {
+            if !allow_others {
+                return Err(KekError::FilePermissions {
+                    path: path.to_path_buf(),
+                    mode,
+                });
             }
+            tracing::warn!(
+                path = %path.display(),
+                mode = format_args!("{mode:o}"),
+                "KEK file is readable by group or others (allowed by allow_insecure_kek_permissions); \
+                 restrict it with `chmod 600`"
+            );
         }
         let format_err = |reason: String| KekError::FileFormat {
             path: path.to_path_buf(),
@@ -336,7 +359,7 @@ pub fn generate_kek_file(path: &Path) -> Result<(), KekError> {
 
     // Written beside and linked into place: a crash never leaves half a key, and "does it
     // exist?" and "create it" are one atomic step.
-    write_atomic(path, &text[..], Access::OwnerOnly, Existing::Refuse).map_err(|source| {
+    write_atomic(path, &text[..], Existing::Refuse).map_err(|source| {
         if source.kind() == io::ErrorKind::AlreadyExists {
             KekError::FileExists {
                 path: path.to_path_buf(),
@@ -820,6 +843,42 @@ mod tests {
         assert!(matches!(err, KekError::FileWrite { ref path, .. } if *path == nowhere));
     }
 
+    /// Writes a key file the way an operator should: owner-only.
+    fn write_key_file(path: &Path, contents: impl AsRef<[u8]>) {
+        fs::write(path, contents).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_is_refused_unless_allowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("kek.hex");
+        for mode in [0o644, 0o666, 0o640, 0o604] {
+            fs::write(&path, format!("{HEX_A}\n")).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let err = Kek::from_file(1, &path).unwrap_err();
+            assert!(
+                matches!(err, KekError::FilePermissions { mode: m, .. } if m == mode),
+                "{mode:o}: {err}"
+            );
+            let message = err.to_string();
+            assert!(message.contains("chmod 600"), "{message}");
+            assert!(
+                message.contains("allow_insecure_kek_permissions"),
+                "{message}"
+            );
+            let allowed = Kek::from_file_allowing_others_access(1, &path).unwrap();
+            assert!(same_key(allowed, kek(1, HEX_A)));
+            fs::remove_file(&path).unwrap();
+        }
+    }
+
     #[test]
     fn from_file_errors_name_the_path() {
         let tmp = tempfile::tempdir().unwrap();
@@ -829,7 +888,7 @@ mod tests {
         assert!(err.to_string().contains(&*missing.to_string_lossy()));
 
         let bad = tmp.path().join("bad.key");
-        fs::write(&bad, "hunter2\n").unwrap();
+        write_key_file(&bad, "hunter2\n");
         let err = Kek::from_file(1, &bad).unwrap_err();
         assert!(matches!(err, KekError::FileFormat { ref path, .. } if *path == bad));
         let msg = err.to_string();
@@ -838,23 +897,23 @@ mod tests {
         assert!(!msg.contains("hunter2"), "{msg}");
 
         let binary = tmp.path().join("binary.key");
-        fs::write(&binary, [0xffu8, 0xfe, 0x00]).unwrap();
+        write_key_file(&binary, [0xffu8, 0xfe, 0x00]);
         assert!(matches!(
             Kek::from_file(1, &binary),
             Err(KekError::FileFormat { .. })
         ));
 
         let huge = tmp.path().join("huge.key");
-        fs::write(&huge, "0".repeat(4096)).unwrap();
+        write_key_file(&huge, "0".repeat(4096));
         assert!(matches!(
             Kek::from_file(1, &huge),
             Err(KekError::FileFormat { .. })
         ));
 
-        // base64 in a file, with the group-readable mode that only earns a warning.
+        // base64 in a file.
         let b64 = tmp.path().join("b64.key");
         let raw: Vec<u8> = (0u8..32).collect();
-        fs::write(&b64, general_purpose::STANDARD.encode(&raw) + "\n").unwrap();
+        write_key_file(&b64, general_purpose::STANDARD.encode(&raw) + "\n");
         assert!(same_key(Kek::from_file(1, &b64).unwrap(), kek(1, HEX_A)));
     }
 

@@ -47,7 +47,16 @@ mod write_tx;
 
 pub use write_tx::WriteTx;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    io::Read,
+    path::Path,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use sqlx::{
     Sqlite, SqliteConnection, SqlitePool,
@@ -55,7 +64,23 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use crate::error::StartupError;
+pub use crate::error::is_corruption;
+use crate::{
+    error::StartupError,
+    files::{create_private_dir, create_private_file},
+};
+
+/// What [`Db::open`] does when there is no database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Create it (`softtoken-server init`, and `--dev`, which initialises for itself).
+    Create,
+    /// Refuse to start: `serve` never creates a database it was not told to create.
+    Refuse,
+}
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// The embedded migrations (`server/migrations`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -73,22 +98,27 @@ pub struct Db {
     writer: SqlitePool,
     /// Read-only connections.
     reader: SqlitePool,
+    /// Set once SQLite has reported the file corrupt (`SQLITE_CORRUPT`, `SQLITE_NOTADB`).
+    corrupt: Arc<AtomicBool>,
 }
 
 impl Db {
-    /// Opens (creating if needed) `data_dir/softtoken.db` and applies pending migrations.
-    pub async fn open(data_dir: &Path, full_sync: bool) -> Result<Db, StartupError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StartupError::Database(format!(
-                "cannot create data dir {}: {e}",
-                data_dir.display()
-            ))
-        })?;
+    /// Opens `data_dir/softtoken.db` and applies pending migrations. A missing database is
+    /// created (the data directory 0700, the file 0600 before SQLite opens it, so its `-wal`
+    /// and `-shm` get the same mode) or refused, as `missing` says. An empty (0-byte) file or
+    /// one that is not a SQLite database is always refused: it is a truncated or damaged
+    /// database, and starting fresh on it would silently lose every token.
+    pub async fn open(
+        data_dir: &Path,
+        full_sync: bool,
+        missing: Missing,
+    ) -> Result<Db, StartupError> {
         let path = data_dir.join(DB_FILE);
+        check_file(&path, missing)?;
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|e| StartupError::Database(e.to_string()))?
-            .create_if_missing(true)
+            .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(if full_sync {
                 SqliteSynchronous::Full
@@ -120,19 +150,49 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
             .await
-            .map_err(|e| StartupError::Database(format!("cannot open {}: {e}", path.display())))?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
+            .map_err(|e| open_error(&path, "cannot open", &e))?;
+        MIGRATOR.run(&writer).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => open_error(&path, "migration failed", &e),
+            other => StartupError::Database(format!("migration failed: {other}")),
+        })?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.read_only(true))
             .await
-            .map_err(|e| StartupError::Database(format!("cannot open {}: {e}", path.display())))?;
-        Ok(Db { writer, reader })
+            .map_err(|e| open_error(&path, "cannot open", &e))?;
+        Ok(Db {
+            writer,
+            reader,
+            corrupt: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Records that SQLite reported the database corrupt; logs it (at error level) the first
+    /// time only. From then on [`Db::is_corrupt`] is true until the provider restarts: a
+    /// damaged database needs its operator, and is not written to meanwhile.
+    pub fn mark_corrupt(&self, detail: &str) {
+        if !self.corrupt.swap(true, Ordering::SeqCst) {
+            tracing::error!(
+                error = detail,
+                "the database is corrupt: every request now answers 503 and /healthz fails; \
+                 stop the provider and restore the database from a backup"
+            );
+        }
+    }
+
+    /// Whether SQLite has reported the database corrupt since the start.
+    pub fn is_corrupt(&self) -> bool {
+        self.corrupt.load(Ordering::SeqCst)
+    }
+
+    /// A read that reaches the file (the health check's): its error, if any.
+    pub async fn probe(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT count(*) FROM kek_check")
+            .fetch_one(&self.reader)
+            .await
+            .map(|_| ())
     }
 
     /// A reading connection (WAL: it runs beside the writer and sees the last commit).
@@ -188,6 +248,64 @@ impl Db {
     pub fn reader_pool(&self) -> &SqlitePool {
         &self.reader
     }
+}
+
+/// A failure to open, saying what to do when the file is damaged.
+fn open_error(path: &Path, what: &str, err: &sqlx::Error) -> StartupError {
+    if is_corruption(err) {
+        StartupError::Database(format!(
+            "{} is corrupt ({err}); restore it from a backup",
+            path.display()
+        ))
+    } else {
+        StartupError::Database(format!("{what} {}: {err}", path.display()))
+    }
+}
+
+/// Before SQLite opens `path`: creates it (mode 0600) if missing and allowed, refuses it if
+/// missing and not, and refuses an empty file or one without SQLite's header.
+fn check_file(path: &Path, missing: Missing) -> Result<(), StartupError> {
+    let database = |message: String| StartupError::Database(message);
+    let shown = path.display();
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match missing {
+                Missing::Refuse => Err(database(format!(
+                    "no database at {shown}; create one with `softtoken-server init` (a new \
+                     provider), or point data_dir at the existing one"
+                ))),
+                Missing::Create => {
+                    if let Some(dir) = path.parent() {
+                        create_private_dir(dir).map_err(|e| {
+                            database(format!("cannot create data dir {}: {e}", dir.display()))
+                        })?;
+                    }
+                    create_private_file(path)
+                        .map(drop)
+                        .map_err(|e| database(format!("cannot create {shown}: {e}")))
+                }
+            };
+        }
+        Err(e) => return Err(database(format!("cannot open {shown}: {e}"))),
+    };
+    let mut header = [0u8; 16];
+    let read = file
+        .read(&mut header)
+        .map_err(|e| database(format!("cannot read {shown}: {e}")))?;
+    if read == 0 {
+        return Err(database(format!(
+            "{shown} is empty (0 bytes): the database was truncated or never initialised. \
+             Restore it from a backup; only if this provider is new, delete the file and run \
+             `softtoken-server init`"
+        )));
+    }
+    if read < header.len() || &header != SQLITE_HEADER {
+        return Err(database(format!(
+            "{shown} is not a SQLite database (corrupt or another file); restore it from a backup"
+        )));
+    }
+    Ok(())
 }
 
 /// A reading connection, given back to its pool when dropped.

@@ -21,7 +21,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use zeroize::Zeroizing;
 
 use super::{TlsError, crypto_provider, load_server_config, read_certs, read_file};
-use crate::files::{Access, Existing, write_atomic};
+use crate::files::{Existing, create_private_dir, write_atomic};
 
 /// Sub-directory of the data directory that holds the development CA and server certificate.
 const TLS_DIR: &str = "tls";
@@ -73,7 +73,7 @@ pub fn dev_tls_paths(data_dir: &Path) -> DevTls {
 /// and files are ordered so that a crash at any point leaves a state the next run repairs.
 pub fn ensure_dev_tls(data_dir: &Path) -> Result<DevTls, TlsError> {
     let dir = data_dir.join(TLS_DIR);
-    fs::create_dir_all(&dir).map_err(|source| TlsError::Write {
+    create_private_dir(&dir).map_err(|source| TlsError::Write {
         path: dir.clone(),
         source,
     })?;
@@ -91,12 +91,12 @@ pub fn ensure_dev_tls(data_dir: &Path) -> Result<DevTls, TlsError> {
         } else {
             let key = KeyPair::generate().map_err(generate_error)?;
             let key_pem = Zeroizing::new(key.serialize_pem());
-            write_file(&ca_key_path, key_pem.as_bytes(), Access::OwnerOnly)?;
+            write_file(&ca_key_path, key_pem.as_bytes())?;
             key
         };
         let ca_params = ca_params(&ca_key)?;
         let ca_cert = ca_params.self_signed(&ca_key).map_err(generate_error)?;
-        write_file(&paths.ca_pem, ca_cert.pem().as_bytes(), Access::Public)?;
+        write_file(&paths.ca_pem, ca_cert.pem().as_bytes())?;
         tracing::info!(ca = %paths.ca_pem.display(), "created a development CA");
         issue_server_cert(&paths, &dir, &ca_params, &ca_key, ca_cert.der())?;
         return Ok(paths);
@@ -191,8 +191,8 @@ fn issue_server_cert(
     // reported instead of producing a server certificate no client would accept.
     verify_chain(ca_der, &[cert.der().clone()], &paths.ca_pem, dir)?;
     let key_pem = Zeroizing::new(key.serialize_pem());
-    write_file(&paths.key_pem, key_pem.as_bytes(), Access::OwnerOnly)?;
-    write_file(&paths.cert_pem, cert.pem().as_bytes(), Access::Public)?;
+    write_file(&paths.key_pem, key_pem.as_bytes())?;
+    write_file(&paths.cert_pem, cert.pem().as_bytes())?;
     tracing::info!(cert = %paths.cert_pem.display(), "issued a development server certificate");
     Ok(())
 }
@@ -303,8 +303,8 @@ fn load_ca_key(path: &Path) -> Result<KeyPair, TlsError> {
 }
 
 /// Writes a TLS file atomically (see [`crate::files`]), naming it in the error.
-fn write_file(path: &Path, contents: &[u8], access: Access) -> Result<(), TlsError> {
-    write_atomic(path, contents, access, Existing::Replace).map_err(|source| TlsError::Write {
+fn write_file(path: &Path, contents: &[u8]) -> Result<(), TlsError> {
+    write_atomic(path, contents, Existing::Replace).map_err(|source| TlsError::Write {
         path: path.to_path_buf(),
         source,
     })
