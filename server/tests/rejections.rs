@@ -2,11 +2,10 @@
 // Helpers outside #[test] functions fail the test with a message; that is their job.
 #![allow(clippy::panic)]
 //! Rejections reach the client whole on both protocols (issue 12, finding 11): a request the
-//! provider refuses before reading its body — 401 without or with a wrong API key, 413, 429, 404
-//! — gets its documented status and JSON error body over HTTP/2 (ALPN `h2`) as over HTTP/1.1,
+//! provider refuses before reading its body — 401 without or with a wrong API key, 413, 415,
+//! 429, 404 — gets its documented status and JSON error body over HTTP/2 (ALPN `h2`) as over HTTP/1.1,
 //! while the client is still sending a body large enough to be in flight. Before the fix, h2
 //! reset the stream and most HTTP/2 clients saw a framing error instead of the reply.
-//! (415 is added here once the content-type check lands.)
 //!
 //! Two clients: reqwest (HTTP/1.1, and HTTP/2 by ALPN), and the `curl` command with
 //! `--http2`, the client the failure was seen with (`curl: (92) Stream error in the HTTP/2
@@ -22,12 +21,17 @@ const BODY_BYTES: usize = 512 * 1024;
 /// Each row is tried this often per protocol (the failure was intermittent: 33 of 40).
 const TRIES: usize = 10;
 
+/// The content type of every row but the 415 one.
+const JSON: &str = "application/json";
+
 /// One refused request and the reply it must get.
 struct Row {
     name: &'static str,
     method: Method,
     path: String,
     api_key: Option<&'static str>,
+    /// The request's `Content-Type`.
+    content_type: &'static str,
     status: u16,
     code: &'static str,
 }
@@ -52,7 +56,7 @@ async fn check(provider: &TestProvider, rows: &[Row]) {
                         row.method.clone(),
                         format!("{}{}", provider.url(), row.path),
                     )
-                    .header("content-type", "application/json")
+                    .header("content-type", row.content_type)
                     .body(body.clone());
                 if let Some(key) = row.api_key {
                     request = request.bearer_auth(key);
@@ -98,6 +102,7 @@ async fn rejections_before_the_body_reach_http2_and_http11_clients_whole() {
             method: Method::POST,
             path: format!("/v1/services/{service}/tokens"),
             api_key: None,
+            content_type: JSON,
             status: 401,
             code: "unauthorized",
         },
@@ -106,6 +111,7 @@ async fn rejections_before_the_body_reach_http2_and_http11_clients_whole() {
             method: Method::POST,
             path: format!("/v1/services/{service}/tokens/{user}/verify"),
             api_key: Some("st_AAAAAAAAAAAA.wrong"),
+            content_type: JSON,
             status: 401,
             code: "unauthorized",
         },
@@ -114,6 +120,7 @@ async fn rejections_before_the_body_reach_http2_and_http11_clients_whole() {
             method: Method::POST,
             path: "/v1/tokens/status".to_owned(),
             api_key: None,
+            content_type: JSON,
             status: 413,
             code: "payload_too_large",
         },
@@ -122,14 +129,25 @@ async fn rejections_before_the_body_reach_http2_and_http11_clients_whole() {
             method: Method::POST,
             path: format!("/v1/services/{service}/tokens"),
             api_key: Some(leak(provider.api_key())),
+            content_type: JSON,
             status: 413,
             code: "payload_too_large",
+        },
+        Row {
+            name: "activation start as text/plain (a cross-site form)",
+            method: Method::POST,
+            path: "/v1/activations".to_owned(),
+            api_key: None,
+            content_type: "text/plain",
+            status: 415,
+            code: "unsupported_media_type",
         },
         Row {
             name: "unknown route",
             method: Method::POST,
             path: "/v1/nowhere".to_owned(),
             api_key: None,
+            content_type: JSON,
             status: 404,
             code: "not_found",
         },
@@ -158,6 +176,7 @@ async fn rate_limited_requests_reach_http2_and_http11_clients_whole() {
         method: Method::POST,
         path: "/v1/tokens/status".to_owned(),
         api_key: None,
+        content_type: JSON,
         status: 429,
         code: "rate_limited",
     }];
@@ -180,7 +199,7 @@ async fn check_with_curl(provider: &TestProvider, rows: &[Row], body: &[u8]) {
                 .arg("--cacert")
                 .arg(&ca)
                 .args(["--request", row.method.as_str()])
-                .args(["--header", "content-type: application/json"])
+                .args(["--header", &format!("content-type: {}", row.content_type)])
                 .args(["--data-binary", &data])
                 .args(["--write-out", "\n%{http_version} %{http_code}"]);
             if let Some(key) = row.api_key {
