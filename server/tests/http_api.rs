@@ -147,6 +147,34 @@ async fn issuance_validates_input() {
     }
 }
 
+/// Issue 12, finding 8: an address the mailer would refuse (a display name, a list) is a 400 at
+/// issuance, checked with the mailer's own parser, and nothing is stored or mailed.
+#[tokio::test]
+async fn issuance_refuses_addresses_the_mailer_cannot_send_to_and_stores_nothing() {
+    let p = start().await;
+    for email in [
+        "Hanako <hanako@example.jp>",
+        "Hanako<hanako@example.jp>",
+        "a;b@example.jp",
+        "a@example.jp;b@example.jp",
+        "a@example.jp, b@example.jp",
+    ] {
+        let body = json!({"email": email, "activation_password": PASSWORD, "customer_ref": "c-8"});
+        let (status, reply) = send(p.bank.request(Method::POST, "").json(&body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email} → {reply}");
+        assert_eq!(reply["error"], "bad_request");
+    }
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+        .fetch_one(p.state().db.reader_pool())
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0, "no token stored");
+    let mails = std::fs::read_dir(p.provider.outbox_dir())
+        .map(|dir| dir.count())
+        .unwrap_or(0);
+    assert_eq!(mails, 0, "no mail written");
+}
+
 #[tokio::test]
 async fn bank_endpoints_need_the_services_own_key() {
     let p = start().await;
