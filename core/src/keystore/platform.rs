@@ -104,11 +104,7 @@ mod linux_session {
             user: &str,
             modifiers: Option<&HashMap<&str, &str>>,
         ) -> keyring_core::Result<Entry> {
-            if modifiers.is_some_and(|m| !m.is_empty()) {
-                return Err(keyring_core::Error::NotSupportedByStore(
-                    "the session keyring store takes no entry modifiers".to_owned(),
-                ));
-            }
+            crate::secret_store::refuse_modifiers(modifiers, "the session keyring store")?;
             let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
                 .map_err(|e| keyring_core::Error::NoStorageAccess(e.into()))?;
             let cred = Cred {
