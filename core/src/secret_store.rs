@@ -115,11 +115,7 @@ impl CredentialStoreApi for ForeignStore {
         user: &str,
         modifiers: Option<&HashMap<&str, &str>>,
     ) -> keyring_core::Result<Entry> {
-        if modifiers.is_some_and(|mods| !mods.is_empty()) {
-            return Err(keyring_core::Error::NotSupportedByStore(
-                "a foreign secret store takes no entry modifiers".to_string(),
-            ));
-        }
+        refuse_modifiers(modifiers, "a foreign secret store")?;
         if service.is_empty() || service.contains('/') {
             return Err(keyring_core::Error::Invalid(
                 "service".to_string(),
@@ -348,6 +344,20 @@ impl SecretStore for MemorySecretStore {
         state.entries.remove(&key);
         Ok(())
     }
+}
+
+/// Refuses entry modifiers for a store (`what`) whose entries take none: the one check the
+/// foreign store and the Linux session-keyring store share.
+pub(crate) fn refuse_modifiers(
+    modifiers: Option<&HashMap<&str, &str>>,
+    what: &str,
+) -> keyring_core::Result<()> {
+    if modifiers.is_some_and(|mods| !mods.is_empty()) {
+        return Err(keyring_core::Error::NotSupportedByStore(format!(
+            "{what} takes no entry modifiers"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

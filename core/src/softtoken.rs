@@ -14,7 +14,8 @@ use softtoken_protocol::{
     totp::{TokenParams, Totp},
     wire::{
         ActivationFinishRequest, ActivationFinishResponse, ActivationStartRequest,
-        ActivationStartResponse, Bytes, DeviceInfo, StatusRequest, StatusResponse, TokenState, V1,
+        ActivationStartResponse, Bytes, DeviceInfo, ErrorCode, StatusRequest, StatusResponse,
+        TokenState, V1,
     },
 };
 use tracing::Instrument;
@@ -42,7 +43,8 @@ const PLAUSIBLE_UNTIL_MS: u64 = 4_102_444_800_000;
 ///
 /// 1. the start request (`POST /v1/activations`): TCP and TLS handshake, the provider's KE2;
 /// 2. key stretching: Argon2id and OPAQUE's finish, on the blocking pool;
-/// 3. the finish request: a new connection, the provider's confirmation;
+/// 3. the finish request: a new connection, the provider's confirmation; then the status
+///    request whose MAC authenticates the provider's clock (same span name);
 /// 4. storage: the seed into the keystore, then the metadata file replaced.
 pub const ACTIVATION_PHASES: [&str; 4] =
     [START_ROUND_TRIP, KEY_STRETCHING, FINISH_ROUND_TRIP, STORAGE];
@@ -180,7 +182,22 @@ impl SoftToken {
             .map_err(|e| CoreError::Protocol {
                 reason: e.to_string(),
             })?;
-        let offset = done.clock_offset_ms(done.reply.server_time_ms);
+        // The provider's clock only from a reply the seed authenticates: the finish reply's
+        // `server_time_ms` is outside its confirmation, so anything between the app and the
+        // provider could set it. Asked before anything is stored (no lock across the request);
+        // if no authenticated time comes back the token is still set up, with no offset, and
+        // the next refresh learns it.
+        let (offset, refreshed_ms) = match self
+            .verified_status(&seed, service_id, user_id)
+            .instrument(tracing::debug_span!(FINISH_ROUND_TRIP))
+            .await
+        {
+            Ok((_, offset)) => (offset, Some(self.clock.now_ms())),
+            Err(err) => {
+                tracing::warn!(error = %err, "no authenticated provider time at activation");
+                (0, None)
+            }
+        };
 
         let id = token_id(&service_id, &user_id);
         let record = TokenRecord {
@@ -194,7 +211,7 @@ impl SoftToken {
             state: RecordState::PendingConfirmation,
             created_at_ms: self.clock.now_ms(),
             clock_offset_ms: offset,
-            last_refresh_ms: Some(self.clock.now_ms()),
+            last_refresh_ms: refreshed_ms,
             provider_url: self.provider_url.clone(),
         };
         let storage = tracing::debug_span!(STORAGE).entered();
@@ -263,59 +280,15 @@ impl SoftToken {
             ServiceId::parse(&record.service_id).map_err(|e| CoreError::from_id(&e))?;
         let user_id = UserId::parse(&record.user_id).map_err(|e| CoreError::from_id(&e))?;
         let seed = self.seed_of(&record)?;
-        let key = StatusKey::derive(&seed, &service_id, &user_id);
-        let mut nonce = [0u8; 16];
-        OsRng.fill_bytes(&mut nonce);
-        let time_ms = self.clock.now_ms();
-        let request = StatusRequest {
-            v: V1,
-            service_id,
-            user_id,
-            nonce: Bytes(nonce.to_vec()),
-            time_ms,
-            proof: Bytes(key.request_proof(&nonce, time_ms).to_vec()),
-        };
-        let state = match self
-            .client
-            .post::<_, StatusResponse>("/v1/tokens/status", &request, Retry::Idempotent)
-            .await
-        {
-            Ok(timed) => {
-                let reply = &timed.reply;
-                if !key.verify_response(
-                    &nonce,
-                    reply.state,
-                    reply.server_time_ms,
-                    reply.mac.as_slice(),
-                ) {
-                    return Err(CoreError::Protocol {
-                        reason: "the status reply is not authentic".into(),
-                    });
-                }
-                Some((
-                    record_state(reply.state),
-                    timed.clock_offset_ms(reply.server_time_ms),
-                ))
-            }
-            // The provider does not know this seed any more (another phone took the token over,
-            // or it was deleted): this phone's token is dead.
-            Err(NetError::Status {
-                body: Some(body), ..
-            }) if body.error == softtoken_protocol::wire::ErrorCode::StatusDenied => {
-                Some((RecordState::Revoked, record.clock_offset_ms))
-            }
-            Err(err) => return Err(net_error(err)),
-        };
+        let (state, offset) = self.verified_status(&seed, service_id, user_id).await?;
         let _guard = self.lock();
         let mut records = self.metadata.load()?;
         let Some(stored) = records.iter_mut().find(|r| r.id == token_id) else {
             return Err(CoreError::TokenNotFound);
         };
-        if let Some((state, offset)) = state {
-            stored.state = state;
-            stored.clock_offset_ms = offset;
-            stored.last_refresh_ms = Some(self.clock.now_ms());
-        }
+        stored.state = state;
+        stored.clock_offset_ms = offset;
+        stored.last_refresh_ms = Some(self.clock.now_ms());
         let updated = stored.clone();
         self.metadata.save(&records)?;
         let status = self.status_of(&updated)?;
@@ -359,6 +332,64 @@ impl SoftToken {
         let status = self.status_of(&updated)?;
         tracing::info!(token = token_id, "token renamed");
         Ok(self.info(&updated, status))
+    }
+
+    /// The token's state and the provider clock offset, from a status reply whose MAC verifies
+    /// under the seed's status key: the only reply the app lets change a stored token (spec
+    /// 5.6). Anything else is an error and changes nothing: a reply with a bad MAC, and a
+    /// `401 status_denied`, which carries no MAC at all (anything between the app and the
+    /// provider's key, a TLS front or a stale provider, can send one) are both
+    /// [`CoreError::Protocol`]; other error statuses map as everywhere else.
+    async fn verified_status(
+        &self,
+        seed: &Seed,
+        service_id: ServiceId,
+        user_id: UserId,
+    ) -> Result<(RecordState, i64), CoreError> {
+        let key = StatusKey::derive(seed, &service_id, &user_id);
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let time_ms = self.clock.now_ms();
+        let request = StatusRequest {
+            v: V1,
+            service_id,
+            user_id,
+            nonce: Bytes(nonce.to_vec()),
+            time_ms,
+            proof: Bytes(key.request_proof(&nonce, time_ms).to_vec()),
+        };
+        let timed = match self
+            .client
+            .post::<_, StatusResponse>("/v1/tokens/status", &request, Retry::Idempotent)
+            .await
+        {
+            Ok(timed) => timed,
+            Err(NetError::Status {
+                body: Some(body), ..
+            }) if body.error == ErrorCode::StatusDenied => {
+                return Err(CoreError::Protocol {
+                    reason: "the provider did not accept this token's status proof \
+                             (status_denied, an unauthenticated reply); the token keeps its state"
+                        .into(),
+                });
+            }
+            Err(err) => return Err(net_error(err)),
+        };
+        let reply = &timed.reply;
+        if !key.verify_response(
+            &nonce,
+            reply.state,
+            reply.server_time_ms,
+            reply.mac.as_slice(),
+        ) {
+            return Err(CoreError::Protocol {
+                reason: "the status reply is not authentic".into(),
+            });
+        }
+        Ok((
+            record_state(reply.state),
+            timed.clock_offset_ms(reply.server_time_ms),
+        ))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {

@@ -899,6 +899,66 @@ async fn refresh_with_a_forged_status_reply_is_protocol_and_changes_nothing() {
     assert!(phone.current_code(&activated.token_id).is_ok());
 }
 
+/// Issue 12, finding 2, at activation: a TLS front (holding a certificate the app pins) passes
+/// every request to the real provider but moves the finish reply's `server_time_ms`, which the
+/// server confirmation does not cover, three hours ahead. The app takes its clock offset only
+/// from the MAC-verified status reply it asks for next, so the offset stays true.
+#[tokio::test(flavor = "multi_thread")]
+async fn activation_takes_the_clock_from_a_verified_reply_not_from_the_finish_reply() {
+    const SHIFT_MS: u64 = 3 * 3600 * 1000;
+    let real = TestProvider::start().await.unwrap();
+    let user_id = real.bank().unwrap().issue_test_token().await.unwrap();
+    let upstream = real.url().to_owned();
+    let client = softtoken_testkit::tls::pinned_client(real.ca_pem()).unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    let front = FaultProvider::start(move |request, conn| {
+        let (status, body) = runtime.block_on(async {
+            let reply = client
+                .post(format!("{upstream}{}", request.path))
+                .header("content-type", "application/json")
+                .body(request.body.clone())
+                .send()
+                .await
+                .unwrap();
+            (reply.status(), reply.bytes().await.unwrap().to_vec())
+        });
+        let body = if request.path.ends_with("/finish") && status.is_success() {
+            let mut reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let moved = reply["server_time_ms"].as_u64().unwrap() + SHIFT_MS;
+            reply["server_time_ms"] = moved.into();
+            serde_json::to_vec(&reply).unwrap()
+        } else {
+            body
+        };
+        let status_line = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        conn.write_all(&http(&status_line, &[], "application/json", &body))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemorySecretStore::new());
+    let phone = core_at(&front.url, &front.ca_pem, dir.path(), &store);
+    let info = phone.activate(SERVICE, &user_id, PASSWORD).await.unwrap();
+    assert!(
+        info.clock_offset_ms.abs() < 5_000,
+        "offset {} ms: the finish reply's time was used",
+        info.clock_offset_ms
+    );
+    assert_eq!(
+        fault_paths_tail(&front),
+        "/v1/tokens/status",
+        "{:?}",
+        front.paths()
+    );
+    assert!(!info.clock_skewed);
+}
+
+fn fault_paths_tail(fault: &FaultProvider) -> String {
+    fault.paths().last().cloned().unwrap_or_default()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Typed input is checked before anything is sent
 // ---------------------------------------------------------------------------------------------

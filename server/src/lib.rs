@@ -13,8 +13,8 @@
 //! |---|---|---|
 //! | top | [`server`] | start and stop: config → TLS, KEK, database, mailer → state → listener |
 //! | | `testing` | activated tokens without OPAQUE, for tests and benchmarks (feature `testing`) |
-//! | HTTP | [`http`] | routes, request reading, middleware, per-IP limit, errors → replies |
-//! | auth | [`auth`] | bank authentication: the [`BankKey`](auth::BankKey) extractor and its key cache |
+//! | HTTP | [`http`] | routes, request reading, middleware (the per-IP limit among them), errors → replies |
+//! | auth | [`auth`] | bank authentication: the [`BankKey`](auth::BankKey) extractor, its key cache, its failures audited and limited |
 //! | rules | [`rules`] | issuance, activation, verification, status, lifecycle |
 //! | | [`ops`] | what the admin subcommands do: services, API keys, KEK check and rotation |
 //! | state | [`state`] | [`ServerState`](state::ServerState): what every request shares, and its caches |
@@ -27,6 +27,7 @@
 //! | | [`mail`] | the issuance mail (SMTP or outbox) and its template |
 //! | | [`files`] | the one atomic, owner-only file writer |
 //! | | [`ids`] | fresh random identifiers |
+//! | | [`rate_limit`] | token buckets per client IP (or any key): device requests, bank authentication failures |
 //!
 //! The binary (`main.rs`, the `softtoken-server` command) stands above them all.
 
@@ -39,6 +40,7 @@ pub mod http;
 pub mod ids;
 pub mod mail;
 pub mod ops;
+pub mod rate_limit;
 pub mod rules;
 pub mod secrets;
 pub mod server;

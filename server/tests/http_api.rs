@@ -147,6 +147,119 @@ async fn issuance_validates_input() {
     }
 }
 
+/// Issue 12, finding 8: an address the mailer would refuse (a display name, a list) is a 400 at
+/// issuance, checked with the mailer's own parser, and nothing is stored or mailed.
+#[tokio::test]
+async fn issuance_refuses_addresses_the_mailer_cannot_send_to_and_stores_nothing() {
+    let p = start().await;
+    for email in [
+        "Hanako <hanako@example.jp>",
+        "Hanako<hanako@example.jp>",
+        "a;b@example.jp",
+        "a@example.jp;b@example.jp",
+        "a@example.jp, b@example.jp",
+    ] {
+        let body = json!({"email": email, "activation_password": PASSWORD, "customer_ref": "c-8"});
+        let (status, reply) = send(p.bank.request(Method::POST, "").json(&body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email} → {reply}");
+        assert_eq!(reply["error"], "bad_request");
+    }
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+        .fetch_one(p.state().db.reader_pool())
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0, "no token stored");
+    let mails = std::fs::read_dir(p.provider.outbox_dir())
+        .map(|dir| dir.count())
+        .unwrap_or(0);
+    assert_eq!(mails, 0, "no mail written");
+}
+
+/// Issue 12, finding 9: failed bank authentication is audited (key id when it has our shape,
+/// client address, never the secret) and limited per client address: after the burst, `429
+/// rate_limited` with `Retry-After`, even for a right key from that address; a right key from
+/// another address still works, and successful calls count nothing.
+#[tokio::test]
+async fn failed_bank_authentication_is_audited_then_limited_per_address() {
+    use softtoken_server::auth::failures::CLIENT_FAILURE_BURST;
+    let p = start().await;
+    // Successful calls are never slowed: more of them than the failure burst.
+    for _ in 0..CLIENT_FAILURE_BURST + 5 {
+        p.bank.details("00000000000000AA").await.unwrap_err();
+    }
+    let token = p.bank.issue(EMAIL, PASSWORD).await.unwrap();
+    let secrets: Vec<String> = (0..CLIENT_FAILURE_BURST)
+        .map(|n| format!("guessed-secret-{n:04}-xyzzy"))
+        .collect();
+    for (n, secret) in secrets.iter().enumerate() {
+        let guess = p
+            .bank
+            .with_api_key(&format!("st_{n:016x}.{secret}"))
+            .details(token.user_id)
+            .await
+            .unwrap_err();
+        assert_eq!(guess.status(), Some(401), "{guess}");
+    }
+    let (status, reply) = send(
+        p.bank
+            .with_api_key("st_00000000000000ff.one-more-guess")
+            .request(Method::GET, &format!("/{}", token.user_id)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{reply}");
+    assert_eq!(reply["error"], "rate_limited");
+    assert!(reply["retry_after_s"].as_u64().unwrap() >= 1, "{reply}");
+    let response = p
+        .bank
+        .request(Method::GET, &format!("/{}", token.user_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is held off, right key or not"
+    );
+    assert!(response.headers().contains_key("retry-after"));
+
+    // The bank's right key from another address is not held off.
+    let other = softtoken_testkit::tls::pinned_client_builder(p.provider.ca_pem())
+        .unwrap()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let bank_elsewhere =
+        BankClient::with_http(other, p.provider.url(), SERVICE, p.provider.api_key());
+    assert_eq!(
+        bank_elsewhere.details(token.user_id).await.unwrap().state,
+        TokenState::Issued
+    );
+
+    // One audit row per failure (the 429s are not failures of a key), none with a secret.
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT event, outcome, actor, detail FROM audit WHERE event = 'bank_auth' ORDER BY id",
+    )
+    .fetch_all(p.state().db.reader_pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), secrets.len(), "{rows:?}");
+    for (n, (event, outcome, actor, detail)) in rows.iter().enumerate() {
+        assert_eq!((event.as_str(), outcome.as_str()), ("bank_auth", "failed"));
+        assert_eq!(actor, &format!("bank:{n:016x}"));
+        assert_eq!(detail.as_deref(), Some("client 127.0.0.1"));
+    }
+    let text = format!("{rows:?}");
+    let api_key = p.provider.api_key();
+    let real_secret = api_key.split_once('.').unwrap().1;
+    for secret in secrets
+        .iter()
+        .map(String::as_str)
+        .chain([real_secret, "one-more-guess"])
+    {
+        assert!(!text.contains(secret), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn bank_endpoints_need_the_services_own_key() {
     let p = start().await;

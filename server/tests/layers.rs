@@ -33,6 +33,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("mail", 1),
     ("files", 0),
     ("ids", 0),
+    ("rate_limit", 0),
 ];
 
 /// The modules that may name sqlx beyond `sqlx::Error`: SQL lives there and nowhere else.

@@ -9,12 +9,18 @@
 //! | `lifecycle` | expiry, revocation, the bank's lock and unlock, a phone change (機種変更), a provider restart |
 //! | `phone_storage` | the keystore failing, a restored phone, a seed deleted, corrupted metadata |
 //! | `clock` | a phone whose clock is hours off |
+//! | `secret_scan` | a whole flow at TRACE: no password, seed or bank key in logs, files or errors |
+//! | `desktop_keyring` | Linux: a seed lives in its session keyring only; expired, the token says set up again |
+//! | `status_trust` | only a MAC-verified status reply changes a token: a `401 status_denied` does not |
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod clock;
+mod desktop_keyring;
 mod lifecycle;
 mod phone_storage;
+mod secret_scan;
 mod setup_and_confirm;
+mod status_trust;
 mod wrong_input;
 
 use std::{path::PathBuf, sync::Arc};

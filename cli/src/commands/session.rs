@@ -26,7 +26,8 @@ pub fn run(args: &SessionArgs) -> Result<(), CliError> {
     let (program, rest) = words.split_at(1);
     let program = program.first().map(String::as_str).unwrap_or("/bin/sh");
     eprintln!(
-        "softtoken: session keyring {id}; tokens set up in here stay readable until it exits"
+        "softtoken: session keyring {id}; tokens set up in here stay readable until it exits, \
+         then they must be set up again (a new token from the bank)"
     );
     let err = std::process::Command::new(program).args(rest).exec();
     Err(CliError::new(

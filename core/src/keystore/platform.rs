@@ -38,7 +38,6 @@ use std::sync::Arc;
 
 use super::KeystoreError;
 #[cfg(any(
-    target_os = "linux",
     target_os = "android",
     target_os = "macos",
     target_os = "ios",
@@ -49,16 +48,82 @@ use super::map_keyring_error;
 /// Entry modifiers passed to every `build` call of a store (`(key, value)` pairs).
 pub(super) type Modifiers = &'static [(&'static str, &'static str)];
 
-/// Linux: the kernel key-retention service (keyutils), through the session keyring.
+/// Linux: the kernel key-retention service (keyutils), in the **session keyring only**
+/// ([`linux_session::SessionKeyring`]).
 ///
-/// Keys live in kernel memory: they never touch the disk and never leave the machine, and they
-/// vanish on reboot (the token then reports "needs re-setup"). The process needs a session
+/// Keys live in kernel memory: they never touch the disk and never leave the machine. A seed
+/// lives as long as the session keyring it was set up in (the login session, or the shell
+/// `softtoken session` / `keyctl session -` started) and never longer than the next reboot;
+/// any process of the same user that shares that session keyring can read it, which is the
+/// keyring's model. The token's metadata outlives the seed, so a token whose seed is gone
+/// reports "needs re-setup" (never a code, never "no token"). The process needs a session
 /// keyring of its own (`keyctl session -`), otherwise every access is denied.
 #[cfg(target_os = "linux")]
 pub(super) fn store() -> Result<(Arc<CredentialStore>, Modifiers), KeystoreError> {
-    let store: Arc<CredentialStore> =
-        linux_keyutils_keyring_store::Store::new().map_err(map_keyring_error)?;
+    let store: Arc<CredentialStore> = Arc::new(linux_session::SessionKeyring);
     Ok((store, &[]))
+}
+
+/// The session-keyring-only store of the Linux branch.
+///
+/// `linux-keyutils-keyring-store`'s own `Store` also links every key into the user's
+/// *persistent* keyring (`Cred::build_from_specifiers` calls `KeyRing::get_persistent` and
+/// `set` links the new key there): a fresh session of the same user then reads the seed back,
+/// and the persistent keyring expires after `/proc/sys/kernel/keys/persistent_keyring_expiry`
+/// (3 days by default) without use, so the lifetime was neither the session's nor stable
+/// (issue 12, finding 10). This store builds the same crate's `Cred` (same key description,
+/// `keyring:<user>@<service>`, so entries stay where they were) with no persistent keyring:
+/// add, read, re-link and invalidate all happen in the session keyring alone.
+#[cfg(target_os = "linux")]
+mod linux_session {
+    use std::{any::Any, collections::HashMap, sync::Arc};
+
+    use keyring_core::{
+        Entry,
+        api::{CredentialPersistence, CredentialStoreApi},
+    };
+    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    use linux_keyutils_keyring_store::Cred;
+
+    /// Seeds in the calling thread's session keyring, nowhere else.
+    #[derive(Debug)]
+    pub(crate) struct SessionKeyring;
+
+    impl CredentialStoreApi for SessionKeyring {
+        fn vendor(&self) -> String {
+            "Linux keyutils, session keyring only (softtoken-core)".to_owned()
+        }
+
+        fn id(&self) -> String {
+            "session-keyring".to_owned()
+        }
+
+        fn build(
+            &self,
+            service: &str,
+            user: &str,
+            modifiers: Option<&HashMap<&str, &str>>,
+        ) -> keyring_core::Result<Entry> {
+            crate::secret_store::refuse_modifiers(modifiers, "the session keyring store")?;
+            let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+                .map_err(|e| keyring_core::Error::NoStorageAccess(e.into()))?;
+            let cred = Cred {
+                session,
+                persistent: None,
+                description: format!("keyring:{user}@{service}"),
+                specifiers: Some((service.to_owned(), user.to_owned())),
+            };
+            Ok(Entry::new_with_credential(Arc::new(cred)))
+        }
+
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+
+        fn persistence(&self) -> CredentialPersistence {
+            CredentialPersistence::UntilLogout
+        }
+    }
 }
 
 /// Android: a SharedPreferences file whose values are AES-GCM encrypted under a key in the

@@ -2,14 +2,16 @@
 //! request whose `Authorization: Bearer` key is a live key of the service in its path; nothing
 //! else authenticates. Confirmed keys are remembered briefly ([`key_cache`]).
 
+pub mod failures;
 pub mod key_cache;
 
+pub use failures::AuthFailures;
 pub use key_cache::{KEY_CACHE_TTL, KeyCache};
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use axum::{
-    extract::{FromRef, FromRequestParts, RawPathParams},
+    extract::{ConnectInfo, FromRef, FromRequestParts, RawPathParams},
     http::{header, request::Parts},
 };
 use softtoken_protocol::ids::ServiceId;
@@ -26,6 +28,10 @@ use crate::{
 /// Every failure is the same `unauthorized`: no key, a malformed key, a wrong or revoked key, a
 /// key of another service, and a malformed or unknown service (so keys cannot probe for
 /// services). The secret is compared in constant time.
+///
+/// Failures are audited and limited ([`failures`]): a client address or key id that failed too
+/// often is answered `429 rate_limited` with `Retry-After` before its key is looked at. A
+/// successful check counts nothing.
 #[derive(Clone)]
 pub struct BankKey {
     /// The service, with its OPAQUE setup opened.
@@ -39,34 +45,54 @@ where
     S: Send + Sync,
     Arc<ServerState>: FromRef<S>,
     Arc<KeyCache>: FromRef<S>,
+    Arc<AuthFailures>: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let params = RawPathParams::from_request_parts(parts, state).await;
+        let server = Arc::<ServerState>::from_ref(state);
+        let failures = Arc::<AuthFailures>::from_ref(state);
+        // No peer address only when the router runs without a listener (in-process tests).
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        let params = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        let service_id = params
-            .iter()
-            .find_map(|(name, value)| (name == "service_id").then_some(value))
-            .and_then(|raw| ServiceId::parse(raw).ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let server = Arc::<ServerState>::from_ref(state);
-        let cache = Arc::<KeyCache>::from_ref(state);
-        let key_id = authenticate(&server, &cache, presented, &service_id).await?;
-        let service = server
-            .service(&service_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(BankKey {
-            service,
-            actor: format!("bank:{key_id}"),
-        })
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let key_id = presented.and_then(failures::public_key_id);
+        failures.admit(client, key_id, Instant::now())?;
+        let path_service = params.as_ref().ok().and_then(|params| {
+            params
+                .iter()
+                .find_map(|(name, value)| (name == "service_id").then_some(value))
+                .and_then(|raw| ServiceId::parse(raw).ok())
+        });
+        let checked = async {
+            let presented = presented.ok_or(ApiError::Unauthorized)?;
+            params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            let service_id = path_service.ok_or(ApiError::Unauthorized)?;
+            let cache = Arc::<KeyCache>::from_ref(state);
+            let key_id = authenticate(&server, &cache, presented, &service_id).await?;
+            let service = server
+                .service(&service_id)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            Ok(BankKey {
+                service,
+                actor: format!("bank:{key_id}"),
+            })
+        }
+        .await;
+        if let Err(ApiError::Unauthorized) = &checked {
+            failures
+                .record(&server, path_service, client, key_id, Instant::now())
+                .await?;
+        }
+        checked
     }
 }
 

@@ -14,8 +14,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{errors, rate_limit::RateLimiter};
-use crate::{error::ApiError, state::ServerState};
+use super::errors;
+use crate::{error::ApiError, rate_limit::RateLimiter, state::ServerState};
 
 /// Header on every response: the provider clock, unix milliseconds.
 pub const SERVER_TIME_HEADER: &str = "server-time-ms";

@@ -8,7 +8,6 @@ mod device;
 mod drain;
 mod errors;
 mod middleware;
-pub mod rate_limit;
 
 use std::{sync::Arc, time::Duration};
 
@@ -24,8 +23,12 @@ use axum::{
 use serde::de::DeserializeOwned;
 use softtoken_protocol::wire;
 
-use crate::{auth::KeyCache, error::ApiError, state::ServerState};
-use rate_limit::RateLimiter;
+use crate::{
+    auth::{AuthFailures, KeyCache},
+    error::ApiError,
+    rate_limit::RateLimiter,
+    state::ServerState,
+};
 
 pub use middleware::SERVER_TIME_HEADER;
 
@@ -34,11 +37,18 @@ pub use middleware::SERVER_TIME_HEADER;
 struct RouterState {
     state: Arc<ServerState>,
     bank_keys: Arc<KeyCache>,
+    bank_failures: Arc<AuthFailures>,
 }
 
 impl FromRef<RouterState> for Arc<ServerState> {
     fn from_ref(router: &RouterState) -> Self {
         Arc::clone(&router.state)
+    }
+}
+
+impl FromRef<RouterState> for Arc<AuthFailures> {
+    fn from_ref(router: &RouterState) -> Self {
+        Arc::clone(&router.bank_failures)
     }
 }
 
@@ -100,6 +110,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .with_state(RouterState {
             state,
             bank_keys: Arc::new(KeyCache::new()),
+            bank_failures: Arc::new(AuthFailures::new()),
         })
 }
 

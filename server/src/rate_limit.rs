@@ -1,4 +1,6 @@
-//! Per-client-IP rate limit for the device endpoints.
+//! Token-bucket rate limits: per client IP for the device endpoints, and (keyed by anything
+//! else, [`RateLimiter::check_key`]) the bank authentication failures of
+//! [`auth`](crate::auth), per client and per key id. A leaf: it knows time and addresses only.
 //!
 //! Each client gets a token bucket: it may make `burst` requests at once, and the bucket refills
 //! at `per_minute` requests per minute. The bucket is kept in its "generic cell rate algorithm"
@@ -24,6 +26,7 @@
 use std::{
     collections::HashMap,
     fmt,
+    hash::Hash,
     net::{IpAddr, Ipv6Addr},
     sync::{Mutex, PoisonError},
     time::{Duration, Instant},
@@ -43,8 +46,9 @@ pub struct RetryAfter {
     pub seconds: u32,
 }
 
-/// A token-bucket rate limiter keyed by client IP (IPv6 by /64). Thread-safe.
-pub struct RateLimiter {
+/// A token-bucket rate limiter keyed by client IP (IPv6 by /64), or by any other key `K`.
+/// Thread-safe.
+pub struct RateLimiter<K = IpAddr> {
     /// Time to earn one request back; `None` when unlimited.
     interval: Option<Duration>,
     /// How far ahead of now a client's arrival time may run before it is refused: the burst
@@ -54,10 +58,10 @@ pub struct RateLimiter {
     per_minute: u32,
     /// Per client, the theoretical arrival time: when its bucket will be full again. A time not
     /// after now means a full bucket.
-    buckets: Mutex<HashMap<IpAddr, Instant>>,
+    buckets: Mutex<HashMap<K, Instant>>,
 }
 
-impl fmt::Debug for RateLimiter {
+impl<K> fmt::Debug for RateLimiter<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Not the table: it can hold 100 000 entries and client addresses do not belong in logs.
         f.debug_struct("RateLimiter")
@@ -67,14 +71,14 @@ impl fmt::Debug for RateLimiter {
     }
 }
 
-impl RateLimiter {
+impl<K: Eq + Hash + Clone> RateLimiter<K> {
     /// A limiter allowing `burst` requests at once per client, refilled at `per_minute` requests
     /// per minute.
     ///
     /// `per_minute == 0` means unlimited: every request is allowed and nothing is tracked.
     /// A `burst` of 0 is taken as 1, since a bucket that can never hold a request would refuse
     /// everything.
-    pub fn new(per_minute: u32, burst: u32) -> RateLimiter {
+    pub fn new(per_minute: u32, burst: u32) -> RateLimiter<K> {
         let burst = burst.max(1);
         let interval = (per_minute > 0).then(|| Duration::from_secs(60) / per_minute);
         let tolerance = interval
@@ -89,16 +93,15 @@ impl RateLimiter {
         }
     }
 
-    /// Counts a request from `ip` at `now`: `Ok` if allowed, otherwise how long to wait.
+    /// Counts a request of `key` at `now`: `Ok` if allowed, otherwise how long to wait.
     ///
     /// A refused request costs nothing, so a client that waits the given time will be let in.
     /// `now` may come from several threads slightly out of order; time never runs backwards for
     /// a bucket.
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), RetryAfter> {
+    pub fn check_key(&self, key: K, now: Instant) -> Result<(), RetryAfter> {
         let Some(interval) = self.interval else {
             return Ok(());
         };
-        let key = bucket_key(ip);
         // Nothing below can panic while holding the lock, but if anything ever did, the table is
         // still consistent (each entry is one Instant), so keep using it.
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
@@ -122,6 +125,28 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Whether `key` would be refused at `now`, without counting anything: for limits that
+    /// count only some requests (failures), checked before the request is looked at.
+    pub fn refuses(&self, key: &K, now: Instant) -> Result<(), RetryAfter> {
+        if self.interval.is_none() {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        match buckets.get(key) {
+            Some(arrival) => {
+                let ahead = (*arrival).max(now).saturating_duration_since(now);
+                if ahead > self.tolerance {
+                    Err(RetryAfter {
+                        seconds: ceil_seconds(ahead - self.tolerance),
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
     /// Number of clients tracked now.
     #[cfg(test)]
     fn tracked(&self) -> usize {
@@ -129,6 +154,18 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+}
+
+impl RateLimiter<IpAddr> {
+    /// Counts a request from `ip` (IPv6 by its /64) at `now`, as [`check_key`](Self::check_key).
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), RetryAfter> {
+        self.check_key(bucket_key(ip), now)
+    }
+
+    /// Whether a request from `ip` would be refused at `now`, as [`refuses`](Self::refuses).
+    pub fn refuses_ip(&self, ip: IpAddr, now: Instant) -> Result<(), RetryAfter> {
+        self.refuses(&bucket_key(ip), now)
     }
 }
 
@@ -148,14 +185,14 @@ fn bucket_key(ip: IpAddr) -> IpAddr {
 
 /// Frees room in a full table: first drops full buckets, then, if fewer than [`SWEEP_FREES`]
 /// slots are free, evicts the buckets that will be full soonest.
-fn make_room(buckets: &mut HashMap<IpAddr, Instant>, now: Instant) {
+fn make_room<K: Eq + Hash + Clone>(buckets: &mut HashMap<K, Instant>, now: Instant) {
     buckets.retain(|_, arrival| *arrival > now);
     let target = MAX_TRACKED - SWEEP_FREES;
     if buckets.len() <= target {
         return;
     }
     let excess = buckets.len() - target;
-    let mut by_arrival: Vec<(Instant, IpAddr)> = buckets.iter().map(|(k, v)| (*v, *k)).collect();
+    let mut by_arrival: Vec<(Instant, K)> = buckets.iter().map(|(k, v)| (*v, k.clone())).collect();
     // Only the `excess` earliest are needed, not a full sort: O(n).
     by_arrival.select_nth_unstable_by_key(excess - 1, |(arrival, _)| *arrival);
     for (_, key) in by_arrival.iter().take(excess) {
@@ -180,7 +217,7 @@ mod tests {
 
     #[test]
     fn burst_is_allowed_then_limited() {
-        let limiter = RateLimiter::new(60, 5);
+        let limiter = RateLimiter::<IpAddr>::new(60, 5);
         let now = Instant::now();
         for _ in 0..5 {
             assert_eq!(limiter.check(v4(1), now), Ok(()));
@@ -193,7 +230,7 @@ mod tests {
     #[test]
     fn refill_gives_tokens_back() {
         // One request per 6 s, burst 3.
-        let limiter = RateLimiter::new(10, 3);
+        let limiter = RateLimiter::<IpAddr>::new(10, 3);
         let start = Instant::now();
         for _ in 0..3 {
             assert!(limiter.check(v4(1), start).is_ok());
@@ -217,7 +254,7 @@ mod tests {
     #[test]
     fn retry_after_is_rounded_up() {
         // One request per 6 s, burst 1.
-        let limiter = RateLimiter::new(10, 1);
+        let limiter = RateLimiter::<IpAddr>::new(10, 1);
         let start = Instant::now();
         assert!(limiter.check(v4(1), start).is_ok());
         assert_eq!(limiter.check(v4(1), start), Err(RetryAfter { seconds: 6 }));
@@ -230,20 +267,20 @@ mod tests {
         assert!(limiter.check(v4(1), start + Duration::from_secs(6)).is_ok());
 
         // A slow rate: one per minute, burst 2 → a full minute to wait after the burst.
-        let slow = RateLimiter::new(1, 2);
+        let slow = RateLimiter::<IpAddr>::new(1, 2);
         assert!(slow.check(v4(2), start).is_ok());
         assert!(slow.check(v4(2), start).is_ok());
         assert_eq!(slow.check(v4(2), start), Err(RetryAfter { seconds: 60 }));
 
         // Sub-second intervals still ask for at least one second.
-        let fast = RateLimiter::new(600, 1);
+        let fast = RateLimiter::<IpAddr>::new(600, 1);
         assert!(fast.check(v4(3), start).is_ok());
         assert_eq!(fast.check(v4(3), start), Err(RetryAfter { seconds: 1 }));
     }
 
     #[test]
     fn zero_per_minute_is_unlimited() {
-        let limiter = RateLimiter::new(0, 1);
+        let limiter = RateLimiter::<IpAddr>::new(0, 1);
         let now = Instant::now();
         for _ in 0..10_000 {
             assert!(limiter.check(v4(1), now).is_ok());
@@ -253,7 +290,7 @@ mod tests {
 
     #[test]
     fn zero_burst_still_allows_one() {
-        let limiter = RateLimiter::new(60, 0);
+        let limiter = RateLimiter::<IpAddr>::new(60, 0);
         let now = Instant::now();
         assert!(limiter.check(v4(1), now).is_ok());
         assert!(limiter.check(v4(1), now).is_err());
@@ -261,7 +298,7 @@ mod tests {
 
     #[test]
     fn different_ips_are_independent() {
-        let limiter = RateLimiter::new(60, 2);
+        let limiter = RateLimiter::<IpAddr>::new(60, 2);
         let now = Instant::now();
         assert!(limiter.check(v4(1), now).is_ok());
         assert!(limiter.check(v4(1), now).is_ok());
@@ -275,7 +312,7 @@ mod tests {
 
     #[test]
     fn ipv6_shares_a_bucket_per_64() {
-        let limiter = RateLimiter::new(60, 2);
+        let limiter = RateLimiter::<IpAddr>::new(60, 2);
         let now = Instant::now();
         let a: IpAddr = "2001:db8:aaaa:bbbb::1".parse().unwrap();
         let b: IpAddr = "2001:db8:aaaa:bbbb:ffff:ffff:ffff:fffe".parse().unwrap();
@@ -289,7 +326,7 @@ mod tests {
 
     #[test]
     fn ipv4_mapped_ipv6_counts_as_ipv4() {
-        let limiter = RateLimiter::new(60, 1);
+        let limiter = RateLimiter::<IpAddr>::new(60, 1);
         let now = Instant::now();
         let mapped_1: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         let mapped_2: IpAddr = "::ffff:192.0.2.2".parse().unwrap();
@@ -302,7 +339,7 @@ mod tests {
 
     #[test]
     fn memory_stays_bounded() {
-        let limiter = RateLimiter::new(60, 2);
+        let limiter = RateLimiter::<IpAddr>::new(60, 2);
         let now = Instant::now();
         // 200 000 distinct busy clients at the same instant: nothing refills, so the oldest are
         // evicted.
@@ -315,7 +352,7 @@ mod tests {
 
         // A client that is being limited right now survives a wave of new clients, because the
         // eviction takes the buckets closest to full.
-        let limiter = RateLimiter::new(1, 2);
+        let limiter = RateLimiter::<IpAddr>::new(1, 2);
         let busy = v4(1);
         assert!(limiter.check(busy, now).is_ok());
         assert!(limiter.check(busy, now).is_ok());
@@ -329,7 +366,7 @@ mod tests {
 
         // Buckets that have refilled are dropped first: once the table is full again, a new
         // client after a quiet hour finds it emptied of them.
-        let limiter = RateLimiter::new(60, 2);
+        let limiter = RateLimiter::<IpAddr>::new(60, 2);
         for n in 0..MAX_TRACKED as u32 {
             let ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
             assert!(limiter.check(ip, now).is_ok());
@@ -341,8 +378,26 @@ mod tests {
     }
 
     #[test]
+    fn refuses_looks_without_counting() {
+        let limiter: RateLimiter<String> = RateLimiter::new(60, 2);
+        let now = Instant::now();
+        let key = "0123456789abcdef".to_owned();
+        for _ in 0..10 {
+            assert_eq!(limiter.refuses(&key, now), Ok(()));
+        }
+        assert!(limiter.check_key(key.clone(), now).is_ok());
+        assert!(limiter.check_key(key.clone(), now).is_ok());
+        assert_eq!(limiter.refuses(&key, now), Err(RetryAfter { seconds: 1 }));
+        assert!(limiter.refuses(&key, now + Duration::from_secs(1)).is_ok());
+        let ip = RateLimiter::<IpAddr>::new(60, 1);
+        assert!(ip.check(v4(1), now).is_ok());
+        assert!(ip.refuses_ip(v4(1), now).is_err());
+        assert!(ip.refuses_ip(v4(2), now).is_ok());
+    }
+
+    #[test]
     fn time_going_backwards_does_not_panic_or_refill() {
-        let limiter = RateLimiter::new(60, 1);
+        let limiter = RateLimiter::<IpAddr>::new(60, 1);
         let now = Instant::now() + Duration::from_secs(10);
         assert!(limiter.check(v4(1), now).is_ok());
         let earlier = now - Duration::from_secs(5);
