@@ -132,6 +132,13 @@ pub struct Limits {
     /// A connection on which no byte has moved either way for this long is closed, seconds
     /// (idle HTTP/2 connections, peers that stop reading). Longer than `request_timeout_secs`.
     pub idle_timeout_secs: u64,
+    /// Failed bank authentications one client address may make at once (IPv6: one /64);
+    /// then its bank requests are answered 429 until the bucket refills. A key id may fail
+    /// three times as often, from all addresses, before its failures are answered 429.
+    pub bank_auth_failure_burst: u32,
+    /// Failed bank authentications a client address earns back per minute (a key id: three
+    /// times as many).
+    pub bank_auth_failures_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -147,6 +154,8 @@ impl Default for Limits {
             tls_handshake_timeout_secs: 5,
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
+            bank_auth_failure_burst: 10,
+            bank_auth_failures_per_minute: 10,
         }
     }
 }

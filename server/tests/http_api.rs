@@ -181,7 +181,8 @@ async fn issuance_refuses_addresses_the_mailer_cannot_send_to_and_stores_nothing
 /// another address still works, and successful calls count nothing.
 #[tokio::test]
 async fn failed_bank_authentication_is_audited_then_limited_per_address() {
-    use softtoken_server::auth::failures::CLIENT_FAILURE_BURST;
+    // The default `[limits] bank_auth_failure_burst`.
+    const CLIENT_FAILURE_BURST: u32 = 10;
     let p = start().await;
     // Successful calls are never slowed: more of them than the failure burst.
     for _ in 0..CLIENT_FAILURE_BURST + 5 {

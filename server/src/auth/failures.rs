@@ -4,13 +4,14 @@
 //! ([`RateLimiter`]). Only failures count: a bank whose calls succeed is never slowed by its own
 //! volume.
 //!
-//! A client address (IPv6 by /64) may fail [`CLIENT_FAILURE_BURST`] times at once, refilled at
-//! [`CLIENT_FAILURES_PER_MINUTE`]; a key id [`KEY_FAILURE_BURST`] times, refilled at
-//! [`KEY_FAILURES_PER_MINUTE`]. Beyond that, a request from that address or naming that key id is
-//! answered `429 rate_limited` with `Retry-After` before its key is looked at: a guesser gets no
-//! answer about any key while it waits. The per-key-id limit is wider, because someone who knows
-//! a key id (it is public: it names the key in the audit) and fails on it from many addresses
-//! holds that key off for the bank too; the audit shows who did.
+//! A client address (IPv6 by /64) may fail `[limits] bank_auth_failure_burst` times at once
+//! (default 10), refilled at `bank_auth_failures_per_minute` (10); a key id [`KEY_FACTOR`] times
+//! as many. Beyond its limit, a request from that address is answered
+//! `429 rate_limited` with `Retry-After` before its key is looked at: a guesser gets no answer
+//! about any key while it waits. Beyond a key id's limit, only the failures naming it are
+//! answered `429` instead of `401`: the right key still passes, so someone who learns a key id
+//! (it names the key in the audit) cannot lock the bank out by failing on it from many addresses.
+//! A key's secret is 256 random bits; the limits bound the noise and the audit shows who tried.
 
 use std::{net::IpAddr, time::Instant};
 
@@ -24,14 +25,8 @@ use crate::{
     storage::audit::{self, AuditEvent},
 };
 
-/// Failed bank authentications a client address may make at once.
-pub const CLIENT_FAILURE_BURST: u32 = 10;
-/// Failed bank authentications a client address earns back per minute.
-pub const CLIENT_FAILURES_PER_MINUTE: u32 = 10;
-/// Failed bank authentications one key id may see at once, from all addresses.
-pub const KEY_FAILURE_BURST: u32 = 30;
-/// Failed bank authentications one key id earns back per minute.
-pub const KEY_FAILURES_PER_MINUTE: u32 = 30;
+/// A key id may fail this many times as often as one client address (it is tried from many).
+pub const KEY_FACTOR: u32 = 3;
 
 /// Length of a key id we issue: 8 random bytes in lowercase hex.
 const KEY_ID_LEN: usize = 16;
@@ -41,15 +36,6 @@ const KEY_ID_LEN: usize = 16;
 pub struct AuthFailures {
     per_client: RateLimiter<IpAddr>,
     per_key: RateLimiter<String>,
-}
-
-impl Default for AuthFailures {
-    fn default() -> Self {
-        Self {
-            per_client: RateLimiter::new(CLIENT_FAILURES_PER_MINUTE, CLIENT_FAILURE_BURST),
-            per_key: RateLimiter::new(KEY_FAILURES_PER_MINUTE, KEY_FAILURE_BURST),
-        }
-    }
 }
 
 /// The key id of a presented key, if it has the shape of ours (`st_` and 16 lowercase hex
@@ -65,9 +51,17 @@ pub fn public_key_id(presented: &str) -> Option<&str> {
 }
 
 impl AuthFailures {
-    /// Limits as documented above.
-    pub fn new() -> Self {
-        Self::default()
+    /// A client address may fail `burst` times at once and earns `per_minute` back each
+    /// minute (`[limits] bank_auth_failure_burst`, `bank_auth_failures_per_minute`); a key id
+    /// [`KEY_FACTOR`] times as many.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_client: RateLimiter::new(per_minute, burst),
+            per_key: RateLimiter::new(
+                per_minute.saturating_mul(KEY_FACTOR),
+                burst.saturating_mul(KEY_FACTOR),
+            ),
+        }
     }
 
     /// Whether a request from `client` naming `key_id` may be checked at all: `429` while

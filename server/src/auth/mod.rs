@@ -64,7 +64,8 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
         let key_id = presented.and_then(failures::public_key_id);
-        failures.admit(client, key_id, Instant::now())?;
+        // An address that failed too often is refused before any key is looked at.
+        failures.admit(client, None, Instant::now())?;
         let path_service = params.as_ref().ok().and_then(|params| {
             params
                 .iter()
@@ -91,6 +92,10 @@ where
             failures
                 .record(&server, path_service, client, key_id, Instant::now())
                 .await?;
+            // A key id that failed too often (from any address) answers its failures 429. Only
+            // its failures: the right key still passes, so nobody who learns a key id can lock
+            // the bank out by failing on it.
+            failures.admit(None, key_id, Instant::now())?;
         }
         checked
     }

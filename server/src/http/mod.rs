@@ -61,6 +61,10 @@ impl FromRef<RouterState> for Arc<KeyCache> {
 /// The provider's routes over shared state.
 pub fn router(state: Arc<ServerState>) -> Router {
     let limits = &state.limits;
+    let (bank_auth_failures_per_minute, bank_auth_failure_burst) = (
+        limits.bank_auth_failures_per_minute,
+        limits.bank_auth_failure_burst,
+    );
     let timeout = Duration::from_secs(limits.request_timeout_secs.max(1));
     let limiter = Arc::new(RateLimiter::new(
         limits.device_requests_per_minute,
@@ -110,7 +114,10 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .with_state(RouterState {
             state,
             bank_keys: Arc::new(KeyCache::new()),
-            bank_failures: Arc::new(AuthFailures::new()),
+            bank_failures: Arc::new(AuthFailures::new(
+                bank_auth_failures_per_minute,
+                bank_auth_failure_burst,
+            )),
         })
 }
 
