@@ -29,7 +29,10 @@ pub fn run() -> Result<(), String> {
     let root = workspace_root();
     let venv = root.join("target/schemathesis-venv");
     let bin = ensure_schemathesis(&venv)?;
-    let provider = TestProvider::start()?;
+    // schemathesis sends wrong bank keys on purpose and expects each to be answered 401; the
+    // default failure limit answers 429 after ten (that limit has its own test).
+    let provider =
+        TestProvider::start_with_env(&[("SOFTTOKEN_TEST_BANK_AUTH_FAILURES", "100000")])?;
     let seed = std::env::var("SOFTTOKEN_API_SEED").unwrap_or_else(|_| DEFAULT_SEED.to_owned());
     tools::run(
         Command::new(&bin)

@@ -31,12 +31,19 @@ pub struct TestProvider {
 impl TestProvider {
     /// Builds and starts the test provider, waiting for its `ready` line.
     pub fn start() -> Result<TestProvider, String> {
+        Self::start_with_env(&[])
+    }
+
+    /// As [`start`](Self::start), with extra environment variables for the binary (it reads
+    /// `SOFTTOKEN_TEST_BANK_AUTH_FAILURES`).
+    pub fn start_with_env(vars: &[(&str, &str)]) -> Result<TestProvider, String> {
         let binary = tools::cargo_build_workspace_dev()?.join("softtoken-test-provider");
         let data_dir = env::temp_dir().join(format!("softtoken-xtask-{}", std::process::id()));
         let _ = fs::remove_dir_all(&data_dir);
         let mut child = Command::new(&binary)
             .arg("--data-dir")
             .arg(&data_dir)
+            .envs(vars.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -7,6 +7,11 @@
 //! (so it never outlives the task that started it). Its data directory is temporary unless
 //! `--data-dir DIR` is given.
 //!
+//! `SOFTTOKEN_TEST_BANK_AUTH_FAILURES=N`, if set, allows N failed bank authentications per
+//! address at once and per minute (`[limits] bank_auth_failure_burst` and
+//! `bank_auth_failures_per_minute`): the API fuzzer sends wrong keys on purpose and checks that
+//! each is answered `401`, which the default limit turns into `429` after ten.
+//!
 //! | variable | value |
 //! |---|---|
 //! | `SOFTTOKEN_TEST_PROVIDER_URL` | `https://127.0.0.1:PORT` |
@@ -55,9 +60,18 @@ fn parse_args() -> Result<Option<PathBuf>, String> {
 }
 
 async fn serve(data_dir: Option<PathBuf>) -> Result<(), softtoken_testkit::KitError> {
+    let auth_failures = std::env::var("SOFTTOKEN_TEST_BANK_AUTH_FAILURES")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok());
+    let configure = |config: &mut softtoken_server::config::Config| {
+        if let Some(n) = auth_failures {
+            config.limits.bank_auth_failure_burst = n;
+            config.limits.bank_auth_failures_per_minute = n;
+        }
+    };
     let mut provider = match &data_dir {
-        Some(dir) => TestProvider::start_in(dir, |_| {}).await?,
-        None => TestProvider::start().await?,
+        Some(dir) => TestProvider::start_in(dir, configure).await?,
+        None => TestProvider::start_with(configure).await?,
     };
     for (name, value) in [
         ("SOFTTOKEN_TEST_PROVIDER_URL", provider.url().to_owned()),
