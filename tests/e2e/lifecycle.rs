@@ -11,7 +11,7 @@ use softtoken_testkit::{
     fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
 };
 
-use crate::{issue, phone, phone_on_provider_time, set_up, verify};
+use crate::{confirm, issue, phone, phone_on_provider_time, set_up, verify};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_already_active_tokens() {
@@ -138,15 +138,7 @@ async fn phone_change_revoke_reissue_and_the_old_phone_stops_showing_codes() {
     assert_ne!(new_user_id, old_user_id);
     let (new_phone, _) = phone(&provider, StoreChoice::Platform);
     let new = set_up(&new_phone, &new_user_id).await;
-    let code = new_phone.current_code(&new.id).unwrap();
-    assert_eq!(
-        verify(&bank, &new_user_id, &code.code).await,
-        VerifyResult::Accepted
-    );
-    assert_eq!(
-        new_phone.refresh(&new.id).await.unwrap().status,
-        TokenStatus::Active
-    );
+    confirm(&new_phone, &bank, &new, &new_user_id).await;
 
     // The old phone learns it on its next refresh and shows no code any more.
     assert_eq!(

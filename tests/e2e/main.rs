@@ -25,7 +25,7 @@ mod wrong_input;
 
 use std::{path::PathBuf, sync::Arc};
 
-use softtoken_core::{ManualClock, SoftToken, StoreChoice, TokenInfo};
+use softtoken_core::{ManualClock, OtpCode, SoftToken, StoreChoice, TokenInfo, TokenStatus};
 use softtoken_protocol::wire::VerifyResult;
 use softtoken_testkit::{
     BankClient, TestProvider,
@@ -48,6 +48,26 @@ async fn set_up(phone: &SoftToken, user_id: &str) -> TokenInfo {
 /// 認証確認 (or a login): the bank's verdict on `code`.
 async fn verify(bank: &BankClient, user_id: &str, code: &str) -> VerifyResult {
     bank.verify(user_id, code).await.unwrap().result
+}
+
+/// 認証確認 of a token just set up: the phone's current code is accepted by the bank, and the
+/// phone's next refresh reads the token `active`. Returns the code it showed.
+async fn confirm(
+    phone: &SoftToken,
+    bank: &BankClient,
+    token: &TokenInfo,
+    user_id: &str,
+) -> OtpCode {
+    let code = phone.current_code(&token.id).unwrap();
+    assert_eq!(
+        verify(bank, user_id, &code.code).await,
+        VerifyResult::Accepted
+    );
+    assert_eq!(
+        phone.refresh(&token.id).await.unwrap().status,
+        TokenStatus::Active
+    );
+    code
 }
 
 /// A phone with seeds in `store` and a clock of its own (the system time until the test

@@ -3,10 +3,9 @@
 //! keeps its state and its codes; a genuine, MAC-verified `revoked` still revokes.
 
 use softtoken_core::{CoreError, StoreChoice, TokenStatus};
-use softtoken_protocol::wire::VerifyResult;
 use softtoken_testkit::TestProvider;
 
-use crate::{issue, set_up, verify};
+use crate::{confirm, issue, set_up};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unauthenticated_status_denied_changes_nothing_and_a_verified_revoke_still_revokes() {
@@ -18,15 +17,7 @@ async fn an_unauthenticated_status_denied_changes_nothing_and_a_verified_revoke_
         .unwrap();
     let token = set_up(&phone, &user_id).await;
     provider.settle(token.period);
-    let code = phone.current_code(&token.id).unwrap();
-    assert_eq!(
-        verify(&bank, &user_id, &code.code).await,
-        VerifyResult::Accepted
-    );
-    assert_eq!(
-        phone.refresh(&token.id).await.unwrap().status,
-        TokenStatus::Active
-    );
+    let code = confirm(&phone, &bank, &token, &user_id).await;
     let before = phone.tokens().unwrap();
 
     // The same phone (metadata, kernel keyring) reaching a second real provider that never
