@@ -301,10 +301,10 @@ async fn no_secret_reaches_logs_files_or_errors_in_a_whole_flow() {
     provider.stop().await;
     let mut after = Vec::new();
     for path in files_under(provider.data_dir()) {
-        if !path.ends_with(softtoken_server::server::DEV_API_KEY_FILE) {
-            if let Some(bytes) = read_if_present(&path) {
-                after.push((format!("{} (stopped)", path.display()), bytes));
-            }
+        if !path.ends_with(softtoken_server::server::DEV_API_KEY_FILE)
+            && let Some(bytes) = read_if_present(&path)
+        {
+            after.push((format!("{} (stopped)", path.display()), bytes));
         }
     }
     let found = hits(&needles, &after);
