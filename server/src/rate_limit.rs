@@ -110,15 +110,7 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
             make_room(&mut buckets, now);
         }
         let arrival = buckets.entry(key).or_insert(now);
-        // A full bucket (arrival time in the past) counts from now: idle time beyond a full
-        // bucket earns nothing.
-        let start = (*arrival).max(now);
-        let ahead = start.saturating_duration_since(now);
-        if ahead > self.tolerance {
-            return Err(RetryAfter {
-                seconds: ceil_seconds(ahead - self.tolerance),
-            });
-        }
+        let start = self.admit_at(*arrival, now)?;
         // Instant overflow is only conceivable at the very end of the clock's range; staying
         // put there merely allows the request, which is better than panicking.
         *arrival = start.checked_add(interval).unwrap_or(start);
@@ -133,18 +125,23 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
         }
         let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         match buckets.get(key) {
-            Some(arrival) => {
-                let ahead = (*arrival).max(now).saturating_duration_since(now);
-                if ahead > self.tolerance {
-                    Err(RetryAfter {
-                        seconds: ceil_seconds(ahead - self.tolerance),
-                    })
-                } else {
-                    Ok(())
-                }
-            }
+            Some(arrival) => self.admit_at(*arrival, now).map(|_| ()),
             None => Ok(()),
         }
+    }
+
+    /// For a bucket whose theoretical arrival time is `arrival`: the time a request at `now`
+    /// counts from, or how long to wait if the bucket is empty. A full bucket (arrival time in
+    /// the past) counts from now: idle time beyond a full bucket earns nothing.
+    fn admit_at(&self, arrival: Instant, now: Instant) -> Result<Instant, RetryAfter> {
+        let start = arrival.max(now);
+        let ahead = start.saturating_duration_since(now);
+        if ahead > self.tolerance {
+            return Err(RetryAfter {
+                seconds: ceil_seconds(ahead - self.tolerance),
+            });
+        }
+        Ok(start)
     }
 
     /// Number of clients tracked now.
