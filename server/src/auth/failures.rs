@@ -64,29 +64,33 @@ impl AuthFailures {
         }
     }
 
-    /// Whether a request from `client` naming `key_id` may be checked at all: `429` while
-    /// either has failed too often. Counts nothing.
-    pub fn admit(
+    /// Whether a request from `client` may have its key looked at: `429` while that address
+    /// has failed too often. Counts nothing.
+    pub fn admit_client(&self, client: Option<IpAddr>, now: Instant) -> Result<(), ApiError> {
+        match client {
+            Some(ip) => self
+                .per_client
+                .refuses_ip(ip, now)
+                .map_err(|retry| refused(retry, client, None)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a failure naming `key_id` is answered `401` (`Ok`) or, while that key id has
+    /// failed too often, `429`. Counts nothing; only ever asked after a failure, so the right
+    /// key is never refused by it.
+    pub fn admit_key(
         &self,
-        client: Option<IpAddr>,
         key_id: Option<&str>,
+        client: Option<IpAddr>,
         now: Instant,
     ) -> Result<(), ApiError> {
-        let by_client = client.map_or(Ok(()), |ip| self.per_client.refuses_ip(ip, now));
-        let by_key = key_id.map_or(Ok(()), |id| self.per_key.refuses(&id.to_owned(), now));
-        match (by_client, by_key) {
-            (Ok(()), Ok(())) => Ok(()),
-            (Err(RetryAfter { seconds }), _) | (_, Err(RetryAfter { seconds })) => {
-                tracing::warn!(
-                    key_id = key_id.unwrap_or("-"),
-                    client = %client_text(client),
-                    retry_after_s = seconds,
-                    "bank authentication refused: too many failures"
-                );
-                Err(ApiError::RateLimited {
-                    retry_after_s: seconds,
-                })
-            }
+        match key_id {
+            Some(id) => self
+                .per_key
+                .refuses(&id.to_owned(), now)
+                .map_err(|retry| refused(retry, client, key_id)),
+            None => Ok(()),
         }
     }
 
@@ -127,6 +131,19 @@ impl AuthFailures {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// A refusal for too many failures, logged (key id and address, never the secret).
+fn refused(retry: RetryAfter, client: Option<IpAddr>, key_id: Option<&str>) -> ApiError {
+    tracing::warn!(
+        key_id = key_id.unwrap_or("-"),
+        client = %client_text(client),
+        retry_after_s = retry.seconds,
+        "bank authentication refused: too many failures"
+    );
+    ApiError::RateLimited {
+        retry_after_s: retry.seconds,
     }
 }
 

@@ -65,7 +65,7 @@ where
             .and_then(|value| value.strip_prefix("Bearer "));
         let key_id = presented.and_then(failures::public_key_id);
         // An address that failed too often is refused before any key is looked at.
-        failures.admit(client, None, Instant::now())?;
+        failures.admit_client(client, Instant::now())?;
         let path_service = params.as_ref().ok().and_then(|params| {
             params
                 .iter()
@@ -95,7 +95,7 @@ where
             // A key id that failed too often (from any address) answers its failures 429. Only
             // its failures: the right key still passes, so nobody who learns a key id can lock
             // the bank out by failing on it.
-            failures.admit(None, key_id, Instant::now())?;
+            failures.admit_key(key_id, client, Instant::now())?;
         }
         checked
     }
