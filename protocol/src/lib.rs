@@ -10,6 +10,8 @@
 //! - [`secret`]: the token seed type, which zeroizes itself and never prints.
 //! - [`activation`]: the OPAQUE activation handshake and the seed derivation.
 //! - [`status`]: proof of seed possession for the status call.
+//! - [`transaction`]: transaction authentication (取引認証): canonical transactions, their
+//!   OCRA codes and MACs, and the offline challenge.
 //! - [`wire`]: the JSON messages of every HTTP exchange.
 //!
 //! `docs/protocol.md` in the repository is the normative description; this crate is its reference
@@ -24,4 +26,5 @@ pub mod otp_input;
 pub mod secret;
 pub mod status;
 pub mod totp;
+pub mod transaction;
 pub mod wire;

@@ -320,8 +320,9 @@ impl Code {
         self.len
     }
 
-    /// Renders the low `len` decimal digits of `value`, zero-padded.
-    fn from_value(mut value: u64, len: u8) -> Self {
+    /// Renders the low `len` decimal digits of `value`, zero-padded (also OCRA's output, which
+    /// is a [`Code`] too).
+    pub(crate) fn from_value(mut value: u64, len: u8) -> Self {
         let mut digits = [0u8; CODE_CAPACITY];
         if let Some(used) = digits.get_mut(..usize::from(len)) {
             for slot in used.iter_mut().rev() {
@@ -334,7 +335,7 @@ impl Code {
     }
 
     /// Parses what a user submitted: `None` unless it is exactly `len` ASCII digits.
-    fn parse(ascii_digits: &str, len: u8) -> Option<Self> {
+    pub(crate) fn parse(ascii_digits: &str, len: u8) -> Option<Self> {
         let bytes = ascii_digits.as_bytes();
         // Length and character class describe the input, not the secret, so rejecting early
         // here leaks nothing about the expected code.
@@ -554,7 +555,7 @@ impl fmt::Debug for Totp {
 /// The low nibble of the last HMAC byte picks four bytes; their big-endian value without the
 /// top bit (31 bits) is taken modulo 10^digits in u64, which also covers 10 digits, where the
 /// value (< 2^31 < 10^10) is the code itself.
-fn truncate(mac: &[u8], digits: u8) -> u64 {
+pub(crate) fn truncate(mac: &[u8], digits: u8) -> u64 {
     let offset = usize::from(mac.last().copied().unwrap_or(0) & 0x0f);
     // HMAC outputs are at least 20 bytes and offset + 4 <= 19, so the window always exists;
     // the fallback only keeps this total for a hypothetical shorter input.
