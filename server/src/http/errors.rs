@@ -82,6 +82,7 @@ pub(super) fn render(response: &mut Response, now_ms: u64) {
             ApiError::RateLimited { retry_after_s } => Some(retry_after_s),
             _ => None,
         },
+        state: None,
         server_time_ms: now_ms,
     };
     let ([(name, value)], bytes) = json_body(&body);
