@@ -21,8 +21,6 @@
 
 use std::{fmt, num::NonZeroU64};
 
-use ring::hmac;
-
 use crate::totp::{Algorithm, Code, truncated_code};
 
 /// The challenge field's size in the message, in bytes.
@@ -66,6 +64,9 @@ pub enum Question<'a> {
     Alphanumeric(&'a str),
     /// For a `QH` suite: hexadecimal digits, either case.
     Hex(&'a str),
+    /// For a `QH` suite: the bytes an even number of hexadecimal digits spell (a digest, say),
+    /// so the caller need not write them out.
+    HexBytes(&'a [u8]),
 }
 
 /// Everything besides the key that goes into one code. Fields the suite does not name are
@@ -241,19 +242,25 @@ impl OcraSuite {
         Ok(())
     }
 
-    /// The message HMAC'd for `input`.
-    fn message(&self, input: &OcraInput<'_>) -> Result<Vec<u8>, OcraError> {
-        let mut message =
-            Vec::with_capacity(self.text.len() + 1 + 8 + QUESTION_BYTES + 64 + 512 + 8);
-        message.extend_from_slice(self.text.as_bytes());
-        message.push(0);
+    /// HMACs the message for `input` (RFC 6287 §5.1), streamed into `mac` part by part: no
+    /// buffer holds the message, so a code costs the hash and nothing else.
+    fn sign(&self, key: &OcraKey, input: &OcraInput<'_>) -> Result<Code, OcraError> {
+        if key.algorithm != self.algorithm {
+            return Err(OcraError::Input(
+                "the key is for another hash than the suite's",
+            ));
+        }
+        let question = self.question_bytes(input.question)?;
+        let mut mac = key.start();
+        mac.update(self.text.as_bytes());
+        mac.update(&[0]);
         if self.counter {
             let counter = input
                 .counter
                 .ok_or(OcraError::Input("the suite needs a counter (C)"))?;
-            message.extend_from_slice(&counter.to_be_bytes());
+            mac.update(&counter.to_be_bytes());
         }
-        message.extend_from_slice(&self.question_bytes(input.question)?);
+        mac.update(&question);
         if let Some(hash) = self.password {
             let password = input
                 .password_hash
@@ -261,7 +268,7 @@ impl OcraSuite {
             if password.len() != hash.seed_len() {
                 return Err(OcraError::Input("the password hash has the wrong length"));
             }
-            message.extend_from_slice(password);
+            mac.update(password);
         }
         if let Some(len) = self.session_len {
             let session = input
@@ -270,71 +277,184 @@ impl OcraSuite {
             let pad = len
                 .checked_sub(session.len())
                 .ok_or(OcraError::Input("the session information is too long"))?;
-            message.resize(message.len() + pad, 0);
-            message.extend_from_slice(session);
+            const ZEROS: [u8; 512] = [0; 512];
+            mac.update(ZEROS.get(..pad).unwrap_or(&[]));
+            mac.update(session);
         }
         if let Some(step) = self.time_step {
             let unix_secs = input
                 .unix_secs
                 .ok_or(OcraError::Input("the suite needs a time (T)"))?;
-            message.extend_from_slice(&(unix_secs / step).to_be_bytes());
+            mac.update(&(unix_secs / step).to_be_bytes());
         }
-        Ok(message)
+        Ok(mac.finish(self.digits))
     }
 
     /// The challenge as the 128 bytes of the message: its nibbles, left-aligned, zero-padded.
     fn question_bytes(&self, question: Question<'_>) -> Result<[u8; QUESTION_BYTES], OcraError> {
-        let (kind, text) = match question {
-            Question::Numeric(text) => (QuestionKind::Numeric, text),
-            Question::Alphanumeric(text) => (QuestionKind::Alphanumeric, text),
-            Question::Hex(text) => (QuestionKind::Hex, text),
+        let kind = match question {
+            Question::Numeric(_) => QuestionKind::Numeric,
+            Question::Alphanumeric(_) => QuestionKind::Alphanumeric,
+            Question::Hex(_) | Question::HexBytes(_) => QuestionKind::Hex,
         };
         if kind != self.question_kind {
             return Err(OcraError::Input("the challenge is not of the suite's kind"));
         }
         // The suite's length bounds one challenge, but RFC 6287's mutual mode (Appendix C.2)
         // concatenates the client's and the server's: only the 128-byte field bounds the whole.
-        if text.is_empty() {
-            return Err(OcraError::Input("the challenge is empty"));
-        }
-        let nibbles = match kind {
-            QuestionKind::Numeric => decimal_to_hex_nibbles(text)?,
-            QuestionKind::Hex => text
-                .chars()
-                .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()))
-                .collect::<Option<Vec<u8>>>()
-                .ok_or(OcraError::Input(
-                    "a hexadecimal challenge has a non-hex character",
-                ))?,
-            QuestionKind::Alphanumeric => {
+        let mut out = Nibbles::default();
+        match question {
+            Question::Numeric(text) => decimal_to_hex_nibbles(text, &mut out)?,
+            Question::Hex(text) => {
+                for c in text.chars() {
+                    let nibble = c.to_digit(16).and_then(|d| u8::try_from(d).ok()).ok_or(
+                        OcraError::Input("a hexadecimal challenge has a non-hex character"),
+                    )?;
+                    out.push(nibble)?;
+                }
+            }
+            Question::HexBytes(bytes) => {
+                for byte in bytes {
+                    out.push(byte >> 4)?;
+                    out.push(byte & 0x0f)?;
+                }
+            }
+            Question::Alphanumeric(text) => {
                 if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
                     return Err(OcraError::Input(
                         "an alphanumeric challenge must be printable ASCII",
                     ));
                 }
-                text.bytes().flat_map(|b| [b >> 4, b & 0x0f]).collect()
+                for byte in text.bytes() {
+                    out.push(byte >> 4)?;
+                    out.push(byte & 0x0f)?;
+                }
+            }
+        }
+        if out.len == 0 {
+            return Err(OcraError::Input("the challenge is empty"));
+        }
+        Ok(out.bytes)
+    }
+}
+
+/// The challenge field being filled nibble by nibble, left-aligned.
+struct Nibbles {
+    bytes: [u8; QUESTION_BYTES],
+    len: usize,
+}
+
+impl Default for Nibbles {
+    fn default() -> Self {
+        Nibbles {
+            bytes: [0; QUESTION_BYTES],
+            len: 0,
+        }
+    }
+}
+
+impl Nibbles {
+    fn push(&mut self, nibble: u8) -> Result<(), OcraError> {
+        let byte = self
+            .bytes
+            .get_mut(self.len / 2)
+            .ok_or(OcraError::Input("the challenge does not fit in 128 bytes"))?;
+        *byte |= if self.len.is_multiple_of(2) {
+            nibble << 4
+        } else {
+            nibble & 0x0f
+        };
+        self.len += 1;
+        Ok(())
+    }
+}
+
+/// An OCRA key, prepared once for its hash (the HMAC's padded key blocks are computed here, not
+/// per code). `Debug` is redacted.
+pub struct OcraKey {
+    algorithm: Algorithm,
+    engine: Engine,
+}
+
+/// Who computes the HMAC. SHA-1 runs on the RustCrypto engine that the TOTP codes already use
+/// (through totp-rs): it uses the CPU's SHA instructions, which ring's SHA-1 does not, and an
+/// OCRA message is four SHA-1 blocks where a TOTP message is one (measured in
+/// `benches/transaction.rs`). SHA-256 and SHA-512 run on ring, which is the faster there.
+enum Engine {
+    Ring(ring::hmac::Key),
+    Sha1(hmac::Hmac<sha1::Sha1>),
+}
+
+/// One HMAC in progress.
+enum Signing {
+    Ring(ring::hmac::Context),
+    Sha1(hmac::Hmac<sha1::Sha1>),
+}
+
+impl Signing {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Signing::Ring(context) => context.update(data),
+            Signing::Sha1(mac) => hmac::Mac::update(mac, data),
+        }
+    }
+
+    fn finish(self, digits: u8) -> Code {
+        match self {
+            Signing::Ring(context) => truncated_code(context.sign().as_ref(), digits),
+            Signing::Sha1(mac) => {
+                truncated_code(hmac::Mac::finalize(mac).into_bytes().as_slice(), digits)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for OcraKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OcraKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OcraKey {
+    /// Prepares `key` for suites with `algorithm`'s HMAC.
+    pub fn new(algorithm: Algorithm, key: &[u8]) -> OcraKey {
+        let engine = match algorithm {
+            // HMAC takes keys of any length, so this never falls back; the fallback keeps the
+            // function total without a panic path.
+            Algorithm::Sha1 => match <hmac::Hmac<sha1::Sha1> as hmac::KeyInit>::new_from_slice(key)
+            {
+                Ok(mac) => Engine::Sha1(mac),
+                Err(_) => Engine::Ring(ring::hmac::Key::new(algorithm.ring_algorithm(), key)),
+            },
+            Algorithm::Sha256 | Algorithm::Sha512 => {
+                Engine::Ring(ring::hmac::Key::new(algorithm.ring_algorithm(), key))
             }
         };
-        if nibbles.len() > QUESTION_BYTES * 2 {
-            return Err(OcraError::Input("the challenge does not fit in 128 bytes"));
+        OcraKey { algorithm, engine }
+    }
+
+    fn start(&self) -> Signing {
+        match &self.engine {
+            Engine::Ring(key) => Signing::Ring(ring::hmac::Context::with_key(key)),
+            Engine::Sha1(mac) => Signing::Sha1(mac.clone()),
         }
-        let mut out = [0u8; QUESTION_BYTES];
-        for (index, nibble) in nibbles.iter().enumerate() {
-            // At most 128 nibbles for QA64, fewer for the others: every index is in range.
-            if let Some(byte) = out.get_mut(index / 2) {
-                *byte |= if index % 2 == 0 { nibble << 4 } else { *nibble };
-            }
-        }
-        Ok(out)
     }
 }
 
 /// An OCRA code for `input` under `key`.
 pub fn generate(suite: &OcraSuite, key: &[u8], input: &OcraInput<'_>) -> Result<Code, OcraError> {
-    let message = suite.message(input)?;
-    let key = hmac::Key::new(suite.algorithm.ring_algorithm(), key);
-    let mac = hmac::sign(&key, &message);
-    Ok(truncated_code(mac.as_ref(), suite.digits))
+    suite.sign(&OcraKey::new(suite.algorithm, key), input)
+}
+
+/// An OCRA code for `input` under a prepared key (for a key used more than once).
+pub fn generate_with(
+    suite: &OcraSuite,
+    key: &OcraKey,
+    input: &OcraInput<'_>,
+) -> Result<Code, OcraError> {
+    suite.sign(key, input)
 }
 
 /// Checks a code a user typed against the suite's time steps `step(now) − window ..=
@@ -345,14 +465,14 @@ pub fn generate(suite: &OcraSuite, key: &[u8], input: &OcraInput<'_>) -> Result<
 /// `digits` ASCII digits never matches.
 pub fn verify(
     suite: &OcraSuite,
-    key: &[u8],
+    key: &OcraKey,
     input: &OcraInput<'_>,
     otp_ascii_digits: &str,
     window: u32,
 ) -> Result<Option<u64>, OcraError> {
     let typed = Code::parse(otp_ascii_digits, suite.digits);
     let Some(step) = suite.time_step else {
-        let code = generate(suite, key, input)?;
+        let code = suite.sign(key, input)?;
         return Ok(typed.filter(|typed| *typed == code).map(|_| 0));
     };
     let now = input
@@ -369,7 +489,7 @@ pub fn verify(
             unix_secs: Some(candidate.saturating_mul(step.get())),
             ..*input
         };
-        let code = generate(suite, key, &at)?;
+        let code = suite.sign(key, &at)?;
         if typed.as_ref().is_some_and(|typed| *typed == code) && matched.is_none() {
             matched = Some(candidate);
         }
@@ -444,33 +564,67 @@ fn parse_time_step(step: &str) -> Result<NonZeroU64, OcraError> {
     NonZeroU64::new(count * unit_secs).ok_or(OcraError::Suite("T's step must not be zero"))
 }
 
-/// A decimal number's hexadecimal digits (as nibble values), without leading zeros ("0" for
-/// zero): RFC 6287's reference converts a `QN` challenge this way (`BigInteger.toString(16)`).
-fn decimal_to_hex_nibbles(decimal: &str) -> Result<Vec<u8>, OcraError> {
-    let mut digits = decimal
-        .bytes()
-        .map(|b| b.is_ascii_digit().then(|| b - b'0'))
-        .collect::<Option<Vec<u8>>>()
-        .ok_or(OcraError::Input(
-            "a numeric challenge has a non-digit character",
-        ))?;
-    // Long division by 16, repeated: each pass yields the next hexadecimal digit (lowest first).
-    let mut nibbles = Vec::new();
-    while digits.iter().any(|&d| d != 0) {
+/// The longest decimal challenge whose hexadecimal form fits the 128-byte field (10^308 <
+/// 16^256).
+const MAX_DECIMAL_DIGITS: usize = 308;
+
+/// Writes a decimal number's hexadecimal digits, without leading zeros ("0" for zero), into
+/// `out`: RFC 6287's reference converts a `QN` challenge this way (`BigInteger.toString(16)`).
+fn decimal_to_hex_nibbles(decimal: &str, out: &mut Nibbles) -> Result<(), OcraError> {
+    // Every challenge this app makes (at most 17 digits) fits in a u128: write it out directly.
+    if decimal.len() <= 38 && !decimal.is_empty() {
+        let mut value: u128 = 0;
+        for byte in decimal.bytes() {
+            if !byte.is_ascii_digit() {
+                return Err(OcraError::Input(
+                    "a numeric challenge has a non-digit character",
+                ));
+            }
+            value = value * 10 + u128::from(byte - b'0');
+        }
+        let nibbles = (128 - value.leading_zeros()).div_ceil(4).max(1);
+        for shift in (0..nibbles).rev() {
+            // Masked to four bits, so the cast keeps the whole nibble.
+            out.push(((value >> (shift * 4)) & 0x0f) as u8)?;
+        }
+        return Ok(());
+    }
+    let mut digits = [0u8; MAX_DECIMAL_DIGITS];
+    let used = digits
+        .get_mut(..decimal.len())
+        .ok_or(OcraError::Input("the challenge does not fit in 128 bytes"))?;
+    for (slot, byte) in used.iter_mut().zip(decimal.bytes()) {
+        if !byte.is_ascii_digit() {
+            return Err(OcraError::Input(
+                "a numeric challenge has a non-digit character",
+            ));
+        }
+        *slot = byte - b'0';
+    }
+    // Long division by 16, repeated: each pass yields the next hexadecimal digit, lowest first.
+    let mut reversed = [0u8; QUESTION_BYTES * 2 + 1];
+    let mut count = 0;
+    while used.iter().any(|&d| d != 0) {
         let mut remainder = 0u8;
-        for digit in &mut digits {
+        for digit in used.iter_mut() {
             let value = u16::from(remainder) * 10 + u16::from(*digit);
             // value < 160, so the quotient is < 10 and the remainder < 16.
             *digit = u8::try_from(value / 16).unwrap_or(0);
             remainder = u8::try_from(value % 16).unwrap_or(0);
         }
-        nibbles.push(remainder);
+        let slot = reversed
+            .get_mut(count)
+            .ok_or(OcraError::Input("the challenge does not fit in 128 bytes"))?;
+        *slot = remainder;
+        count += 1;
     }
-    if nibbles.is_empty() {
-        nibbles.push(0);
+    if count == 0 && !decimal.is_empty() {
+        return out.push(0);
     }
-    nibbles.reverse();
-    Ok(nibbles)
+    for nibble in reversed.iter().take(count).rev() {
+        out.push(*nibble)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -693,19 +847,39 @@ mod tests {
 
     #[test]
     fn numeric_challenges_are_written_in_hexadecimal() {
-        assert_eq!(decimal_to_hex_nibbles("0").unwrap(), [0]);
-        assert_eq!(decimal_to_hex_nibbles("00000000").unwrap(), [0]);
-        assert_eq!(decimal_to_hex_nibbles("255").unwrap(), [0xf, 0xf]);
+        let field = |decimal: &str| {
+            let mut out = Nibbles::default();
+            decimal_to_hex_nibbles(decimal, &mut out).unwrap();
+            (out.len, out.bytes[..20].to_vec())
+        };
+        let padded = |head: &[u8]| {
+            let mut bytes = head.to_vec();
+            bytes.resize(20, 0);
+            bytes
+        };
+        assert_eq!(field("0"), (1, padded(&[])));
+        assert_eq!(field("00000000"), (1, padded(&[])));
+        assert_eq!(field("255"), (2, padded(&[0xff])));
         // 99999999 = 0x5F5E0FF: seven nibbles, left-aligned, so the message holds 5F 5E 0F F0.
-        assert_eq!(
-            decimal_to_hex_nibbles("99999999").unwrap(),
-            [5, 0xf, 5, 0xe, 0, 0xf, 0xf]
-        );
+        assert_eq!(field("99999999"), (7, padded(&[0x5f, 0x5e, 0x0f, 0xf0])));
         // 2^64 = 0x10000000000000000, past u64.
-        assert_eq!(
-            decimal_to_hex_nibbles("18446744073709551616").unwrap(),
-            [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        );
+        assert_eq!(field("18446744073709551616"), (17, padded(&[0x10])));
+        // Past 38 digits the general long division runs: leading zeros make the same number.
+        for number in [
+            "0",
+            "255",
+            "99999999",
+            "18446744073709551616",
+            &"9".repeat(38),
+        ] {
+            assert_eq!(
+                field(number),
+                field(&format!("{}{number}", "0".repeat(40))),
+                "{number}"
+            );
+        }
+        let mut out = Nibbles::default();
+        assert!(decimal_to_hex_nibbles(&"9".repeat(309), &mut out).is_err());
     }
 
     #[test]
@@ -819,26 +993,24 @@ mod tests {
             ..input(Question::Hex(&q))
         };
         let now = 1_795_000_000;
+        let key = OcraKey::new(Algorithm::Sha1, KEY20);
         let earlier = generate(&suite, KEY20, &at(now - 60)).unwrap();
         let later = generate(&suite, KEY20, &at(now + 60)).unwrap();
         let too_old = generate(&suite, KEY20, &at(now - 120)).unwrap();
         assert_eq!(
-            verify(&suite, KEY20, &at(now), earlier.as_str(), 1).unwrap(),
+            verify(&suite, &key, &at(now), earlier.as_str(), 1).unwrap(),
             Some(now / 60 - 1)
         );
         assert_eq!(
-            verify(&suite, KEY20, &at(now), later.as_str(), 1).unwrap(),
+            verify(&suite, &key, &at(now), later.as_str(), 1).unwrap(),
             Some(now / 60 + 1)
         );
         assert_eq!(
-            verify(&suite, KEY20, &at(now), too_old.as_str(), 1).unwrap(),
+            verify(&suite, &key, &at(now), too_old.as_str(), 1).unwrap(),
             None
         );
-        assert_eq!(verify(&suite, KEY20, &at(now), "1234567", 1).unwrap(), None);
-        assert_eq!(
-            verify(&suite, KEY20, &at(now), "abcdefgh", 1).unwrap(),
-            None
-        );
+        assert_eq!(verify(&suite, &key, &at(now), "1234567", 1).unwrap(), None);
+        assert_eq!(verify(&suite, &key, &at(now), "abcdefgh", 1).unwrap(), None);
     }
 
     #[test]
@@ -847,6 +1019,10 @@ mod tests {
         assert_eq!(
             code(suite, KEY32, input(Question::Hex("00ff"))),
             code(suite, KEY32, input(Question::Hex("00FF")))
+        );
+        assert_eq!(
+            code(suite, KEY32, input(Question::HexBytes(&[0x00, 0xff]))),
+            code(suite, KEY32, input(Question::Hex("00ff")))
         );
     }
 }
