@@ -6,6 +6,7 @@
 //! - [`ids`]: the Service ID and User ID rules, and the normaliser that turns what a user typed
 //!   (full-width digits, spaces, hyphens) into canonical ASCII before any check.
 //! - [`otp_input`]: the same normaliser applied to a typed one-time password.
+//! - [`ocra`]: RFC 6287 challenge-response codes, for transaction authentication.
 //! - [`totp`]: RFC 6238 codes (8 digits by default) and the server's windowed verification.
 //! - [`secret`]: the token seed type, which zeroizes itself and never prints.
 //! - [`activation`]: the OPAQUE activation handshake and the seed derivation.
@@ -22,6 +23,7 @@ mod normalize;
 pub mod activation;
 pub mod clock;
 pub mod ids;
+pub mod ocra;
 pub mod otp_input;
 pub mod secret;
 pub mod status;

@@ -176,7 +176,7 @@ impl Algorithm {
         }
     }
 
-    fn ring_algorithm(self) -> hmac::Algorithm {
+    pub(crate) fn ring_algorithm(self) -> hmac::Algorithm {
         match self {
             // SHA-1's collision weakness does not carry over to HMAC (RFC 4226 Appendix B.2);
             // ring only names it "legacy" to steer new designs away.
@@ -315,14 +315,13 @@ impl Code {
         std::str::from_utf8(digits).unwrap_or("")
     }
 
-    /// Number of digits, 6..=10.
+    /// Number of digits: 6..=10 for TOTP, 4..=10 for OCRA.
     pub const fn digits(&self) -> u8 {
         self.len
     }
 
-    /// Renders the low `len` decimal digits of `value`, zero-padded (also OCRA's output, which
-    /// is a [`Code`] too).
-    pub(crate) fn from_value(mut value: u64, len: u8) -> Self {
+    /// Renders the low `len` decimal digits of `value`, zero-padded.
+    fn from_value(mut value: u64, len: u8) -> Self {
         let mut digits = [0u8; CODE_CAPACITY];
         if let Some(used) = digits.get_mut(..usize::from(len)) {
             for slot in used.iter_mut().rev() {
@@ -550,12 +549,18 @@ impl fmt::Debug for Totp {
     }
 }
 
+/// The code an HMAC output truncates to (RFC 4226 §5.3), for OCRA (RFC 6287), which truncates
+/// as HOTP does.
+pub(crate) fn truncated_code(mac: &[u8], digits: u8) -> Code {
+    Code::from_value(truncate(mac, digits), digits)
+}
+
 /// RFC 4226 §5.3 dynamic truncation, reduced to `digits` decimal digits.
 ///
 /// The low nibble of the last HMAC byte picks four bytes; their big-endian value without the
 /// top bit (31 bits) is taken modulo 10^digits in u64, which also covers 10 digits, where the
 /// value (< 2^31 < 10^10) is the code itself.
-pub(crate) fn truncate(mac: &[u8], digits: u8) -> u64 {
+fn truncate(mac: &[u8], digits: u8) -> u64 {
     let offset = usize::from(mac.last().copied().unwrap_or(0) & 0x0f);
     // HMAC outputs are at least 20 bytes and offset + 4 <= 19, so the window always exists;
     // the fallback only keeps this total for a hypothetical shorter input.

@@ -2,11 +2,11 @@
 //! online code's challenge is the transaction digest in hex, so any change to the payee or the
 //! amount changes the code; the offline code's is what the user typed.
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-
-use super::ocra::{self, OcraInput, OcraSuite, Question};
 use super::{OfflineChallenge, Transaction, TransactionKeys};
-use crate::totp::Code;
+use crate::{
+    ocra::{self, OcraInput, OcraSuite, Question},
+    totp::{Code, truncated_code},
+};
 
 /// Digits of every transaction code, whatever the token's TOTP digits.
 pub const CODE_DIGITS: u8 = 8;
@@ -15,36 +15,31 @@ pub const CODE_STEP_SECS: u64 = 60;
 /// The verification window of 9.3: one step either side.
 pub const VERIFY_WINDOW: u32 = 1;
 
-/// Lower-case hex of a digest, the `QH64` challenge.
-fn hex64(digest: &[u8; 32]) -> String {
-    use std::fmt::Write;
-    digest.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 impl TransactionKeys {
-    /// The code of `suite` for `question` at a time step; `None` only if the suite did not
-    /// parse (it always does: tested for every algorithm).
-    fn ocra_at_step(
-        &self,
-        suite: Option<&OcraSuite>,
-        question: Question<'_>,
-        step: u64,
-    ) -> Option<Code> {
-        let input = OcraInput {
+    /// The input of `question` at `unix_secs`.
+    fn input<'a>(question: Question<'a>, unix_secs: u64) -> OcraInput<'a> {
+        OcraInput {
             counter: None,
             question,
             password_hash: None,
             session: None,
-            unix_secs: Some(step.saturating_mul(CODE_STEP_SECS)),
-        };
-        ocra::generate(suite?, &self.ocra_key, &input).ok()
+            unix_secs: Some(unix_secs),
+        }
     }
 
-    /// Checks `otp` against the steps around `unix_secs` in constant time (every step is
-    /// computed, no early exit) and returns the matched step, the later one on a tie.
+    /// The code of `suite` for `question` at `unix_secs`; `None` only if the suite did not
+    /// parse (it always does: tested for every algorithm).
+    fn ocra_at(
+        &self,
+        suite: Option<&OcraSuite>,
+        question: Question<'_>,
+        unix_secs: u64,
+    ) -> Option<Code> {
+        ocra::generate_with(suite?, &self.ocra_key, &Self::input(question, unix_secs)).ok()
+    }
+
+    /// Checks `otp` against the steps around `unix_secs` in constant time (`ocra::verify`
+    /// computes every step of the window) and returns the matched step.
     fn verify_steps(
         &self,
         suite: Option<&OcraSuite>,
@@ -53,31 +48,30 @@ impl TransactionKeys {
         unix_secs: u64,
         window: u32,
     ) -> Option<u64> {
-        let submitted = Code::parse(otp_ascii_digits, CODE_DIGITS)?;
-        let now = unix_secs / CODE_STEP_SECS;
-        let mut found = Choice::from(0);
-        let mut matched = 0u64;
-        for step in now.saturating_sub(u64::from(window))..=now.saturating_add(u64::from(window)) {
-            let hit = self.ocra_at_step(suite, question, step)?.ct_eq(&submitted);
-            matched.conditional_assign(&step, hit);
-            found |= hit;
-        }
-        bool::from(found).then_some(matched)
+        ocra::verify(
+            suite?,
+            &self.ocra_key,
+            &Self::input(question, unix_secs),
+            otp_ascii_digits,
+            window,
+        )
+        .ok()
+        .flatten()
     }
 
     /// The fallback if a suite did not parse: unreachable (tests parse every suite), and a code
     /// no verification accepts, since verification never falls back.
     fn unreachable_code() -> Code {
-        Code::from_value(0, CODE_DIGITS)
+        truncated_code(&[], CODE_DIGITS)
     }
 
     /// The online transaction code the app shows at `unix_secs`.
     pub fn online_code(&self, transaction: &Transaction, unix_secs: u64) -> Code {
-        let challenge = hex64(&transaction.digest());
-        self.ocra_at_step(
+        let digest = transaction.digest();
+        self.ocra_at(
             self.suites.online.as_ref(),
-            Question::Hex(&challenge),
-            unix_secs / CODE_STEP_SECS,
+            Question::HexBytes(&digest),
+            unix_secs,
         )
         .unwrap_or_else(Self::unreachable_code)
     }
@@ -93,10 +87,10 @@ impl TransactionKeys {
         unix_secs: u64,
         window: u32,
     ) -> Option<u64> {
-        let challenge = hex64(&transaction.digest());
+        let digest = transaction.digest();
         self.verify_steps(
             self.suites.online.as_ref(),
-            Question::Hex(&challenge),
+            Question::HexBytes(&digest),
             otp_ascii_digits,
             unix_secs,
             window,
@@ -113,10 +107,10 @@ impl TransactionKeys {
     /// The offline code for what the user typed, at `unix_secs`.
     pub fn offline_code(&self, challenge: &OfflineChallenge, unix_secs: u64) -> Code {
         let question = challenge.challenge();
-        self.ocra_at_step(
+        self.ocra_at(
             self.offline_suite(challenge),
             Question::Numeric(&question),
-            unix_secs / CODE_STEP_SECS,
+            unix_secs,
         )
         .unwrap_or_else(Self::unreachable_code)
     }
@@ -185,8 +179,9 @@ mod tests {
         let k = keys(Algorithm::Sha256);
         let t = example();
         let suite = OcraSuite::parse("OCRA-1:HOTP-SHA256-8:QH64-T1M").unwrap();
-        let challenge = hex64(&t.digest());
-        let direct = ocra::generate(
+        // The digest as the 64 hex digits of 9.3, through the text form of the question.
+        let challenge: String = t.digest().iter().map(|b| format!("{b:02x}")).collect();
+        let direct = ocra::generate_with(
             &suite,
             &k.ocra_key,
             &OcraInput {

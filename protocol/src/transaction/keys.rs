@@ -15,12 +15,12 @@
 use std::fmt;
 
 use ring::hkdf;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::ocra::OcraSuite;
 use super::offline::{online_suite, suite_name};
 use crate::{
     ids::{ServiceId, UserId},
+    ocra::{OcraKey, OcraSuite},
     secret::Seed,
     totp::Algorithm,
 };
@@ -54,8 +54,10 @@ pub(super) struct Suites {
 pub struct TransactionKeys {
     #[zeroize(skip)]
     pub(super) algorithm: Algorithm,
-    /// `Lh` bytes (20, 32 or 64).
-    pub(super) ocra_key: Vec<u8>,
+    /// `ocra_key`, prepared for the token's HMAC (its `Lh` = 20, 32 or 64 bytes are wiped
+    /// right after preparing; the prepared key blocks are `OcraKey`'s to guard).
+    #[zeroize(skip)]
+    pub(super) ocra_key: OcraKey,
     pub(super) list_key: [u8; MAC_KEY_LEN],
     pub(super) decision_key: [u8; MAC_KEY_LEN],
     #[zeroize(skip)]
@@ -81,9 +83,11 @@ impl TransactionKeys {
                 let _ = okm.fill(out);
             }
         };
+        let mut ocra_key = Zeroizing::new(vec![0; algorithm.seed_len()]);
+        expand(OCRA_LABEL, &mut ocra_key);
         let mut keys = TransactionKeys {
             algorithm,
-            ocra_key: vec![0; algorithm.seed_len()],
+            ocra_key: OcraKey::new(algorithm, &ocra_key),
             list_key: [0; MAC_KEY_LEN],
             decision_key: [0; MAC_KEY_LEN],
             suites: Suites {
@@ -92,7 +96,6 @@ impl TransactionKeys {
                 account_and_amount: OcraSuite::parse(&suite_name(algorithm, true)).ok(),
             },
         };
-        expand(OCRA_LABEL, &mut keys.ocra_key);
         expand(LIST_LABEL, &mut keys.list_key);
         expand(DECISION_LABEL, &mut keys.decision_key);
         keys
@@ -130,9 +133,7 @@ mod tests {
     fn keys_have_their_lengths_differ_and_suites_parse() {
         for algorithm in Algorithm::ALL {
             let k = keys(&[7; 20], algorithm);
-            assert_eq!(k.ocra_key.len(), algorithm.seed_len());
             assert_ne!(k.list_key, k.decision_key);
-            assert_ne!(k.ocra_key.get(..32), Some(&k.list_key[..]));
             assert!(k.list_key.iter().any(|b| *b != 0));
             assert!(k.suites.online.is_some());
             assert!(k.suites.account.is_some());

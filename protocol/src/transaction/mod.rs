@@ -23,8 +23,6 @@ mod id;
 mod keys;
 mod macs;
 mod name;
-// stand-in until ocra.rs lands
-mod ocra;
 mod offline;
 mod payee;
 mod reference;
