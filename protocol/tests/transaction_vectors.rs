@@ -53,6 +53,18 @@ struct Token {
     algorithm: Algorithm,
 }
 
+impl Token {
+    /// The keys as the crate derives them.
+    fn keys(&self) -> TransactionKeys {
+        TransactionKeys::derive(
+            &Seed::from_slice(&self.seed),
+            self.algorithm,
+            &self.service_id,
+            &self.user_id,
+        )
+    }
+}
+
 fn token() -> Token {
     let activation = read("activation-v1.json");
     let inputs = &activation["inputs"];
@@ -158,12 +170,7 @@ fn short(name: &str) -> Vec<u8> {
 
 fn generate() -> Value {
     let t = token();
-    let keys = TransactionKeys::derive(
-        &Seed::from_slice(&t.seed),
-        t.algorithm,
-        &t.service_id,
-        &t.user_id,
-    );
+    let keys = t.keys();
     let ocra_key = hkdf(
         &t.seed,
         b"SoftToken-v1 OCRA key",
@@ -332,12 +339,7 @@ fn transactions_match_the_published_vectors() {
 fn published_codes_verify_and_states_are_the_decisions() {
     let v = read("transactions-v1.json");
     let t = token();
-    let keys = TransactionKeys::derive(
-        &Seed::from_slice(&t.seed),
-        t.algorithm,
-        &t.service_id,
-        &t.user_id,
-    );
+    let keys = t.keys();
     for (input, published) in INPUTS.iter().zip(v["transactions"].as_array().unwrap()) {
         let txn = transaction(&t, input);
         for (at, code) in published["online_codes"].as_object().unwrap() {

@@ -27,6 +27,7 @@ mod offline;
 mod payee;
 mod reference;
 mod state;
+mod text;
 
 pub use account::{AccountNumber, AccountType, BankCode, BranchCode};
 pub use amount::Amount;

@@ -9,10 +9,10 @@
 
 use std::fmt;
 
-use unicode_normalization::UnicodeNormalization;
-
-use super::{TransactionError, TransactionField};
-use crate::normalize::MAX_TYPED_CHARS;
+use super::{
+    TransactionError, TransactionField,
+    text::{check_canonical, nfkc_bounded},
+};
 
 /// A canonical account holder name. Shown to the user, so `Debug` shows it (it is never
 /// logged by the provider, which logs transaction ids only).
@@ -26,16 +26,8 @@ impl HolderName {
     /// Canonicalises and checks a name as the bank sent it (half- or full-width).
     pub fn parse(input: &str) -> Result<HolderName, TransactionError> {
         let field = TransactionField::Name;
-        let raw_chars = input.chars().count();
-        if raw_chars > MAX_TYPED_CHARS {
-            return Err(TransactionError::TooLong {
-                field,
-                max: Self::MAX_CHARS,
-                found: raw_chars,
-            });
-        }
         let mut canonical = String::with_capacity(input.len());
-        for word in input.nfkc().collect::<String>().split(' ') {
+        for word in nfkc_bounded(input, field, Self::MAX_CHARS)?.split(' ') {
             if word.is_empty() {
                 continue;
             }
@@ -44,23 +36,7 @@ impl HolderName {
             }
             canonical.push_str(word);
         }
-        if canonical.is_empty() {
-            return Err(TransactionError::Empty { field });
-        }
-        if let Some(position) = canonical.chars().position(|c| !allowed(c)) {
-            return Err(TransactionError::InvalidCharacter {
-                field,
-                position: position + 1,
-            });
-        }
-        let found = canonical.chars().count();
-        if found > Self::MAX_CHARS {
-            return Err(TransactionError::TooLong {
-                field,
-                max: Self::MAX_CHARS,
-                found,
-            });
-        }
+        check_canonical(&canonical, field, Self::MAX_CHARS, allowed)?;
         Ok(HolderName(canonical))
     }
 

@@ -5,8 +5,10 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::{TransactionError, TransactionField};
-use crate::normalize::MAX_TYPED_CHARS;
+use super::{
+    TransactionError, TransactionField,
+    text::{check_canonical, nfkc_bounded},
+};
 
 /// A canonical, non-empty reference.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -20,33 +22,9 @@ impl Reference {
     /// see [`Reference::parse_optional`] for the wire's "empty means none".
     pub fn parse(input: &str) -> Result<Reference, TransactionError> {
         let field = TransactionField::Reference;
-        let raw_chars = input.chars().count();
-        if raw_chars > MAX_TYPED_CHARS {
-            return Err(TransactionError::TooLong {
-                field,
-                max: Self::MAX_CHARS,
-                found: raw_chars,
-            });
-        }
-        let normalised: String = input.nfkc().collect();
+        let normalised = nfkc_bounded(input, field, Self::MAX_CHARS)?;
         let canonical = normalised.trim();
-        if canonical.is_empty() {
-            return Err(TransactionError::Empty { field });
-        }
-        if let Some(position) = canonical.chars().position(char::is_control) {
-            return Err(TransactionError::InvalidCharacter {
-                field,
-                position: position + 1,
-            });
-        }
-        let found = canonical.chars().count();
-        if found > Self::MAX_CHARS {
-            return Err(TransactionError::TooLong {
-                field,
-                max: Self::MAX_CHARS,
-                found,
-            });
-        }
+        check_canonical(canonical, field, Self::MAX_CHARS, |c| !c.is_control())?;
         Ok(Reference(canonical.to_owned()))
     }
 
