@@ -9,8 +9,14 @@ use std::{hint::black_box, time::Duration};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use softtoken_protocol::{
+    ids::{ServiceId, UserId},
     ocra::{self, OcraInput, OcraKey, OcraSuite, Question},
+    secret::Seed,
     totp::{Algorithm, TokenParams, Totp},
+    transaction::{
+        AccountNumber, AccountType, Amount, BankCode, BranchCode, HolderName, OfflineChallenge,
+        Payee, Reference, Transaction, TransactionId, TransactionKeys,
+    },
 };
 
 const SEED_SHA1: &[u8; 20] = b"12345678901234567890";
@@ -58,6 +64,42 @@ fn bench(c: &mut Criterion) {
             };
             ocra::generate_with(&offline, &key, &input).unwrap()
         })
+    });
+
+    // The whole transaction code as the app makes it: canonical bytes, SHA-256 digest, OCRA.
+    let service_id = ServiceId::parse("10121234").unwrap();
+    let user_id = UserId::parse("12345678901234CI").unwrap();
+    let keys = TransactionKeys::derive(
+        &Seed::from_slice(SEED_SHA1),
+        Algorithm::Sha1,
+        &service_id,
+        &user_id,
+    );
+    let transaction = Transaction {
+        id: TransactionId::from_bytes([7; 16]),
+        service_id,
+        user_id,
+        payee: Payee {
+            bank_code: BankCode::parse("0001").unwrap(),
+            branch_code: BranchCode::parse("101").unwrap(),
+            account_type: AccountType::Ordinary,
+            account_number: AccountNumber::parse("1234567").unwrap(),
+            name: HolderName::parse("ヤマダ タロウ").unwrap(),
+        },
+        amount: Amount::jpy(123_456).unwrap(),
+        reference: Some(Reference::parse("3月分家賃").unwrap()),
+        expires_at_ms: 1_795_000_300_000,
+    };
+    group.bench_function("transaction_online_code_sha1", |b| {
+        b.iter(|| keys.online_code(black_box(&transaction), black_box(TIME)))
+    });
+    let digest = transaction.digest();
+    group.bench_function("transaction_online_code_for_digest_sha1", |b| {
+        b.iter(|| keys.online_code_for_digest(black_box(&digest), black_box(TIME)))
+    });
+    let challenge = OfflineChallenge::parse("1234567", Some("123456")).unwrap();
+    group.bench_function("transaction_offline_code_sha1", |b| {
+        b.iter(|| keys.offline_code(black_box(&challenge), black_box(TIME)))
     });
 
     group.finish();

@@ -2,7 +2,7 @@
 //! online code's challenge is the transaction digest in hex, so any change to the payee or the
 //! amount changes the code; the offline code's is what the user typed.
 
-use super::{OfflineChallenge, Transaction, TransactionKeys};
+use super::{DIGEST_LEN, OfflineChallenge, Transaction, TransactionKeys};
 use crate::{
     ocra::{self, OcraInput, OcraSuite, Question},
     totp::{Code, truncated_code},
@@ -67,10 +67,16 @@ impl TransactionKeys {
 
     /// The online transaction code the app shows at `unix_secs`.
     pub fn online_code(&self, transaction: &Transaction, unix_secs: u64) -> Code {
-        let digest = transaction.digest();
+        self.online_code_for_digest(&transaction.digest(), unix_secs)
+    }
+
+    /// [`online_code`](Self::online_code) for a digest already computed (the app has it from
+    /// checking the list MAC): a screen that refreshes the code every step then pays one OCRA
+    /// per step, not the canonical bytes and SHA-256 again.
+    pub fn online_code_for_digest(&self, digest: &[u8; DIGEST_LEN], unix_secs: u64) -> Code {
         self.ocra_at(
             self.suites.online.as_ref(),
-            Question::HexBytes(&digest),
+            Question::HexBytes(digest),
             unix_secs,
         )
         .unwrap_or_else(Self::unreachable_code)
@@ -163,6 +169,7 @@ mod tests {
             let t = example();
             let code = k.online_code(&t, NOW);
             assert_eq!(code.as_str().len(), 8);
+            assert_eq!(k.online_code_for_digest(&t.digest(), NOW), code);
             assert_eq!(k.verify_online(&t, code.as_str(), NOW, 1), Some(NOW / 60));
             assert_eq!(
                 k.verify_online(&t, code.as_str(), NOW + 60, 1),
