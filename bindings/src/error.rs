@@ -118,6 +118,38 @@ pub enum FfiError {
         /// Human sentence.
         detail: String,
     },
+    /// The token is locked (too many wrong codes at the bank): the bank must unlock it.
+    #[error("{detail}")]
+    TokenLocked {
+        /// Human sentence.
+        detail: String,
+    },
+    /// No such pending transaction for this token: fetch the list again.
+    #[error("{detail}")]
+    TransactionNotFound {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The transaction expired: the user starts the transfer again at the bank.
+    #[error("{detail}")]
+    TransactionExpired {
+        /// Human sentence.
+        detail: String,
+    },
+    /// The transaction was already decided.
+    #[error("{detail}")]
+    TransactionDecided {
+        /// Its state, e.g. `approved`.
+        state: String,
+        /// Human sentence.
+        detail: String,
+    },
+    /// A transaction reply did not verify: it may come from an interceptor. Nothing was shown.
+    #[error("{detail}")]
+    PossibleInterception {
+        /// Human sentence.
+        detail: String,
+    },
     /// A bug in this library (a panic, a runtime failure): report it. Nothing was changed that
     /// a retry cannot repair.
     #[error("{detail}")]
@@ -161,6 +193,13 @@ impl From<CoreError> for FfiError {
             CoreError::StorageCorrupted { .. } => FfiError::StorageCorrupted { detail },
             CoreError::ClockImplausible => FfiError::ClockImplausible { detail },
             CoreError::TokenNotFound => FfiError::TokenNotFound { detail },
+            CoreError::TokenLocked => FfiError::TokenLocked { detail },
+            CoreError::TransactionNotFound => FfiError::TransactionNotFound { detail },
+            CoreError::TransactionExpired => FfiError::TransactionExpired { detail },
+            CoreError::TransactionDecided { state } => {
+                FfiError::TransactionDecided { state, detail }
+            }
+            CoreError::PossibleInterception { .. } => FfiError::PossibleInterception { detail },
         }
     }
 }

@@ -91,6 +91,31 @@ pub enum CoreError {
     /// No token with this id.
     #[error("no such token")]
     TokenNotFound,
+    /// Too many wrong codes at the bank: it must unlock the token before it takes part in
+    /// transactions again.
+    #[error("the token is locked; ask the bank to unlock it")]
+    TokenLocked,
+    /// The transaction is not pending for this token (never was, or no longer listed): fetch
+    /// the list again.
+    #[error("no such pending transaction for this token")]
+    TransactionNotFound,
+    /// The transaction expired before the user decided: start the transfer again at the bank.
+    #[error("the transaction expired; start the transfer again at the bank")]
+    TransactionExpired,
+    /// The transaction was already decided (approved, rejected, confirmed by code, failed or
+    /// cancelled by the bank).
+    #[error("the transaction was already decided ({state})")]
+    TransactionDecided {
+        /// Its state, e.g. `approved`.
+        state: String,
+    },
+    /// A reply about transactions did not verify under the token's keys: it may come from an
+    /// interceptor. Nothing of it is shown or stored.
+    #[error("possible interception: {reason}")]
+    PossibleInterception {
+        /// What did not verify.
+        reason: String,
+    },
 }
 
 impl CoreError {

@@ -39,6 +39,16 @@ public enum SoftTokenError: Error, Equatable, Sendable {
     case clockImplausible(detail: String)
     /// No token with this id.
     case tokenNotFound(detail: String)
+    /// The token is locked (too many wrong codes at the bank): the bank must unlock it.
+    case tokenLocked(detail: String)
+    /// No such pending transaction for this token: fetch the list again.
+    case transactionNotFound(detail: String)
+    /// The transaction expired: the user starts the transfer again at the bank.
+    case transactionExpired(detail: String)
+    /// The transaction was already decided; `state` says how (e.g. `approved`).
+    case transactionDecided(state: String, detail: String)
+    /// A transaction reply did not verify: it may come from an interceptor. Nothing was shown.
+    case possibleInterception(detail: String)
     /// A bug in the library or its bindings: report it.
     case `internal`(detail: String)
 
@@ -51,7 +61,10 @@ public enum SoftTokenError: Error, Equatable, Sendable {
              let .alreadyActiveElsewhere(detail), let .network(_, detail), let .tls(detail),
              let .protocol(detail), let .keystoreUnavailable(detail),
              let .seedMissing(detail), let .storageCorrupted(detail),
-             let .clockImplausible(detail), let .tokenNotFound(detail), let .internal(detail):
+             let .clockImplausible(detail), let .tokenNotFound(detail), let .tokenLocked(detail),
+             let .transactionNotFound(detail), let .transactionExpired(detail),
+             let .transactionDecided(_, detail), let .possibleInterception(detail),
+             let .internal(detail):
             return detail
         }
     }
@@ -99,6 +112,12 @@ extension SoftTokenError {
         case let .StorageCorrupted(detail): self = .storageCorrupted(detail: detail)
         case let .ClockImplausible(detail): self = .clockImplausible(detail: detail)
         case let .TokenNotFound(detail): self = .tokenNotFound(detail: detail)
+        case let .TokenLocked(detail): self = .tokenLocked(detail: detail)
+        case let .TransactionNotFound(detail): self = .transactionNotFound(detail: detail)
+        case let .TransactionExpired(detail): self = .transactionExpired(detail: detail)
+        case let .TransactionDecided(state, detail):
+            self = .transactionDecided(state: state, detail: detail)
+        case let .PossibleInterception(detail): self = .possibleInterception(detail: detail)
         case let .Internal(detail): self = .internal(detail: detail)
         }
     }

@@ -98,6 +98,26 @@ public sealed class SoftTokenException(
     public class TokenNotFound(detail: String, cause: Throwable? = null) :
         SoftTokenException(detail, cause)
 
+    /** The token is locked (too many wrong codes at the bank): the bank must unlock it. */
+    public class TokenLocked(detail: String, cause: Throwable? = null) :
+        SoftTokenException(detail, cause)
+
+    /** No such pending transaction for this token: fetch the list again. */
+    public class TransactionNotFound(detail: String, cause: Throwable? = null) :
+        SoftTokenException(detail, cause)
+
+    /** The transaction expired: the user starts the transfer again at the bank. */
+    public class TransactionExpired(detail: String, cause: Throwable? = null) :
+        SoftTokenException(detail, cause)
+
+    /** The transaction was already decided; [state] says how (e.g. `approved`). */
+    public class TransactionDecided(public val state: String, detail: String, cause: Throwable? = null) :
+        SoftTokenException(detail, cause)
+
+    /** A transaction reply did not verify: it may come from an interceptor. Nothing was shown. */
+    public class PossibleInterception(detail: String, cause: Throwable? = null) :
+        SoftTokenException(detail, cause)
+
     /** A bug in the library: report it. */
     public class Internal(detail: String, cause: Throwable? = null) :
         SoftTokenException(detail, cause)
@@ -122,6 +142,11 @@ internal fun FfiException.toPublic(): SoftTokenException = when (this) {
     is FfiException.StorageCorrupted -> SoftTokenException.StorageCorrupted(detail, this)
     is FfiException.ClockImplausible -> SoftTokenException.ClockImplausible(detail, this)
     is FfiException.TokenNotFound -> SoftTokenException.TokenNotFound(detail, this)
+    is FfiException.TokenLocked -> SoftTokenException.TokenLocked(detail, this)
+    is FfiException.TransactionNotFound -> SoftTokenException.TransactionNotFound(detail, this)
+    is FfiException.TransactionExpired -> SoftTokenException.TransactionExpired(detail, this)
+    is FfiException.TransactionDecided -> SoftTokenException.TransactionDecided(state, detail, this)
+    is FfiException.PossibleInterception -> SoftTokenException.PossibleInterception(detail, this)
     is FfiException.Internal -> SoftTokenException.Internal(detail, this)
 }
 

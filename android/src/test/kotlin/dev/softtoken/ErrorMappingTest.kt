@@ -46,6 +46,14 @@ class ErrorMappingTest {
         mapsTo<SoftTokenException.StorageCorrupted>(FfiException.StorageCorrupted("n"))
         mapsTo<SoftTokenException.ClockImplausible>(FfiException.ClockImplausible("o"))
         mapsTo<SoftTokenException.TokenNotFound>(FfiException.TokenNotFound("p"))
+        mapsTo<SoftTokenException.TokenLocked>(FfiException.TokenLocked("r"))
+        mapsTo<SoftTokenException.TransactionNotFound>(FfiException.TransactionNotFound("s"))
+        mapsTo<SoftTokenException.TransactionExpired>(FfiException.TransactionExpired("t"))
+        assertEquals(
+            "approved",
+            mapsTo<SoftTokenException.TransactionDecided>(FfiException.TransactionDecided("approved", "u")).state,
+        )
+        mapsTo<SoftTokenException.PossibleInterception>(FfiException.PossibleInterception("w"))
         val internal = mapsTo<SoftTokenException.Internal>(FfiException.Internal("q"))
         assertEquals("q", internal.detail)
         assertEquals(false, internal.isRetryable)

@@ -1,4 +1,7 @@
-//! [`SoftToken`]: the app core's API.
+//! [`SoftToken`]: the app core's API. Transaction authentication (取引認証) is in
+//! [`transactions`](self::transactions).
+
+mod transactions;
 
 use std::{
     path::PathBuf,
@@ -81,6 +84,9 @@ pub struct SoftToken {
     device: DeviceInfo,
     // Serialises read-modify-write of the metadata file within this process.
     write_lock: Mutex<()>,
+    // The transactions of the last list whose MAC verified, per token: only these can be shown,
+    // approved, rejected or given a code (transactions.rs).
+    verified_transactions: transactions::VerifiedTransactions,
 }
 
 impl std::fmt::Debug for SoftToken {
@@ -109,6 +115,7 @@ impl SoftToken {
             clock,
             device: config.device,
             write_lock: Mutex::new(()),
+            verified_transactions: transactions::VerifiedTransactions::default(),
         })
     }
 
@@ -281,16 +288,7 @@ impl SoftToken {
         let user_id = UserId::parse(&record.user_id).map_err(|e| CoreError::from_id(&e))?;
         let seed = self.seed_of(&record)?;
         let (state, offset) = self.verified_status(&seed, service_id, user_id).await?;
-        let _guard = self.lock();
-        let mut records = self.metadata.load()?;
-        let Some(stored) = records.iter_mut().find(|r| r.id == token_id) else {
-            return Err(CoreError::TokenNotFound);
-        };
-        stored.state = state;
-        stored.clock_offset_ms = offset;
-        stored.last_refresh_ms = Some(self.clock.now_ms());
-        let updated = stored.clone();
-        self.metadata.save(&records)?;
+        let updated = self.store_verified(token_id, state, offset)?;
         let status = self.status_of(&updated)?;
         tracing::info!(token = token_id, status = ?status, clock_offset_ms = updated.clock_offset_ms, "token refreshed");
         Ok(self.info(&updated, status))
@@ -390,6 +388,27 @@ impl SoftToken {
             record_state(reply.state),
             timed.clock_offset_ms(reply.server_time_ms),
         ))
+    }
+
+    /// Stores a token state and clock offset that a reply's MAC proved (status, transaction
+    /// list): the only way either changes after activation.
+    fn store_verified(
+        &self,
+        token_id: &str,
+        state: RecordState,
+        clock_offset_ms: i64,
+    ) -> Result<TokenRecord, CoreError> {
+        let _guard = self.lock();
+        let mut records = self.metadata.load()?;
+        let Some(stored) = records.iter_mut().find(|r| r.id == token_id) else {
+            return Err(CoreError::TokenNotFound);
+        };
+        stored.state = state;
+        stored.clock_offset_ms = clock_offset_ms;
+        stored.last_refresh_ms = Some(self.clock.now_ms());
+        let updated = stored.clone();
+        self.metadata.save(&records)?;
+        Ok(updated)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
