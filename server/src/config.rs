@@ -43,6 +43,9 @@ pub struct Config {
     /// Database tuning.
     #[serde(default)]
     pub database: DatabaseConfig,
+    /// Transaction authentication (取引認証).
+    #[serde(default)]
+    pub transactions: TransactionsConfig,
 }
 
 /// TLS material (PEM files).
@@ -199,6 +202,61 @@ pub struct DatabaseConfig {
     pub full_sync: bool,
 }
 
+/// Transaction authentication (`docs/protocol.md` §9, `docs/server.md` "Transactions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransactionsConfig {
+    /// Days a transaction's row (payee, amount, reference: the customer's data) is kept after
+    /// it was created; then the periodic purge deletes it. At least 1.
+    pub retention_days: u32,
+    /// Lifetime of a transaction whose registration names none, seconds.
+    pub default_lifetime_s: u32,
+    /// Longest lifetime a registration may ask for, seconds (at most 3600).
+    pub max_lifetime_s: u32,
+    /// Pending transactions one token may have at once (1 to 100).
+    pub max_pending_per_token: u32,
+}
+
+/// Shortest lifetime a registration may ask for, seconds (§9.6): a user needs time to read
+/// the transfer on the phone.
+pub const MIN_TRANSACTION_LIFETIME_S: u32 = 60;
+
+impl Default for TransactionsConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 30,
+            default_lifetime_s: 300,
+            max_lifetime_s: 900,
+            max_pending_per_token: 10,
+        }
+    }
+}
+
+impl TransactionsConfig {
+    /// Refuses values that cannot work together, naming the key.
+    pub fn check(&self) -> Result<(), StartupError> {
+        let bad = |message: &str| Err(StartupError::Config(format!("[transactions] {message}")));
+        if self.retention_days == 0 {
+            return bad("retention_days must be at least 1");
+        }
+        if !(MIN_TRANSACTION_LIFETIME_S..=3600).contains(&self.max_lifetime_s) {
+            return bad("max_lifetime_s must be between 60 and 3600");
+        }
+        if !(MIN_TRANSACTION_LIFETIME_S..=self.max_lifetime_s).contains(&self.default_lifetime_s) {
+            return bad("default_lifetime_s must be between 60 and max_lifetime_s");
+        }
+        if !(1..=100).contains(&self.max_pending_per_token) {
+            return bad("max_pending_per_token must be between 1 and 100");
+        }
+        Ok(())
+    }
+
+    /// How long a transaction's row is kept, ms.
+    pub fn retention_ms(&self) -> u64 {
+        u64::from(self.retention_days).saturating_mul(86_400_000)
+    }
+}
+
 /// File name of the dev-mode KEK inside the data directory.
 pub const DEV_KEK_FILE: &str = "kek.hex";
 
@@ -242,6 +300,7 @@ impl Config {
             limits: Limits::default(),
             log: LogConfig::default(),
             database: DatabaseConfig::default(),
+            transactions: TransactionsConfig::default(),
         })
     }
 

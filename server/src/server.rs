@@ -142,6 +142,7 @@ pub async fn open_store(config: &Config, missing: Missing) -> Result<(Db, KeyRin
 pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError> {
     let StartOptions { config, dev, clock } = options;
     tls::install_crypto_provider();
+    config.transactions.check()?;
     let tls_config = tls::load_server_config(&config.tls.cert_file, &config.tls.key_file)?;
     // `serve` never creates a database; `--dev` initialises its own (issue 12, finding 6).
     let missing = if dev {
@@ -174,6 +175,7 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
         keys,
         mailer,
         config.limits.clone(),
+        config.transactions,
         clock,
     ));
     let router = http::router(Arc::clone(&state));

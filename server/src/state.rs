@@ -20,7 +20,7 @@ use softtoken_protocol::{
 use zeroize::Zeroizing;
 
 use crate::{
-    config::Limits,
+    config::{Limits, TransactionsConfig},
     error::ApiError,
     mail::Mailer,
     secrets::{
@@ -63,6 +63,8 @@ pub struct ServerState {
     pub mailer: Mailer,
     /// Limits and timeouts.
     pub limits: Limits,
+    /// Transaction lifetimes, the per-token cap and retention.
+    pub transactions: TransactionsConfig,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Bounds concurrent Argon2id work (issuance) to the cores, so a burst queues instead of
@@ -88,9 +90,11 @@ impl ServerState {
         keys: KeyRing,
         mailer: Mailer,
         limits: Limits,
+        transactions: TransactionsConfig,
         clock: Arc<dyn Clock>,
     ) -> ServerState {
         ServerState {
+            transactions,
             accepts: AcceptBatcher::new(&db),
             db,
             keys,
