@@ -30,7 +30,8 @@ use crate::{
     ops::{self, AdminError, services::ServiceSpec},
     secrets::kek::KeyRing,
     state::ServerState,
-    storage::{Db, Missing, activations},
+    rules,
+    storage::{Db, Missing},
     tls,
 };
 
@@ -211,7 +212,7 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
         .listening()
         .await
         .ok_or_else(|| StartupError::Listen(format!("could not listen on {}", config.listen)))?;
-    let janitor = tokio::spawn(purge_expired_activations(Arc::clone(&state)));
+    let janitor = tokio::spawn(housekeeping(Arc::clone(&state)));
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,
@@ -299,17 +300,14 @@ async fn bootstrap_dev(
     Ok(key.as_str().to_owned())
 }
 
-/// Deletes expired activations once a minute (they are refused anyway; this bounds the table).
-async fn purge_expired_activations(state: Arc<ServerState>) {
+/// Once a minute: deletes expired activations (they are refused anyway; this bounds the
+/// table), and does the transactions' housekeeping (writes expiries, applies the retention).
+async fn housekeeping(state: Arc<ServerState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let purged = match state.db.write().await {
-            Ok(mut conn) => activations::purge_expired(&mut conn, state.now_ms()).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = purged {
-            tracing::warn!(error = %err, "purging expired activations failed");
+        if let Err(err) = rules::housekeeping::run(&state).await {
+            tracing::warn!(error = %err, "periodic housekeeping failed");
         }
     }
 }

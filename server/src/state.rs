@@ -16,6 +16,7 @@ use softtoken_protocol::{
     clock::Clock,
     ids::{ServiceId, UserId},
     totp::Totp,
+    transaction::TransactionId,
 };
 use zeroize::Zeroizing;
 
@@ -23,6 +24,7 @@ use crate::{
     config::{Limits, TransactionsConfig},
     error::ApiError,
     mail::Mailer,
+    notify::Notifier,
     secrets::{
         UNKNOWN_SERVICE_CONTEXT,
         kek::{KeyRing, Purpose, Sealed},
@@ -75,6 +77,8 @@ pub struct ServerState {
     unknown_service: tokio::sync::OnceCell<Arc<ProviderSetup>>,
     /// Records the right codes of verification's fast path, several per transaction.
     pub accepts: AcceptBatcher,
+    /// Wakes long polls on a transaction's outcome when its state changes (after the commit).
+    pub transaction_changes: Notifier<TransactionId>,
     services: RwLock<HashMap<ServiceId, Arc<ServiceCtx>>>,
     totp_keys: RwLock<TotpKeyCache>,
     tokens: RwLock<HashMap<(ServiceId, UserId), Arc<TokenRow>>>,
@@ -96,6 +100,7 @@ impl ServerState {
         ServerState {
             transactions,
             accepts: AcceptBatcher::new(&db),
+            transaction_changes: Notifier::default(),
             db,
             keys,
             mailer,

@@ -17,7 +17,7 @@ use super::{ok, read_json};
 use crate::{auth::BankKey, error::ApiError, rules, state::ServerState};
 
 /// The `{user_id}` of a token's path; a malformed one is a bad request (a typo of the bank's).
-pub(super) struct TokenUser(UserId);
+pub(super) struct TokenUser(pub(super) UserId);
 
 impl<S: Send + Sync> FromRequestParts<S> for TokenUser {
     type Rejection = ApiError;
