@@ -28,9 +28,9 @@ use crate::{
     http,
     mail::{MailSettings, Mailer},
     ops::{self, AdminError, services::ServiceSpec},
+    rules,
     secrets::kek::KeyRing,
     state::ServerState,
-    rules,
     storage::{Db, Missing},
     tls,
 };

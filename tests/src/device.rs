@@ -10,10 +10,17 @@ use softtoken_protocol::{
     secret::Seed,
     status::StatusKey,
     totp::{TokenParams, Totp},
+    transaction::{
+        Amount, Decision, Payee, Reference, Transaction, TransactionError, TransactionKeys,
+    },
     wire::{
         self, ActivationFinishRequest, ActivationFinishResponse, ActivationStartRequest,
         ActivationStartResponse, Bytes, DeviceInfo, ErrorBody, MAX_RESPONSE_BYTES, StatusRequest,
         StatusResponse, V1,
+        transactions::{
+            DecisionRequest, DecisionResponse, PendingTransaction, TransactionListRequest,
+            TransactionListResponse,
+        },
     },
 };
 
@@ -84,6 +91,30 @@ impl Activated {
             Err(_) => String::new(),
         }
     }
+}
+
+impl Activated {
+    /// The token's transaction keys (9.1), as the app derives them from its seed.
+    pub fn transaction_keys(&self, service_id: &ServiceId, user_id: &UserId) -> TransactionKeys {
+        TransactionKeys::derive(&self.seed, self.params.algorithm(), service_id, user_id)
+    }
+}
+
+/// A listed transaction as the app rebuilds it (9.5: with the request's IDs) to check the MAC.
+pub fn listed_transaction(
+    service_id: &ServiceId,
+    user_id: &UserId,
+    item: &PendingTransaction,
+) -> Result<Transaction, TransactionError> {
+    Ok(Transaction {
+        id: item.id,
+        service_id: *service_id,
+        user_id: *user_id,
+        payee: Payee::try_from(&item.payee)?,
+        amount: Amount::new(item.amount.value, &item.amount.currency)?,
+        reference: Reference::parse_optional(item.reference.as_deref())?,
+        expires_at_ms: item.expires_at_ms,
+    })
 }
 
 /// The device endpoints of one provider.
@@ -201,6 +232,78 @@ impl DeviceClient {
         ) {
             return Err(DeviceError::Transport(
                 "the status reply's MAC does not verify".into(),
+            ));
+        }
+        Ok(reply)
+    }
+
+    /// The token's pending transactions (9.5), with a proof from `keys` at device time
+    /// `time_ms`; the reply's MAC is checked over the transactions rebuilt from it (a reply that
+    /// fails it, or lists a non-canonical field, is a transport error: nothing of it is shown).
+    pub async fn pending_transactions(
+        &self,
+        service_id: &ServiceId,
+        user_id: &UserId,
+        keys: &TransactionKeys,
+        time_ms: u64,
+    ) -> Result<(TransactionListResponse, Vec<Transaction>), DeviceError> {
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let request = TransactionListRequest {
+            v: V1,
+            service_id: *service_id,
+            user_id: *user_id,
+            nonce: Bytes(nonce.to_vec()),
+            time_ms,
+            proof: Bytes(keys.list_proof(&nonce, time_ms).to_vec()),
+        };
+        let reply: TransactionListResponse = self.post("/v1/tokens/transactions", &request).await?;
+        let transactions = reply
+            .transactions
+            .iter()
+            .map(|item| listed_transaction(service_id, user_id, item))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| DeviceError::Transport(format!("a listed transaction: {e}")))?;
+        let digests: Vec<[u8; 32]> = transactions.iter().map(Transaction::digest).collect();
+        if !keys.verify_list_response(
+            &nonce,
+            reply.state,
+            reply.server_time_ms,
+            &digests,
+            reply.mac.as_slice(),
+        ) {
+            return Err(DeviceError::Transport(
+                "the transaction list's MAC does not verify".into(),
+            ));
+        }
+        Ok((reply, transactions))
+    }
+
+    /// One-tap approve or reject (9.5) with the MAC from `keys`; the result MAC is checked.
+    pub async fn decide(
+        &self,
+        keys: &TransactionKeys,
+        transaction: &Transaction,
+        decision: Decision,
+    ) -> Result<DecisionResponse, DeviceError> {
+        let digest = transaction.digest();
+        let request = DecisionRequest {
+            v: V1,
+            service_id: transaction.service_id,
+            user_id: transaction.user_id,
+            transaction_id: transaction.id,
+            decision,
+            mac: Bytes(keys.decision_mac(decision, &digest).to_vec()),
+        };
+        let reply: DecisionResponse = self.post("/v1/transactions/decision", &request).await?;
+        if !keys.verify_result(
+            &digest,
+            reply.state,
+            reply.server_time_ms,
+            reply.mac.as_slice(),
+        ) {
+            return Err(DeviceError::Transport(
+                "the decision reply's MAC does not verify".into(),
             ));
         }
         Ok(reply)

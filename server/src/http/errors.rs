@@ -43,7 +43,9 @@ fn status_and_code(error: &ApiError) -> (StatusCode, ErrorCode) {
         ApiError::ProofDenied => (StatusCode::UNAUTHORIZED, ErrorCode::ProofDenied),
         ApiError::TokenLocked => (StatusCode::LOCKED, ErrorCode::TokenLocked),
         ApiError::TransactionExpired => (StatusCode::GONE, ErrorCode::TransactionExpired),
-        ApiError::TransactionDecided { .. } => (StatusCode::CONFLICT, ErrorCode::TransactionDecided),
+        ApiError::TransactionDecided { .. } => {
+            (StatusCode::CONFLICT, ErrorCode::TransactionDecided)
+        }
         ApiError::UnsupportedCurrency => (StatusCode::BAD_REQUEST, ErrorCode::UnsupportedCurrency),
         ApiError::TokenNotActive { .. } => (StatusCode::CONFLICT, ErrorCode::TokenNotActive),
         ApiError::TooManyPending { .. } => (StatusCode::CONFLICT, ErrorCode::TooManyPending),

@@ -27,8 +27,8 @@ use softtoken_protocol::wire;
 use crate::{
     auth::{AuthFailures, KeyCache},
     error::ApiError,
-    rules::transactions::outcome,
     rate_limit::RateLimiter,
+    rules::transactions::outcome,
     state::ServerState,
 };
 
@@ -124,7 +124,10 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/v1/services/{service_id}/transactions/{transaction_id}",
             get(transactions::read),
         )
-        .route_layer(from_fn_with_state(long_poll_timeout, middleware::limit_time));
+        .route_layer(from_fn_with_state(
+            long_poll_timeout,
+            middleware::limit_time,
+        ));
     Router::new()
         .merge(device)
         .merge(bank)

@@ -11,9 +11,7 @@ use axum::{
     response::Response,
 };
 use softtoken_protocol::{
-    transaction::{
-        Amount, OfflineChallenge, Payee, Reference, TransactionId,
-    },
+    transaction::{Amount, OfflineChallenge, Payee, Reference, TransactionId},
     wire::{
         Bytes, MAX_BANK_REQUEST_BYTES, MAX_DEVICE_REQUEST_BYTES, V1, VerifyRequest,
         transactions as wire,
@@ -108,7 +106,11 @@ async fn rules_device_pending(
         state: list.token_state,
         server_time_ms: list.server_time_ms,
         mac: Bytes(list.mac.to_vec()),
-        transactions: list.transactions.iter().map(wire::PendingTransaction::from).collect(),
+        transactions: list
+            .transactions
+            .iter()
+            .map(wire::PendingTransaction::from)
+            .collect(),
     })
 }
 
@@ -195,8 +197,7 @@ pub(super) async fn verify_code(
     request: Request,
 ) -> Result<Response, ApiError> {
     let request: VerifyRequest = read_json(request, MAX_BANK_REQUEST_BYTES).await?;
-    let checked =
-        typed_code::verify(&state, &bank.service, &id, &request.otp, &bank.actor).await?;
+    let checked = typed_code::verify(&state, &bank.service, &id, &request.otp, &bank.actor).await?;
     let reply = wire::TransactionVerifyResponse {
         result: wire::TransactionVerifyResult::parse(checked.result.as_str())?,
         state: checked.state,

@@ -40,8 +40,8 @@ pub async fn run(state: &ServerState) -> Result<Swept, ApiError> {
     let expired = transactions::expire_due(&mut tx, now).await?;
     let retained_from = now.saturating_sub(state.transactions.retention_ms());
     let purged = transactions::purge_created_before(&mut tx, retained_from).await?;
-    let used = used_challenges::purge_before(&mut tx, now.saturating_sub(USED_CHALLENGE_KEEP_MS))
-        .await?;
+    let used =
+        used_challenges::purge_before(&mut tx, now.saturating_sub(USED_CHALLENGE_KEEP_MS)).await?;
     tx.commit().await?;
     for id in &expired {
         state.transaction_changes.notify(id);

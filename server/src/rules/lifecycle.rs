@@ -72,10 +72,9 @@ pub async fn revoke(
         tokens::set_state(&mut tx, &service_id, user_id, TokenState::Revoked, now).await?;
         activations::delete_of_token(&mut tx, &service_id, user_id).await?;
         // Its pending transactions fail in the same write (§9.7).
-        failed = transactions::fail_pending_of_locked_token(
-            &mut tx, service_id, *user_id, now, actor,
-        )
-        .await?;
+        failed =
+            transactions::fail_pending_of_locked_token(&mut tx, service_id, *user_id, now, actor)
+                .await?;
     }
     let details = finish_change(tx, service, user_id, "revoke", actor, now).await?;
     transactions::wake(state, &failed);

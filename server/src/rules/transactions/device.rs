@@ -44,7 +44,10 @@ pub struct PendingList {
 
 /// `POST /v1/tokens/transactions`: `proof_denied` for an unknown token, a token without a seed
 /// or a wrong proof, indistinguishably (as the status call).
-pub async fn pending(state: &ServerState, request: ListRequest<'_>) -> Result<PendingList, ApiError> {
+pub async fn pending(
+    state: &ServerState,
+    request: ListRequest<'_>,
+) -> Result<PendingList, ApiError> {
     let mut conn = state.db.read().await?;
     let Some(token) = tokens::get(&mut conn, &request.service_id, &request.user_id).await? else {
         return Err(ApiError::ProofDenied);
@@ -133,7 +136,16 @@ pub async fn decide(
     let id = &txn.id;
     let ids = (service_id, user_id);
     if !keys.verify_decision(request.decision, &digest, request.mac) {
-        record(&mut tx, now, ids, id, "transaction_decision", "proof_denied", actor).await?;
+        record(
+            &mut tx,
+            now,
+            ids,
+            id,
+            "transaction_decision",
+            "proof_denied",
+            actor,
+        )
+        .await?;
         tx.commit().await?;
         return Err(ApiError::ProofDenied);
     }
@@ -152,7 +164,16 @@ pub async fn decide(
             changed.push(*id);
         }
         let outcome = refusal_outcome(&refusal);
-        record(&mut tx, now, ids, id, "transaction_decision", outcome, actor).await?;
+        record(
+            &mut tx,
+            now,
+            ids,
+            id,
+            "transaction_decision",
+            outcome,
+            actor,
+        )
+        .await?;
         tx.commit().await?;
         wake(state, &changed);
         return Err(refusal);
@@ -165,7 +186,16 @@ pub async fn decide(
             state: TransactionState::Pending,
         });
     }
-    record(&mut tx, now, ids, id, "transaction_decision", decided.as_str(), actor).await?;
+    record(
+        &mut tx,
+        now,
+        ids,
+        id,
+        "transaction_decision",
+        decided.as_str(),
+        actor,
+    )
+    .await?;
     tx.commit().await?;
     wake(state, &[*id]);
     Ok(DecisionTaken {

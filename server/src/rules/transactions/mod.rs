@@ -96,7 +96,16 @@ pub async fn fail_pending_of_locked_token(
     let failed = transactions::fail_pending_of_token(tx, &service_id, &user_id, now).await?;
     for id in &failed {
         let reason = "token_locked_or_revoked";
-        record(tx, now, (service_id, user_id), id, "transaction_failed", reason, actor).await?;
+        record(
+            tx,
+            now,
+            (service_id, user_id),
+            id,
+            "transaction_failed",
+            reason,
+            actor,
+        )
+        .await?;
     }
     Ok(failed)
 }

@@ -65,15 +65,9 @@ pub async fn verify(
                         }
                     }
                     None => {
-                        let counted = count_token_failure(
-                            state,
-                            &mut tx,
-                            &token,
-                            max_failures,
-                            now,
-                            actor,
-                        )
-                        .await?;
+                        let counted =
+                            count_token_failure(state, &mut tx, &token, max_failures, now, actor)
+                                .await?;
                         failures = counted.failures;
                         changed = counted.failed;
                         if counted.locked {

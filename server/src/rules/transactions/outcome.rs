@@ -64,7 +64,9 @@ pub async fn cancel(
     if row.state_at(now) != TransactionState::Pending
         || !transactions::finish(&mut tx, id, TransactionState::Cancelled, now).await?
     {
-        return Err(ApiError::Conflict("only a pending transaction can be cancelled"));
+        return Err(ApiError::Conflict(
+            "only a pending transaction can be cancelled",
+        ));
     }
     let ids = (row.transaction.service_id, row.transaction.user_id);
     record(&mut tx, now, ids, id, "transaction_cancel", "ok", actor).await?;

@@ -41,9 +41,7 @@ pub async fn register(
     actor: &str,
 ) -> Result<TransactionRow, ApiError> {
     let config = state.transactions;
-    let lifetime_s = registration
-        .lifetime_s
-        .unwrap_or(config.default_lifetime_s);
+    let lifetime_s = registration.lifetime_s.unwrap_or(config.default_lifetime_s);
     if !(MIN_TRANSACTION_LIFETIME_S..=config.max_lifetime_s).contains(&lifetime_s) {
         return Err(ApiError::BadRequest(format!(
             "lifetime_s must be between {MIN_TRANSACTION_LIFETIME_S} and {}",

@@ -164,7 +164,16 @@ pub async fn verify(
     }
     // (3. Not 8 digits: `rejected`, not counted — the reply as initialised.)
     let outcome = reply.result.as_str();
-    record(&mut tx, now, ids, &txn.id, "transaction_verify", outcome, actor).await?;
+    record(
+        &mut tx,
+        now,
+        ids,
+        &txn.id,
+        "transaction_verify",
+        outcome,
+        actor,
+    )
+    .await?;
     tx.commit().await?;
     wake(state, &changed);
     Ok(reply)
