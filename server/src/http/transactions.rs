@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{StatusCode, Uri, request::Parts},
     response::Response,
 };
@@ -18,7 +18,11 @@ use softtoken_protocol::{
     },
 };
 
-use super::{bank::TokenUser, device::actor, ok, read_json};
+use super::{
+    bank::{TokenUser, path_param},
+    device::actor,
+    ok, read_json,
+};
 use crate::{
     auth::BankKey,
     error::ApiError,
@@ -39,14 +43,8 @@ impl<S: Send + Sync> FromRequestParts<S> for TransactionPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        let raw = params
-            .iter()
-            .find_map(|(name, value)| (name == "transaction_id").then_some(value))
-            .ok_or(ApiError::NotFound("route"))?;
-        TransactionId::parse(raw)
+        let raw = path_param(parts, state, "transaction_id").await?;
+        TransactionId::parse(&raw)
             .map(TransactionPath)
             .map_err(ApiError::from)
     }
