@@ -11,6 +11,7 @@
 //! | [`metadata`] | token metadata (no secrets) in a versioned JSON file, replaced atomically |
 //! | [`softtoken`] | [`SoftToken`], the API: activate, tokens, current code, refresh, remove, rename; the activation phase spans |
 //! | [`token`] | what the app shows: [`TokenInfo`], [`TokenStatus`], [`OtpCode`] |
+//! | [`transaction`] | what the app shows for 取引認証: a pending transfer, a decision's outcome, the amount and account formats |
 //! | [`error`] | [`CoreError`], the one error callers see |
 //! | `net` | the HTTPS client to the provider: retries (`Retry::Never` / `Retry::Idempotent` per request) and error replies; `net/endpoint` the base URL's rules; `net/tls` the TLS 1.3 policy (pinned CA, narrowed algorithms); `net/transport` one request through reqwest (a connection of its own, timeouts, a bounded reply, the mapping of its errors) |
 
@@ -21,6 +22,7 @@ mod net;
 pub mod secret_store;
 pub mod softtoken;
 pub mod token;
+pub mod transaction;
 
 pub use error::CoreError;
 pub use keystore::StoreChoice;

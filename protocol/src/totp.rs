@@ -176,7 +176,7 @@ impl Algorithm {
         }
     }
 
-    fn ring_algorithm(self) -> hmac::Algorithm {
+    pub(crate) fn ring_algorithm(self) -> hmac::Algorithm {
         match self {
             // SHA-1's collision weakness does not carry over to HMAC (RFC 4226 Appendix B.2);
             // ring only names it "legacy" to steer new designs away.
@@ -315,7 +315,7 @@ impl Code {
         std::str::from_utf8(digits).unwrap_or("")
     }
 
-    /// Number of digits, 6..=10.
+    /// Number of digits: 6..=10 for TOTP, 4..=10 for OCRA.
     pub const fn digits(&self) -> u8 {
         self.len
     }
@@ -334,7 +334,7 @@ impl Code {
     }
 
     /// Parses what a user submitted: `None` unless it is exactly `len` ASCII digits.
-    fn parse(ascii_digits: &str, len: u8) -> Option<Self> {
+    pub(crate) fn parse(ascii_digits: &str, len: u8) -> Option<Self> {
         let bytes = ascii_digits.as_bytes();
         // Length and character class describe the input, not the secret, so rejecting early
         // here leaks nothing about the expected code.
@@ -547,6 +547,12 @@ impl fmt::Debug for Totp {
             .field("params", &self.params)
             .finish_non_exhaustive()
     }
+}
+
+/// The code an HMAC output truncates to (RFC 4226 §5.3), for OCRA (RFC 6287), which truncates
+/// as HOTP does.
+pub(crate) fn truncated_code(mac: &[u8], digits: u8) -> Code {
+    Code::from_value(truncate(mac, digits), digits)
 }
 
 /// RFC 4226 §5.3 dynamic truncation, reduced to `digits` decimal digits.

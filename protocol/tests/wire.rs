@@ -249,6 +249,7 @@ fn error_and_verify_bodies_use_snake_case_names() {
         message: "locked".into(),
         attempts_left: None,
         retry_after_s: None,
+        state: None,
         server_time_ms: 5,
     };
     let text = String::from_utf8(wire::encode(&body)).unwrap();

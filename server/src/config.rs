@@ -10,6 +10,7 @@ use std::{
 };
 
 use serde::Deserialize;
+use softtoken_protocol::wire::{DEFAULT_LIFETIME_S, MAX_LIFETIME_S, MAX_PENDING, MIN_LIFETIME_S};
 
 use crate::{
     error::StartupError,
@@ -211,22 +212,20 @@ pub struct TransactionsConfig {
     pub retention_days: u32,
     /// Lifetime of a transaction whose registration names none, seconds.
     pub default_lifetime_s: u32,
-    /// Longest lifetime a registration may ask for, seconds (at most 3600).
+    /// Longest lifetime a registration may ask for, seconds (60 to 900: the protocol's
+    /// `MIN_LIFETIME_S..=MAX_LIFETIME_S`, so a provider may be stricter than §9.6, never laxer).
     pub max_lifetime_s: u32,
-    /// Pending transactions one token may have at once (1 to 100).
+    /// Pending transactions one token may have at once (1 to 10: the protocol's `MAX_PENDING`,
+    /// since the app refuses a list reply with more).
     pub max_pending_per_token: u32,
 }
-
-/// Shortest lifetime a registration may ask for, seconds (§9.6): a user needs time to read
-/// the transfer on the phone.
-pub const MIN_TRANSACTION_LIFETIME_S: u32 = 60;
 
 impl Default for TransactionsConfig {
     fn default() -> Self {
         Self {
             retention_days: 30,
-            default_lifetime_s: 300,
-            max_lifetime_s: 900,
+            default_lifetime_s: DEFAULT_LIFETIME_S,
+            max_lifetime_s: MAX_LIFETIME_S,
             max_pending_per_token: 10,
         }
     }
@@ -239,14 +238,21 @@ impl TransactionsConfig {
         if self.retention_days == 0 {
             return bad("retention_days must be at least 1");
         }
-        if !(MIN_TRANSACTION_LIFETIME_S..=3600).contains(&self.max_lifetime_s) {
-            return bad("max_lifetime_s must be between 60 and 3600");
+        if !(MIN_LIFETIME_S..=MAX_LIFETIME_S).contains(&self.max_lifetime_s) {
+            return bad(&format!(
+                "max_lifetime_s must be between {MIN_LIFETIME_S} and {MAX_LIFETIME_S}"
+            ));
         }
-        if !(MIN_TRANSACTION_LIFETIME_S..=self.max_lifetime_s).contains(&self.default_lifetime_s) {
-            return bad("default_lifetime_s must be between 60 and max_lifetime_s");
+        if !(MIN_LIFETIME_S..=self.max_lifetime_s).contains(&self.default_lifetime_s) {
+            return bad(&format!(
+                "default_lifetime_s must be between {MIN_LIFETIME_S} and max_lifetime_s"
+            ));
         }
-        if !(1..=100).contains(&self.max_pending_per_token) {
-            return bad("max_pending_per_token must be between 1 and 100");
+        let max_pending = u32::try_from(MAX_PENDING).unwrap_or(u32::MAX);
+        if !(1..=max_pending).contains(&self.max_pending_per_token) {
+            return bad(&format!(
+                "max_pending_per_token must be between 1 and {MAX_PENDING}"
+            ));
         }
         Ok(())
     }

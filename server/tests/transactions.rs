@@ -13,11 +13,8 @@ use softtoken_protocol::{
     ids::ServiceId,
     transaction::{AccountType, Decision, Transaction, TransactionKeys, TransactionState},
     wire::{
-        ErrorCode, IssueTokenResponse, TokenState, VerifyResult,
-        transactions::{
-            RegisterTransactionRequest, TransactionDetails, TransactionVerifyResult, WireAmount,
-            WirePayee,
-        },
+        ErrorCode, IssueTokenResponse, RegisterTransactionRequest, TokenState, TransactionDetails,
+        TransactionVerifyResult, VerifyResult, WireAmount, WirePayee,
     },
 };
 use softtoken_server::{

@@ -8,12 +8,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use softtoken_protocol::{
     transaction::TransactionId,
     wire::{
-        ErrorBody, ErrorCode, IssueTokenRequest, IssueTokenResponse, TokenDetails, VerifyRequest,
-        VerifyResponse,
-        transactions::{
-            ChallengeVerifyRequest, RegisterTransactionRequest, TransactionDetails,
-            TransactionVerifyResponse,
-        },
+        ChallengeVerifyRequest, ChallengeVerifyResponse, ErrorBody, ErrorCode, IssueTokenRequest,
+        IssueTokenResponse, RegisterTransactionRequest, TokenDetails, TransactionDetails,
+        TransactionVerifyRequest, TransactionVerifyResponse, VerifyRequest, VerifyResponse,
     },
 };
 
@@ -225,7 +222,7 @@ impl BankClient {
         id: &TransactionId,
         otp: &str,
     ) -> Result<TransactionVerifyResponse, BankError> {
-        let body = VerifyRequest {
+        let body = TransactionVerifyRequest {
             otp: otp.to_owned(),
         };
         let url = self.transaction_url(id, "/verify");
@@ -249,7 +246,7 @@ impl BankClient {
         account_number: &str,
         amount: Option<u64>,
         otp: &str,
-    ) -> Result<VerifyResponse, BankError> {
+    ) -> Result<ChallengeVerifyResponse, BankError> {
         let body = ChallengeVerifyRequest {
             account_number: account_number.to_owned(),
             amount,

@@ -10,17 +10,12 @@ use softtoken_protocol::{
     secret::Seed,
     status::StatusKey,
     totp::{TokenParams, Totp},
-    transaction::{
-        Amount, Decision, Payee, Reference, Transaction, TransactionError, TransactionKeys,
-    },
+    transaction::{Decision, Transaction, TransactionKeys},
     wire::{
         self, ActivationFinishRequest, ActivationFinishResponse, ActivationStartRequest,
-        ActivationStartResponse, Bytes, DeviceInfo, ErrorBody, MAX_RESPONSE_BYTES, StatusRequest,
-        StatusResponse, V1,
-        transactions::{
-            DecisionRequest, DecisionResponse, PendingTransaction, TransactionListRequest,
-            TransactionListResponse,
-        },
+        ActivationStartResponse, Bytes, DecisionRequest, DecisionResponse, DeviceInfo, ErrorBody,
+        MAX_RESPONSE_BYTES, StatusRequest, StatusResponse, TransactionListRequest,
+        TransactionListResponse, V1,
     },
 };
 
@@ -98,23 +93,6 @@ impl Activated {
     pub fn transaction_keys(&self, service_id: &ServiceId, user_id: &UserId) -> TransactionKeys {
         TransactionKeys::derive(&self.seed, self.params.algorithm(), service_id, user_id)
     }
-}
-
-/// A listed transaction as the app rebuilds it (9.5: with the request's IDs) to check the MAC.
-pub fn listed_transaction(
-    service_id: &ServiceId,
-    user_id: &UserId,
-    item: &PendingTransaction,
-) -> Result<Transaction, TransactionError> {
-    Ok(Transaction {
-        id: item.id,
-        service_id: *service_id,
-        user_id: *user_id,
-        payee: Payee::try_from(&item.payee)?,
-        amount: Amount::new(item.amount.value, &item.amount.currency)?,
-        reference: Reference::parse_optional(item.reference.as_deref())?,
-        expires_at_ms: item.expires_at_ms,
-    })
 }
 
 /// The device endpoints of one provider.
@@ -238,8 +216,8 @@ impl DeviceClient {
     }
 
     /// The token's pending transactions (9.5), with a proof from `keys` at device time
-    /// `time_ms`; the reply's MAC is checked over the transactions rebuilt from it (a reply that
-    /// fails it, or lists a non-canonical field, is a transport error: nothing of it is shown).
+    /// `time_ms`; the reply is checked as the app checks it ([`TransactionListResponse::verify`]:
+    /// a reply that fails its MAC, or lists a non-canonical field, is a transport error).
     pub async fn pending_transactions(
         &self,
         service_id: &ServiceId,
@@ -259,23 +237,8 @@ impl DeviceClient {
         };
         let reply: TransactionListResponse = self.post("/v1/tokens/transactions", &request).await?;
         let transactions = reply
-            .transactions
-            .iter()
-            .map(|item| listed_transaction(service_id, user_id, item))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| DeviceError::Transport(format!("a listed transaction: {e}")))?;
-        let digests: Vec<[u8; 32]> = transactions.iter().map(Transaction::digest).collect();
-        if !keys.verify_list_response(
-            &nonce,
-            reply.state,
-            reply.server_time_ms,
-            &digests,
-            reply.mac.as_slice(),
-        ) {
-            return Err(DeviceError::Transport(
-                "the transaction list's MAC does not verify".into(),
-            ));
-        }
+            .verify(keys, &nonce, *service_id, *user_id)
+            .map_err(|e| DeviceError::Transport(e.to_string()))?;
         Ok((reply, transactions))
     }
 

@@ -91,24 +91,43 @@ const BENCH: &[Step] = &[Step {
     keyring_session: true,
 }];
 
-const VECTORS: &[Step] = &[Step {
-    what: "regenerate protocol vectors",
-    args: &[
-        "test",
-        "-p",
-        "softtoken-protocol",
-        "--test",
-        "activation_vectors",
-        "--locked",
-        // Only the test that writes the file: the others check it (and docs/protocol.md's
-        // quotes of it) and run with `cargo xtask test`.
-        "--",
-        "--exact",
-        "worked_example_matches_the_published_vectors",
-    ],
-    env: &[("UPDATE_VECTORS", "1")],
-    keyring_session: false,
-}];
+const VECTORS: &[Step] = &[
+    Step {
+        what: "regenerate protocol vectors",
+        args: &[
+            "test",
+            "-p",
+            "softtoken-protocol",
+            "--test",
+            "activation_vectors",
+            "--locked",
+            // Only the test that writes the file: the others check it (and docs/protocol.md's
+            // quotes of it) and run with `cargo xtask test`.
+            "--",
+            "--exact",
+            "worked_example_matches_the_published_vectors",
+        ],
+        env: &[("UPDATE_VECTORS", "1")],
+        keyring_session: false,
+    },
+    Step {
+        what: "regenerate transaction vectors",
+        args: &[
+            "test",
+            "-p",
+            "softtoken-protocol",
+            "--test",
+            "transaction_vectors",
+            "--locked",
+            // Runs after the activation vectors: the transactions use the worked example's seed.
+            "--",
+            "--exact",
+            "transactions_match_the_published_vectors",
+        ],
+        env: &[("UPDATE_VECTORS", "1")],
+        keyring_session: false,
+    },
+];
 
 fn usage() -> ExitCode {
     eprintln!(

@@ -35,6 +35,21 @@ pub enum ErrorCode {
     /// 409: the request conflicts with the token's state (bank side, e.g. unlock of a token
     /// that is not locked).
     Conflict,
+    /// 401: a transaction list proof or a decision MAC did not verify (an unknown token, a
+    /// token without a seed and a wrong proof are indistinguishable).
+    ProofDenied,
+    /// 423: the token is locked; it takes no decisions until the bank unlocks it.
+    TokenLocked,
+    /// 410: the transaction expired before the decision.
+    TransactionExpired,
+    /// 409: the transaction is already in a final state (`state` says which).
+    TransactionDecided,
+    /// 400: a currency other than JPY.
+    UnsupportedCurrency,
+    /// 409: only `active` tokens take transactions (`state` says the token's).
+    TokenNotActive,
+    /// 409: the token already has the most pending transactions allowed (10).
+    TooManyPending,
     /// 429: too many requests; see `retry_after_s` and the `Retry-After` header.
     RateLimited,
     /// 500: the provider failed; safe to retry later.
@@ -56,6 +71,10 @@ pub struct ErrorBody {
     /// Seconds to wait, on `rate_limited` (mirrors the `Retry-After` header).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u32>,
+    /// The state that explains the refusal: the transaction's on `transaction_decided`, the
+    /// token's on `token_not_active`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// Provider clock, unix milliseconds.
     pub server_time_ms: u64,
 }

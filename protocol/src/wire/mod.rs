@@ -10,6 +10,7 @@ mod bytes;
 mod device;
 mod error_body;
 mod state;
+mod transactions;
 
 pub use bank::{
     IssueTokenRequest, IssueTokenResponse, TokenDetails, VerifyRequest, VerifyResponse,
@@ -22,6 +23,14 @@ pub use device::{
 };
 pub use error_body::{ErrorBody, ErrorCode};
 pub use state::TokenState;
+pub use transactions::{
+    ChallengeVerifyRequest, ChallengeVerifyResponse, DEFAULT_LIFETIME_S, DecisionRequest,
+    DecisionResponse, ListReplyError, MAX_CODE_ATTEMPTS, MAX_LIFETIME_S, MAX_PENDING, MAX_WAIT_S,
+    MIN_LIFETIME_S, PendingTransaction, RegisterTransactionRequest, Registration,
+    TransactionDetails, TransactionListRequest, TransactionListResponse, TransactionRecord,
+    TransactionVerifyRequest, TransactionVerifyResponse, TransactionVerifyResult, WireAmount,
+    WirePayee,
+};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
 
@@ -168,4 +177,19 @@ pub(crate) fn bounded_string<'de, D: Deserializer<'de>>(
         )));
     }
     Ok(value)
+}
+
+/// [`bounded_string`] with its limit as a parameter, for `#[serde(deserialize_with =
+/// "max_chars::<_, 64>")]`.
+pub(crate) fn max_chars<'de, D: Deserializer<'de>, const MAX: usize>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    bounded_string(deserializer, MAX)
+}
+
+/// [`max_chars`] for an optional field (with `#[serde(default)]`).
+pub(crate) fn opt_max_chars<'de, D: Deserializer<'de>, const MAX: usize>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    bounded_string(deserializer, MAX).map(Some)
 }

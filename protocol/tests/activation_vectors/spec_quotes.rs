@@ -24,6 +24,8 @@ fn vector_at(vectors: &Value, path: &str) -> Option<String> {
 #[test]
 fn json_examples_carry_the_vectors_messages() {
     let spec = spec();
+    // §9 (transaction authentication) quotes its own vectors, with the same field names.
+    let spec = spec.split("## 9. ").next().unwrap();
     let vectors = published();
     for (field, path) in [
         ("ke1", "ke1"),

@@ -22,13 +22,12 @@ use axum::{
     routing::{get, post},
 };
 use serde::de::DeserializeOwned;
-use softtoken_protocol::wire;
+use softtoken_protocol::wire::{self, MAX_WAIT_S};
 
 use crate::{
     auth::{AuthFailures, KeyCache},
     error::ApiError,
     rate_limit::RateLimiter,
-    rules::transactions::outcome,
     state::ServerState,
 };
 
@@ -118,7 +117,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         );
     // The long poll may wait up to `MAX_WAIT_S` on purpose: its time limit is the others'
     // plus that wait (the other layers below apply to it as to every route).
-    let long_poll_timeout = timeout + Duration::from_secs(outcome::MAX_WAIT_S);
+    let long_poll_timeout = timeout + Duration::from_secs(u64::from(MAX_WAIT_S));
     let long_poll = Router::new()
         .route(
             "/v1/services/{service_id}/transactions/{transaction_id}",

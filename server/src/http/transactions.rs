@@ -1,7 +1,7 @@
 //! Transaction authentication's endpoints (`docs/protocol.md` §9.5, §9.6): the phone's list and
 //! decision (no API key; per-IP limited like the other device endpoints) and the bank's five
 //! calls (a [`BankKey`] scoped to the service in the path). Handlers only translate between the
-//! wire messages and [`rules::transactions`].
+//! wire messages and [`crate::rules::transactions`].
 
 use std::sync::Arc;
 
@@ -11,10 +11,11 @@ use axum::{
     response::Response,
 };
 use softtoken_protocol::{
-    transaction::{Amount, OfflineChallenge, Payee, Reference, TransactionId},
+    transaction::TransactionId,
     wire::{
-        Bytes, MAX_BANK_REQUEST_BYTES, MAX_DEVICE_REQUEST_BYTES, V1, VerifyRequest,
-        transactions as wire,
+        Bytes, ChallengeVerifyRequest, DecisionRequest, DecisionResponse, MAX_BANK_REQUEST_BYTES,
+        MAX_DEVICE_REQUEST_BYTES, RegisterTransactionRequest, TransactionDetails,
+        TransactionListRequest, TransactionVerifyRequest, V1,
     },
 };
 
@@ -26,12 +27,7 @@ use super::{
 use crate::{
     auth::BankKey,
     error::ApiError,
-    rules::transactions::{
-        device::{DecisionRequest, ListRequest},
-        offline, outcome,
-        register::{self, Registration},
-        typed_code,
-    },
+    rules::transactions::{device, offline, outcome, register, typed_code},
     state::ServerState,
     storage::transactions::TransactionRow,
 };
@@ -51,26 +47,8 @@ impl<S: Send + Sync> FromRequestParts<S> for TransactionPath {
 }
 
 /// What the bank sees of a transaction (9.6).
-fn details(row: &TransactionRow, now: u64) -> wire::TransactionDetails {
-    let txn = &row.transaction;
-    wire::TransactionDetails {
-        id: txn.id,
-        service_id: txn.service_id,
-        user_id: txn.user_id,
-        state: row.state_at(now),
-        payee: wire::WirePayee::from(&txn.payee),
-        amount: wire::WireAmount::from(txn.amount),
-        reference: txn.reference.as_ref().map(|r| r.as_str().to_owned()),
-        created_at_ms: row.created_at_ms,
-        expires_at_ms: txn.expires_at_ms,
-        decided_at_ms: row.decided_at(now),
-        attempts_left: typed_code_attempts_left(row),
-        server_time_ms: now,
-    }
-}
-
-fn typed_code_attempts_left(row: &TransactionRow) -> u32 {
-    crate::rules::transactions::MAX_CODE_FAILURES.saturating_sub(row.failures)
+fn details(row: &TransactionRow, now: u64) -> TransactionDetails {
+    TransactionDetails::new(&row.transaction, row.record_at(now), now)
 }
 
 /// `POST /v1/tokens/transactions`.
@@ -78,19 +56,10 @@ pub(super) async fn pending(
     State(state): State<Arc<ServerState>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let request: wire::TransactionListRequest =
-        read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
-    let list = rules_device_pending(&state, &request).await?;
-    Ok(ok(StatusCode::OK, &list))
-}
-
-async fn rules_device_pending(
-    state: &ServerState,
-    request: &wire::TransactionListRequest,
-) -> Result<wire::TransactionListResponse, ApiError> {
-    let list = crate::rules::transactions::device::pending(
-        state,
-        ListRequest {
+    let request: TransactionListRequest = read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
+    let list = device::pending(
+        &state,
+        device::ListRequest {
             service_id: request.service_id,
             user_id: request.user_id,
             nonce: request.nonce.as_slice(),
@@ -99,17 +68,7 @@ async fn rules_device_pending(
         },
     )
     .await?;
-    Ok(wire::TransactionListResponse {
-        v: V1,
-        state: list.token_state,
-        server_time_ms: list.server_time_ms,
-        mac: Bytes(list.mac.to_vec()),
-        transactions: list
-            .transactions
-            .iter()
-            .map(wire::PendingTransaction::from)
-            .collect(),
-    })
+    Ok(ok(StatusCode::OK, &list))
 }
 
 /// `POST /v1/transactions/decision`.
@@ -118,10 +77,10 @@ pub(super) async fn decision(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let request: wire::DecisionRequest = read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
-    let taken = crate::rules::transactions::device::decide(
+    let request: DecisionRequest = read_json(request, MAX_DEVICE_REQUEST_BYTES).await?;
+    let taken = device::decide(
         &state,
-        DecisionRequest {
+        device::DecisionRequest {
             service_id: request.service_id,
             user_id: request.user_id,
             transaction_id: request.transaction_id,
@@ -131,7 +90,7 @@ pub(super) async fn decision(
         &actor(peer),
     )
     .await?;
-    let reply = wire::DecisionResponse {
+    let reply = DecisionResponse {
         v: V1,
         transaction_id: taken.transaction_id,
         state: taken.state,
@@ -148,16 +107,8 @@ pub(super) async fn register(
     TokenUser(user_id): TokenUser,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let request: wire::RegisterTransactionRequest =
-        read_json(request, MAX_BANK_REQUEST_BYTES).await?;
-    let registration = Registration {
-        payee: Payee::try_from(&request.payee)?,
-        amount: Amount::new(request.amount.value, &request.amount.currency)?,
-        reference: Reference::parse_optional(request.reference.as_deref())?,
-        lifetime_s: request.lifetime_s,
-    };
-    let row =
-        register::register(&state, &bank.service, &user_id, registration, &bank.actor).await?;
+    let request: RegisterTransactionRequest = read_json(request, MAX_BANK_REQUEST_BYTES).await?;
+    let row = register::register(&state, &bank.service, &user_id, request, &bank.actor).await?;
     Ok(ok(StatusCode::CREATED, &details(&row, row.created_at_ms)))
 }
 
@@ -194,15 +145,8 @@ pub(super) async fn verify_code(
     TransactionPath(id): TransactionPath,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let request: VerifyRequest = read_json(request, MAX_BANK_REQUEST_BYTES).await?;
-    let checked = typed_code::verify(&state, &bank.service, &id, &request.otp, &bank.actor).await?;
-    let reply = wire::TransactionVerifyResponse {
-        result: wire::TransactionVerifyResult::parse(checked.result.as_str())?,
-        state: checked.state,
-        attempts_left: checked.attempts_left,
-        failures_left: checked.failures_left,
-        server_time_ms: state.now_ms(),
-    };
+    let request: TransactionVerifyRequest = read_json(request, MAX_BANK_REQUEST_BYTES).await?;
+    let reply = typed_code::verify(&state, &bank.service, &id, &request.otp, &bank.actor).await?;
     Ok(ok(StatusCode::OK, &reply))
 }
 
@@ -223,9 +167,8 @@ pub(super) async fn verify_challenge(
     TokenUser(user_id): TokenUser,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let request: wire::ChallengeVerifyRequest = read_json(request, MAX_BANK_REQUEST_BYTES).await?;
-    let amount = request.amount.map(|yen| yen.to_string());
-    let challenge = OfflineChallenge::parse(&request.account_number, amount.as_deref())?;
+    let request: ChallengeVerifyRequest = read_json(request, MAX_BANK_REQUEST_BYTES).await?;
+    let challenge = request.challenge()?;
     let reply = offline::verify(
         &state,
         &bank.service,

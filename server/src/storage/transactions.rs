@@ -10,6 +10,7 @@
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
     transaction::{Amount, Payee, Transaction, TransactionId, TransactionState},
+    wire::{MAX_CODE_ATTEMPTS, TransactionRecord},
 };
 use sqlx::{FromRow, Row, sqlite::SqliteRow};
 
@@ -59,6 +60,21 @@ impl TransactionRow {
             (Some(at), _) => Some(at),
             (None, TransactionState::Expired) => Some(self.transaction.expires_at_ms),
             (None, _) => None,
+        }
+    }
+
+    /// Typed codes the transaction still takes (of [`MAX_CODE_ATTEMPTS`]).
+    pub fn attempts_left(&self) -> u32 {
+        MAX_CODE_ATTEMPTS.saturating_sub(self.failures)
+    }
+
+    /// The bookkeeping the bank sees beside the canonical fields, as of `now_ms`.
+    pub fn record_at(&self, now_ms: u64) -> TransactionRecord {
+        TransactionRecord {
+            state: self.state_at(now_ms),
+            created_at_ms: self.created_at_ms,
+            decided_at_ms: self.decided_at(now_ms),
+            attempts_left: self.attempts_left(),
         }
     }
 }

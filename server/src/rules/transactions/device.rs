@@ -3,8 +3,8 @@
 
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
-    transaction::{Decision, Transaction, TransactionId, TransactionState},
-    wire::TokenState,
+    transaction::{Decision, MAC_LEN, Transaction, TransactionId, TransactionState},
+    wire::{TokenState, TransactionListResponse},
 };
 
 use super::{keys_of, record, takes_part, wake};
@@ -29,25 +29,12 @@ pub struct ListRequest<'a> {
     pub proof: &'a [u8],
 }
 
-/// The pending list as the phone gets it.
-#[derive(Debug, Clone)]
-pub struct PendingList {
-    /// The token's state (the list is empty unless `active`).
-    pub token_state: TokenState,
-    /// The provider's clock, covered by the MAC.
-    pub server_time_ms: u64,
-    /// `list_mac` (9.5) over the nonce, state, time and every digest in order.
-    pub mac: [u8; 32],
-    /// Pending, unexpired, oldest first.
-    pub transactions: Vec<Transaction>,
-}
-
 /// `POST /v1/tokens/transactions`: `proof_denied` for an unknown token, a token without a seed
 /// or a wrong proof, indistinguishably (as the status call).
 pub async fn pending(
     state: &ServerState,
     request: ListRequest<'_>,
-) -> Result<PendingList, ApiError> {
+) -> Result<TransactionListResponse, ApiError> {
     let mut conn = state.db.read().await?;
     let Some(token) = tokens::get(&mut conn, &request.service_id, &request.user_id).await? else {
         return Err(ApiError::ProofDenied);
@@ -60,7 +47,7 @@ pub async fn pending(
     }
     let now = state.now_ms();
     let token_state = token.state_at(now);
-    let transactions = if takes_part(token_state) {
+    let transactions: Vec<Transaction> = if takes_part(token_state) {
         let limit = state.transactions.max_pending_per_token;
         transactions::pending_of_token(&mut conn, &token.service_id, &token.user_id, now, limit)
             .await?
@@ -71,13 +58,13 @@ pub async fn pending(
         Vec::new()
     };
     drop(conn);
-    let digests: Vec<[u8; 32]> = transactions.iter().map(Transaction::digest).collect();
-    Ok(PendingList {
+    Ok(TransactionListResponse::new(
+        &keys,
+        request.nonce,
         token_state,
-        server_time_ms: now,
-        mac: keys.list_mac(request.nonce, token_state, now, &digests),
-        transactions,
-    })
+        now,
+        &transactions,
+    ))
 }
 
 /// A decision, its MAC not yet checked.
@@ -105,7 +92,7 @@ pub struct DecisionTaken {
     /// The provider's clock, covered by the MAC.
     pub server_time_ms: u64,
     /// `result_mac` (9.4).
-    pub mac: [u8; 32],
+    pub mac: [u8; MAC_LEN],
 }
 
 /// `POST /v1/transactions/decision`, its checks in the order of 9.5; the transition is

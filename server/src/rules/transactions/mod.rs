@@ -37,12 +37,6 @@ use crate::{
     },
 };
 
-/// Wrong typed codes a transaction takes before it fails (9.6).
-pub const MAX_CODE_FAILURES: u32 = 3;
-
-/// Time steps either side of now a transaction or offline code is checked against (9.3).
-pub const CODE_WINDOW: u32 = 1;
-
 /// The token's transaction keys (9.1), from its sealed seed. `None` if it has no seed.
 fn keys_of(state: &ServerState, token: &TokenRow) -> Result<Option<TransactionKeys>, ApiError> {
     let Some(seed) = state.open_seed(token)? else {

@@ -7,11 +7,11 @@ use ring::digest;
 use softtoken_protocol::{
     ids::UserId,
     otp_input::parse_otp,
-    transaction::OfflineChallenge,
-    wire::{TokenState, VerifyResponse, VerifyResult},
+    transaction::{CODE_DIGITS, OfflineChallenge, VERIFY_WINDOW},
+    wire::{ChallengeVerifyResponse, TokenState, VerifyResult},
 };
 
-use super::{CODE_WINDOW, count_token_failure, keys_of, typed_code::CODE_DIGITS, wake};
+use super::{count_token_failure, keys_of, wake};
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
@@ -29,7 +29,7 @@ pub async fn verify(
     challenge: &OfflineChallenge,
     otp: &str,
     actor: &str,
-) -> Result<VerifyResponse, ApiError> {
+) -> Result<ChallengeVerifyResponse, ApiError> {
     let service_id = service.row.service_id;
     let max_failures = service.row.rules.max_failures;
     let now = state.now_ms();
@@ -51,7 +51,7 @@ pub async fn verify(
             Err(_) => VerifyResult::Rejected,
             Ok(typed) => {
                 let keys = keys_of(state, &token)?.ok_or(ApiError::Internal)?;
-                match keys.verify_offline(challenge, typed.as_str(), now / 1000, CODE_WINDOW) {
+                match keys.verify_offline(challenge, typed.as_str(), now / 1000, VERIFY_WINDOW) {
                     Some(step) => {
                         let used = challenge_hash(&token.params.algorithm(), challenge);
                         if used_challenges::record(&mut tx, &service_id, user_id, &used, step, now)
@@ -85,7 +85,7 @@ pub async fn verify(
     audit::record(&mut tx, now, event).await?;
     tx.commit().await?;
     wake(state, &changed);
-    Ok(VerifyResponse {
+    Ok(ChallengeVerifyResponse {
         result,
         failures_left: max_failures.saturating_sub(failures),
         server_time_ms: now,

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use softtoken_protocol::transaction::{TransactionId, TransactionState};
+use softtoken_protocol::{
+    transaction::{TransactionId, TransactionState},
+    wire::MAX_WAIT_S,
+};
 
 use super::{record, wake};
 use crate::{
@@ -12,9 +15,6 @@ use crate::{
     state::{ServerState, ServiceCtx},
     storage::transactions::{self, TransactionRow},
 };
-
-/// Longest long poll, seconds (`wait_s`).
-pub const MAX_WAIT_S: u64 = 30;
 
 /// `GET …/transactions/{id}?wait_s=N`: the transaction as of now, or, while it is pending, as
 /// soon as its state changes or `wait_s` passes. Woken in process when this provider changes it;
@@ -25,7 +25,7 @@ pub async fn read(
     id: &TransactionId,
     wait_s: u64,
 ) -> Result<TransactionRow, ApiError> {
-    if wait_s > MAX_WAIT_S {
+    if wait_s > u64::from(MAX_WAIT_S) {
         return Err(ApiError::BadRequest(format!(
             "wait_s must be between 0 and {MAX_WAIT_S}"
         )));

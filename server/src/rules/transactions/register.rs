@@ -3,12 +3,12 @@
 
 use softtoken_protocol::{
     ids::UserId,
-    transaction::{Amount, Payee, Reference, Transaction, TransactionId, TransactionState},
+    transaction::{TransactionId, TransactionState},
+    wire::{MAX_LIFETIME_S, MIN_LIFETIME_S, RegisterTransactionRequest, Registration},
 };
 
 use super::{record, takes_part};
 use crate::{
-    config::MIN_TRANSACTION_LIFETIME_S,
     error::ApiError,
     state::{ServerState, ServiceCtx},
     storage::{
@@ -17,18 +17,26 @@ use crate::{
     },
 };
 
-/// A registration, its values validated and canonical (the HTTP layer converts the wire
-/// message, so a bad field is refused before anything is read).
-#[derive(Debug, Clone)]
-pub struct Registration {
-    /// Where the money goes.
-    pub payee: Payee,
-    /// How much.
-    pub amount: Amount,
-    /// The bank's text for its customer.
-    pub reference: Option<Reference>,
-    /// The lifetime asked for, seconds (default: the configured one).
-    pub lifetime_s: Option<u32>,
+/// Validates and canonicalises a registration (the first bad field is named, never its value).
+/// A registration without a lifetime gets the configured default; one with a lifetime must stay
+/// within the protocol's bounds (`MIN_LIFETIME_S..=MAX_LIFETIME_S`, checked by
+/// [`RegisterTransactionRequest::validate`]) and within the configured `max_lifetime_s`, which
+/// the configuration keeps inside those bounds.
+fn validate(
+    state: &ServerState,
+    mut request: RegisterTransactionRequest,
+) -> Result<Registration, ApiError> {
+    let config = state.transactions;
+    request.lifetime_s.get_or_insert(config.default_lifetime_s);
+    let registration = request.validate()?;
+    if registration.lifetime_s > config.max_lifetime_s {
+        return Err(ApiError::BadRequest(format!(
+            "lifetime_s must be between {MIN_LIFETIME_S} and {} (this provider's limit; the \
+             protocol's is {MAX_LIFETIME_S})",
+            config.max_lifetime_s
+        )));
+    }
+    Ok(registration)
 }
 
 /// Registers a transfer for an `active` token, at most the configured number pending per token.
@@ -37,17 +45,11 @@ pub async fn register(
     state: &ServerState,
     service: &ServiceCtx,
     user_id: &UserId,
-    registration: Registration,
+    request: RegisterTransactionRequest,
     actor: &str,
 ) -> Result<TransactionRow, ApiError> {
+    let registration = validate(state, request)?;
     let config = state.transactions;
-    let lifetime_s = registration.lifetime_s.unwrap_or(config.default_lifetime_s);
-    if !(MIN_TRANSACTION_LIFETIME_S..=config.max_lifetime_s).contains(&lifetime_s) {
-        return Err(ApiError::BadRequest(format!(
-            "lifetime_s must be between {MIN_TRANSACTION_LIFETIME_S} and {}",
-            config.max_lifetime_s
-        )));
-    }
     let id = TransactionId::generate()?;
     let service_id = service.row.service_id;
     let now = state.now_ms();
@@ -66,15 +68,7 @@ pub async fn register(
         });
     }
     let row = TransactionRow {
-        transaction: Transaction {
-            id,
-            service_id,
-            user_id: *user_id,
-            payee: registration.payee,
-            amount: registration.amount,
-            reference: registration.reference,
-            expires_at_ms: now.saturating_add(u64::from(lifetime_s) * 1000),
-        },
+        transaction: registration.into_transaction(id, service_id, *user_id, now),
         state: TransactionState::Pending,
         created_at_ms: now,
         decided_at_ms: None,

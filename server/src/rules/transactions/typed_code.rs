@@ -4,73 +4,30 @@
 
 use softtoken_protocol::{
     otp_input::parse_otp,
-    transaction::{TransactionId, TransactionState},
-    wire::TokenState,
+    transaction::{CODE_DIGITS, TransactionId, TransactionState, VERIFY_WINDOW},
+    wire::{MAX_CODE_ATTEMPTS, TokenState, TransactionVerifyResponse, TransactionVerifyResult},
 };
 
-use super::{
-    CODE_WINDOW, MAX_CODE_FAILURES, count_token_failure, keys_of, record, takes_part, wake,
-};
+use super::{count_token_failure, keys_of, record, takes_part, wake};
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
     storage::{tokens, transactions},
 };
 
-/// Digits of every transaction and offline code, whatever the token's TOTP digits (9.3).
-pub const CODE_DIGITS: u8 = 8;
-
-/// What a typed code came to (9.6's `result`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeResult {
-    /// Right code: the transaction is `confirmed`.
-    Accepted,
-    /// Wrong code (or not 8 digits: not counted).
-    Rejected,
-    /// The transaction was already confirmed.
-    Replayed,
-    /// The transaction's deadline passed.
-    Expired,
-    /// The transaction failed (3 wrong codes, or its token was locked or revoked).
-    Failed,
-    /// The bank cancelled it.
-    Cancelled,
-    /// The phone approved or rejected it already.
-    Decided,
-    /// The token is locked (perhaps by this code).
-    Locked,
-    /// The token is revoked.
-    Revoked,
-}
-
-impl CodeResult {
-    /// The wire name (also the audit outcome).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CodeResult::Accepted => "accepted",
-            CodeResult::Rejected => "rejected",
-            CodeResult::Replayed => "replayed",
-            CodeResult::Expired => "expired",
-            CodeResult::Failed => "failed",
-            CodeResult::Cancelled => "cancelled",
-            CodeResult::Decided => "decided",
-            CodeResult::Locked => "locked",
-            CodeResult::Revoked => "revoked",
-        }
+/// The wire name of a result, which is also its audit outcome.
+fn result_name(result: TransactionVerifyResult) -> &'static str {
+    match result {
+        TransactionVerifyResult::Accepted => "accepted",
+        TransactionVerifyResult::Rejected => "rejected",
+        TransactionVerifyResult::Replayed => "replayed",
+        TransactionVerifyResult::Expired => "expired",
+        TransactionVerifyResult::Failed => "failed",
+        TransactionVerifyResult::Cancelled => "cancelled",
+        TransactionVerifyResult::Decided => "decided",
+        TransactionVerifyResult::Locked => "locked",
+        TransactionVerifyResult::Revoked => "revoked",
     }
-}
-
-/// The answer to the bank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodeChecked {
-    /// What the code came to.
-    pub result: CodeResult,
-    /// The transaction's state after the check.
-    pub state: TransactionState,
-    /// Typed codes the transaction still takes.
-    pub attempts_left: u32,
-    /// Consecutive wrong codes the token still takes (7.3).
-    pub failures_left: u32,
 }
 
 /// Checks a typed code, in the order of 9.6, in one write transaction.
@@ -80,7 +37,7 @@ pub async fn verify(
     transaction_id: &TransactionId,
     otp: &str,
     actor: &str,
-) -> Result<CodeChecked, ApiError> {
+) -> Result<TransactionVerifyResponse, ApiError> {
     let max_failures = service.row.rules.max_failures;
     let now = state.now_ms();
     let mut tx = state.db.write().await?;
@@ -93,28 +50,31 @@ pub async fn verify(
     let token = tokens::get(&mut tx, &txn.service_id, &txn.user_id)
         .await?
         .ok_or(ApiError::Internal)?;
-    let mut reply = CodeChecked {
-        result: CodeResult::Rejected,
+    let mut reply = TransactionVerifyResponse {
+        result: TransactionVerifyResult::Rejected,
         state: row.state_at(now),
-        attempts_left: MAX_CODE_FAILURES.saturating_sub(row.failures),
+        attempts_left: row.attempts_left(),
         failures_left: max_failures.saturating_sub(token.failures),
+        server_time_ms: now,
     };
     let mut changed = Vec::new();
 
     // 1. The token, then 2. the transaction: refused, nothing counted.
     let token_state = token.state_at(now);
     let refused = match (token_state, reply.state) {
-        (TokenState::Revoked, _) => Some(CodeResult::Revoked),
-        (token_state, _) if !takes_part(token_state) => Some(CodeResult::Locked),
-        (_, TransactionState::Confirmed) => Some(CodeResult::Replayed),
-        (_, TransactionState::Expired) => Some(CodeResult::Expired),
-        (_, TransactionState::Failed) => Some(CodeResult::Failed),
-        (_, TransactionState::Cancelled) => Some(CodeResult::Cancelled),
-        (_, TransactionState::Approved | TransactionState::Rejected) => Some(CodeResult::Decided),
+        (TokenState::Revoked, _) => Some(TransactionVerifyResult::Revoked),
+        (token_state, _) if !takes_part(token_state) => Some(TransactionVerifyResult::Locked),
+        (_, TransactionState::Confirmed) => Some(TransactionVerifyResult::Replayed),
+        (_, TransactionState::Expired) => Some(TransactionVerifyResult::Expired),
+        (_, TransactionState::Failed) => Some(TransactionVerifyResult::Failed),
+        (_, TransactionState::Cancelled) => Some(TransactionVerifyResult::Cancelled),
+        (_, TransactionState::Approved | TransactionState::Rejected) => {
+            Some(TransactionVerifyResult::Decided)
+        }
         (_, TransactionState::Pending) => None,
     };
     if let Some(result) = refused {
-        if result == CodeResult::Expired
+        if result == TransactionVerifyResult::Expired
             && transactions::finish(&mut tx, &txn.id, TransactionState::Expired, now).await?
         {
             changed.push(txn.id);
@@ -123,21 +83,21 @@ pub async fn verify(
     } else if let Ok(typed) = parse_otp(otp, CODE_DIGITS) {
         let keys = keys_of(state, &token)?.ok_or(ApiError::Internal)?;
         if keys
-            .verify_online(txn, typed.as_str(), now / 1000, CODE_WINDOW)
+            .verify_online(txn, typed.as_str(), now / 1000, VERIFY_WINDOW)
             .is_some()
         {
             // 5. Right: exactly once (the guard holds even with several writers).
             if transactions::finish(&mut tx, &txn.id, TransactionState::Confirmed, now).await? {
                 tokens::reset_failures(&mut tx, &txn.service_id, &txn.user_id, now).await?;
-                reply = CodeChecked {
-                    result: CodeResult::Accepted,
+                reply = TransactionVerifyResponse {
+                    result: TransactionVerifyResult::Accepted,
                     state: TransactionState::Confirmed,
                     failures_left: max_failures,
                     ..reply
                 };
                 changed.push(txn.id);
             } else {
-                reply.result = CodeResult::Replayed;
+                reply.result = TransactionVerifyResult::Replayed;
             }
         } else {
             // 4. Wrong: one failure for the token and one for the transaction.
@@ -146,24 +106,24 @@ pub async fn verify(
             reply.failures_left = max_failures.saturating_sub(counted.failures);
             if counted.locked {
                 changed.extend(counted.failed);
-                reply.result = CodeResult::Locked;
+                reply.result = TransactionVerifyResult::Locked;
                 reply.state = TransactionState::Failed;
             } else {
                 let (failures, after) =
-                    transactions::count_failure(&mut tx, &txn.id, MAX_CODE_FAILURES, now).await?;
-                reply.attempts_left = MAX_CODE_FAILURES.saturating_sub(failures);
+                    transactions::count_failure(&mut tx, &txn.id, MAX_CODE_ATTEMPTS, now).await?;
+                reply.attempts_left = MAX_CODE_ATTEMPTS.saturating_sub(failures);
                 reply.state = after;
                 reply.result = if after == TransactionState::Failed {
                     changed.push(txn.id);
-                    CodeResult::Failed
+                    TransactionVerifyResult::Failed
                 } else {
-                    CodeResult::Rejected
+                    TransactionVerifyResult::Rejected
                 };
             }
         }
     }
     // (3. Not 8 digits: `rejected`, not counted — the reply as initialised.)
-    let outcome = reply.result.as_str();
+    let outcome = result_name(reply.result);
     record(
         &mut tx,
         now,
