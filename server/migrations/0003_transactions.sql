@@ -38,15 +38,16 @@ CREATE INDEX transactions_by_creation ON transactions (created_at_ms);
 
 -- Offline codes (§9.6) accepted, for replay per challenge: the same code for the same
 -- challenge and time step verifies once. The challenge itself (the account number, perhaps
--- the amount) is customer data, so only its SHA-256 is kept; rows are purged once their step
--- is outside every verification window.
+-- the amount) is customer data, so only an HMAC-SHA256 of it is kept, under a key derived from
+-- the token's seed (a plain hash of an account number is inverted by trying them all); rows are
+-- purged once their step is outside every verification window.
 CREATE TABLE used_challenges (
     service_id       TEXT    NOT NULL,
     user_id          TEXT    NOT NULL,
-    challenge_sha256 BLOB    NOT NULL CHECK (length(challenge_sha256) = 32),
+    challenge_mac BLOB    NOT NULL CHECK (length(challenge_mac) = 32),
     step             INTEGER NOT NULL,
     used_at_ms       INTEGER NOT NULL,
-    PRIMARY KEY (service_id, user_id, challenge_sha256, step)
+    PRIMARY KEY (service_id, user_id, challenge_mac, step)
 );
 
 CREATE INDEX used_challenges_by_time ON used_challenges (used_at_ms);

@@ -1,5 +1,6 @@
 //! Table `used_challenges`: offline codes (`docs/protocol.md` §9.6) already accepted, by token,
-//! challenge (its SHA-256 only: the account number and amount are customer data) and time step,
+//! challenge (only a MAC of it under a key from the token's seed: the account number and amount
+//! are customer data, and a plain hash of them is easy to invert) and time step,
 //! so that the same code for the same challenge and step verifies once.
 
 use softtoken_protocol::ids::{ServiceId, UserId};
@@ -12,18 +13,18 @@ pub async fn record(
     conn: &mut impl Connection,
     service_id: &ServiceId,
     user_id: &UserId,
-    challenge_sha256: &[u8; 32],
+    challenge_mac: &[u8; 32],
     step: u64,
     now_ms: u64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO used_challenges (service_id, user_id, challenge_sha256, step, used_at_ms)
+        "INSERT INTO used_challenges (service_id, user_id, challenge_mac, step, used_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (service_id, user_id, challenge_sha256, step) DO NOTHING",
+         ON CONFLICT (service_id, user_id, challenge_mac, step) DO NOTHING",
     )
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .bind(challenge_sha256.as_slice())
+    .bind(challenge_mac.as_slice())
     .bind(int(step))
     .bind(int(now_ms))
     .execute(conn.sqlite()?)

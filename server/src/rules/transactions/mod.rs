@@ -39,15 +39,19 @@ use crate::{
 
 /// The token's transaction keys (9.1), from its sealed seed. `None` if it has no seed.
 fn keys_of(state: &ServerState, token: &TokenRow) -> Result<Option<TransactionKeys>, ApiError> {
-    let Some(seed) = state.open_seed(token)? else {
-        return Ok(None);
-    };
-    Ok(Some(TransactionKeys::derive(
-        &Seed::from_slice(&seed),
+    Ok(state
+        .open_seed(token)?
+        .map(|seed| keys_from_seed(&Seed::from_slice(&seed), token)))
+}
+
+/// The token's transaction keys (9.1) from its opened seed.
+fn keys_from_seed(seed: &Seed, token: &TokenRow) -> TransactionKeys {
+    TransactionKeys::derive(
+        seed,
         token.params.algorithm(),
         &token.service_id,
         &token.user_id,
-    )))
+    )
 }
 
 /// An audit record about one transaction: its id in `detail`, nothing of its content.

@@ -3,15 +3,16 @@
 //! user typed; the bank sends the same challenge (9.6). Results and counting as 7.3, but replay
 //! is per challenge: the same code for the same challenge and step verifies once.
 
-use ring::digest;
+use ring::{hkdf, hmac};
 use softtoken_protocol::{
-    ids::UserId,
+    ids::{ServiceId, UserId},
     otp_input::parse_otp,
+    secret::Seed,
     transaction::{CODE_DIGITS, OfflineChallenge, VERIFY_WINDOW},
     wire::{ChallengeVerifyResponse, TokenState, VerifyResult},
 };
 
-use super::{count_token_failure, keys_of, wake};
+use super::{count_token_failure, keys_from_seed, wake};
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
@@ -50,10 +51,13 @@ pub async fn verify(
             // Not 8 digits: cannot be a guess, not counted.
             Err(_) => VerifyResult::Rejected,
             Ok(typed) => {
-                let keys = keys_of(state, &token)?.ok_or(ApiError::Internal)?;
+                let seed = state.open_seed(&token)?.ok_or(ApiError::Internal)?;
+                let seed = Seed::from_slice(&seed);
+                let keys = keys_from_seed(&seed, &token);
                 match keys.verify_offline(challenge, typed.as_str(), now / 1000, VERIFY_WINDOW) {
                     Some(step) => {
-                        let used = challenge_hash(&token.params.algorithm(), challenge);
+                        let suite = challenge.suite(token.params.algorithm());
+                        let used = challenge_mac(&seed, (&service_id, user_id), &suite, challenge);
                         if used_challenges::record(&mut tx, &service_id, user_id, &used, step, now)
                             .await?
                         {
@@ -92,20 +96,39 @@ pub async fn verify(
     })
 }
 
-/// What identifies a challenge in `used_challenges`: SHA-256 of its suite, a zero byte and the
-/// challenge (account number, perhaps amount), so the customer's data is not stored as such
-/// and the account-only and account-and-amount challenges never collide.
-fn challenge_hash(
-    algorithm: &softtoken_protocol::totp::Algorithm,
+/// HKDF salt of the key [`challenge_mac`] uses: the provider's own label, so the key is
+/// independent of every key §9.1 derives from the same seed.
+const USED_CHALLENGE_SALT: &[u8] = b"softtoken provider used_challenges v1";
+
+/// What identifies a challenge in `used_challenges`: HMAC-SHA256 over its suite, a zero byte
+/// and the challenge (so the account-only and account-and-amount challenges never collide),
+/// keyed by a key derived from the token's seed. A plain hash of a 7-digit account number (and
+/// an amount) would be inverted by trying them all; without the seed, which is sealed under
+/// the KEK, the stored value says nothing about the customer's data. The seed rather than a
+/// per-process secret, because the record must mean the same after a restart and on a second
+/// instance (issue 15), and rather than the KEK, because the seed is already open here and a
+/// KEK rotation must not reopen a replay window.
+fn challenge_mac(
+    seed: &Seed,
+    (service_id, user_id): (&ServiceId, &UserId),
+    suite: &str,
     challenge: &OfflineChallenge,
 ) -> [u8; 32] {
-    let mut context = digest::Context::new(&digest::SHA256);
-    context.update(challenge.suite(*algorithm).as_bytes());
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, USED_CHALLENGE_SALT).extract(seed.expose());
+    let info: [&[u8]; 2] = [service_id.as_bytes(), user_id.as_bytes()];
+    let Ok(okm) = prk.expand(&info, hmac::HMAC_SHA256) else {
+        // Unreachable: a 32-byte output is far below HKDF-SHA256's limit. The zero tag would
+        // only make every challenge of the token one record, refusing too much, never too little.
+        return [0; 32];
+    };
+    let key = hmac::Key::from(okm);
+    let mut context = hmac::Context::with_key(&key);
+    context.update(suite.as_bytes());
     context.update(&[0]);
     context.update(challenge.challenge().as_bytes());
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(context.finish().as_ref());
-    hash
+    let mut tag = [0u8; 32];
+    tag.copy_from_slice(context.sign().as_ref());
+    tag
 }
 
 /// The audit outcome of a result.
@@ -118,5 +141,31 @@ fn verify_outcome(result: VerifyResult) -> &'static str {
         VerifyResult::Revoked => "revoked",
         VerifyResult::NotActivated => "not_activated",
         VerifyResult::Expired => "expired",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use softtoken_protocol::{totp::Algorithm, transaction::OfflineChallenge};
+
+    use super::*;
+
+    fn mac(seed_byte: u8, account: &str, amount: Option<&str>) -> [u8; 32] {
+        let ids = (
+            &ServiceId::parse("10121234").unwrap(),
+            &UserId::parse("12345678901234CI").unwrap(),
+        );
+        let challenge = OfflineChallenge::parse(account, amount).unwrap();
+        let suite = challenge.suite(Algorithm::Sha256);
+        challenge_mac(&Seed::from_slice(&[seed_byte; 32]), ids, &suite, &challenge)
+    }
+
+    #[test]
+    fn the_challenge_mac_is_stable_and_keyed_by_the_seed() {
+        let plain = mac(1, "1234567", None);
+        assert_eq!(plain, mac(1, "1234567", None), "one record per challenge");
+        assert_ne!(plain, mac(2, "1234567", None), "another token's seed");
+        assert_ne!(plain, mac(1, "1234568", None), "another account");
+        assert_ne!(plain, mac(1, "1234567", Some("1")), "with an amount");
     }
 }
