@@ -10,6 +10,7 @@ use std::{
 };
 
 use serde::Deserialize;
+use softtoken_protocol::wire::{DEFAULT_LIFETIME_S, MAX_LIFETIME_S, MAX_PENDING, MIN_LIFETIME_S};
 
 use crate::{
     error::StartupError,
@@ -43,6 +44,9 @@ pub struct Config {
     /// Database tuning.
     #[serde(default)]
     pub database: DatabaseConfig,
+    /// Transaction authentication (取引認証).
+    #[serde(default)]
+    pub transactions: TransactionsConfig,
 }
 
 /// TLS material (PEM files).
@@ -199,6 +203,66 @@ pub struct DatabaseConfig {
     pub full_sync: bool,
 }
 
+/// Transaction authentication (`docs/protocol.md` §9, `docs/server.md` "Transactions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransactionsConfig {
+    /// Days a transaction's row (payee, amount, reference: the customer's data) is kept after
+    /// it was created; then the periodic purge deletes it. At least 1.
+    pub retention_days: u32,
+    /// Lifetime of a transaction whose registration names none, seconds.
+    pub default_lifetime_s: u32,
+    /// Longest lifetime a registration may ask for, seconds (60 to 900: the protocol's
+    /// `MIN_LIFETIME_S..=MAX_LIFETIME_S`, so a provider may be stricter than §9.6, never laxer).
+    pub max_lifetime_s: u32,
+    /// Pending transactions one token may have at once (1 to 10: the protocol's `MAX_PENDING`,
+    /// since the app refuses a list reply with more).
+    pub max_pending_per_token: u32,
+}
+
+impl Default for TransactionsConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 30,
+            default_lifetime_s: DEFAULT_LIFETIME_S,
+            max_lifetime_s: MAX_LIFETIME_S,
+            max_pending_per_token: 10,
+        }
+    }
+}
+
+impl TransactionsConfig {
+    /// Refuses values that cannot work together, naming the key.
+    pub fn check(&self) -> Result<(), StartupError> {
+        let bad = |message: &str| Err(StartupError::Config(format!("[transactions] {message}")));
+        if self.retention_days == 0 {
+            return bad("retention_days must be at least 1");
+        }
+        if !(MIN_LIFETIME_S..=MAX_LIFETIME_S).contains(&self.max_lifetime_s) {
+            return bad(&format!(
+                "max_lifetime_s must be between {MIN_LIFETIME_S} and {MAX_LIFETIME_S}"
+            ));
+        }
+        if !(MIN_LIFETIME_S..=self.max_lifetime_s).contains(&self.default_lifetime_s) {
+            return bad(&format!(
+                "default_lifetime_s must be between {MIN_LIFETIME_S} and max_lifetime_s"
+            ));
+        }
+        let max_pending = u32::try_from(MAX_PENDING).unwrap_or(u32::MAX);
+        if !(1..=max_pending).contains(&self.max_pending_per_token) {
+            return bad(&format!(
+                "max_pending_per_token must be between 1 and {MAX_PENDING}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// How long a transaction's row is kept, ms.
+    pub fn retention_ms(&self) -> u64 {
+        u64::from(self.retention_days).saturating_mul(86_400_000)
+    }
+}
+
 /// File name of the dev-mode KEK inside the data directory.
 pub const DEV_KEK_FILE: &str = "kek.hex";
 
@@ -242,6 +306,7 @@ impl Config {
             limits: Limits::default(),
             log: LogConfig::default(),
             database: DatabaseConfig::default(),
+            transactions: TransactionsConfig::default(),
         })
     }
 

@@ -1,7 +1,10 @@
 //! Errors: what a request can fail with ([`ApiError`]; `http/errors.rs` is the one place that
 //! turns it into an HTTP reply) and what starting the server can fail with ([`StartupError`]).
 
-use softtoken_protocol::wire;
+use softtoken_protocol::{
+    transaction::{TransactionError, TransactionState},
+    wire::{self, TokenState},
+};
 
 /// A request's failure, as the client sees it: what the rules (and request reading) fail with.
 /// Internal causes are logged where they happen and reach the client only as `internal`.
@@ -52,6 +55,38 @@ pub enum ApiError {
     /// 409 `conflict`.
     #[error("{0}")]
     Conflict(&'static str),
+    /// 401 `proof_denied`: a transaction list proof or decision MAC did not verify (or the
+    /// token is unknown or has no seed: indistinguishable).
+    #[error("the proof did not verify")]
+    ProofDenied,
+    /// 423 `token_locked`: the token is not `active` (wrong codes locked it), so it decides
+    /// nothing.
+    #[error("the token is locked; the bank must unlock it")]
+    TokenLocked,
+    /// 410 `transaction_expired`.
+    #[error("the transaction expired")]
+    TransactionExpired,
+    /// 409 `transaction_decided`, with the state it has.
+    #[error("the transaction is already {state}")]
+    TransactionDecided {
+        /// Its final state.
+        state: TransactionState,
+    },
+    /// 400 `unsupported_currency`.
+    #[error("only JPY amounts are supported")]
+    UnsupportedCurrency,
+    /// 409 `token_not_active`, with the token's state.
+    #[error("the token is {state}; only active tokens take transactions")]
+    TokenNotActive {
+        /// The token's state.
+        state: TokenState,
+    },
+    /// 409 `too_many_pending`.
+    #[error("the token has {max} pending transactions already")]
+    TooManyPending {
+        /// The cap.
+        max: u32,
+    },
     /// 429 `rate_limited`.
     #[error("too many requests; retry in {retry_after_s} s")]
     RateLimited {
@@ -79,6 +114,21 @@ impl From<wire::WireError> for ApiError {
             wire::WireError::TooLarge { limit, .. } => ApiError::PayloadTooLarge { limit },
             wire::WireError::UnsupportedVersion { found } => ApiError::UnsupportedVersion(found),
             wire::WireError::Malformed { reason } => ApiError::BadRequest(reason),
+        }
+    }
+}
+
+impl From<TransactionError> for ApiError {
+    /// A refused transaction value: its own code for a currency, else `bad_request` naming the
+    /// field (never the value).
+    fn from(err: TransactionError) -> Self {
+        match err {
+            TransactionError::UnsupportedCurrency => ApiError::UnsupportedCurrency,
+            TransactionError::Random => {
+                tracing::error!("the system random number generator failed");
+                ApiError::Internal
+            }
+            other => ApiError::BadRequest(other.to_string()),
         }
     }
 }

@@ -28,6 +28,7 @@
 //! | | [`files`] | the one atomic, owner-only file writer |
 //! | | [`ids`] | fresh random identifiers |
 //! | | [`rate_limit`] | token buckets per client IP (or any key): device requests, bank authentication failures |
+//! | | [`notify`] | in-process wake-ups for long polls on a transaction's outcome |
 //!
 //! The binary (`main.rs`, the `softtoken-server` command) stands above them all.
 
@@ -39,6 +40,7 @@ pub mod files;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod notify;
 pub mod ops;
 pub mod rate_limit;
 pub mod rules;

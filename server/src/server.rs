@@ -28,9 +28,10 @@ use crate::{
     http,
     mail::{MailSettings, Mailer},
     ops::{self, AdminError, services::ServiceSpec},
+    rules,
     secrets::kek::KeyRing,
     state::ServerState,
-    storage::{Db, Missing, activations},
+    storage::{Db, Missing},
     tls,
 };
 
@@ -142,6 +143,7 @@ pub async fn open_store(config: &Config, missing: Missing) -> Result<(Db, KeyRin
 pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError> {
     let StartOptions { config, dev, clock } = options;
     tls::install_crypto_provider();
+    config.transactions.check()?;
     let tls_config = tls::load_server_config(&config.tls.cert_file, &config.tls.key_file)?;
     // `serve` never creates a database; `--dev` initialises its own (issue 12, finding 6).
     let missing = if dev {
@@ -174,6 +176,7 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
         keys,
         mailer,
         config.limits.clone(),
+        config.transactions,
         clock,
     ));
     let router = http::router(Arc::clone(&state));
@@ -209,7 +212,7 @@ pub async fn start(options: StartOptions) -> Result<RunningServer, StartupError>
         .listening()
         .await
         .ok_or_else(|| StartupError::Listen(format!("could not listen on {}", config.listen)))?;
-    let janitor = tokio::spawn(purge_expired_activations(Arc::clone(&state)));
+    let janitor = tokio::spawn(housekeeping(Arc::clone(&state)));
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,
@@ -297,17 +300,14 @@ async fn bootstrap_dev(
     Ok(key.as_str().to_owned())
 }
 
-/// Deletes expired activations once a minute (they are refused anyway; this bounds the table).
-async fn purge_expired_activations(state: Arc<ServerState>) {
+/// Once a minute: deletes expired activations (they are refused anyway; this bounds the
+/// table), and does the transactions' housekeeping (writes expiries, applies the retention).
+async fn housekeeping(state: Arc<ServerState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let purged = match state.db.write().await {
-            Ok(mut conn) => activations::purge_expired(&mut conn, state.now_ms()).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = purged {
-            tracing::warn!(error = %err, "purging expired activations failed");
+        if let Err(err) = rules::housekeeping::run(&state).await {
+            tracing::warn!(error = %err, "periodic housekeeping failed");
         }
     }
 }

@@ -16,13 +16,15 @@ use softtoken_protocol::{
     clock::Clock,
     ids::{ServiceId, UserId},
     totp::Totp,
+    transaction::TransactionId,
 };
 use zeroize::Zeroizing;
 
 use crate::{
-    config::Limits,
+    config::{Limits, TransactionsConfig},
     error::ApiError,
     mail::Mailer,
+    notify::Notifier,
     secrets::{
         UNKNOWN_SERVICE_CONTEXT,
         kek::{KeyRing, Purpose, Sealed},
@@ -63,6 +65,8 @@ pub struct ServerState {
     pub mailer: Mailer,
     /// Limits and timeouts.
     pub limits: Limits,
+    /// Transaction lifetimes, the per-token cap and retention.
+    pub transactions: TransactionsConfig,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Bounds concurrent Argon2id work (issuance) to the cores, so a burst queues instead of
@@ -73,6 +77,8 @@ pub struct ServerState {
     unknown_service: tokio::sync::OnceCell<Arc<ProviderSetup>>,
     /// Records the right codes of verification's fast path, several per transaction.
     pub accepts: AcceptBatcher,
+    /// Wakes long polls on a transaction's outcome when its state changes (after the commit).
+    pub transaction_changes: Notifier<TransactionId>,
     services: RwLock<HashMap<ServiceId, Arc<ServiceCtx>>>,
     totp_keys: RwLock<TotpKeyCache>,
     tokens: RwLock<HashMap<(ServiceId, UserId), Arc<TokenRow>>>,
@@ -88,10 +94,13 @@ impl ServerState {
         keys: KeyRing,
         mailer: Mailer,
         limits: Limits,
+        transactions: TransactionsConfig,
         clock: Arc<dyn Clock>,
     ) -> ServerState {
         ServerState {
+            transactions,
             accepts: AcceptBatcher::new(&db),
+            transaction_changes: Notifier::default(),
             db,
             keys,
             mailer,

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("files", 0),
     ("ids", 0),
     ("rate_limit", 0),
+    ("notify", 0),
 ];
 
 /// The modules that may name sqlx beyond `sqlx::Error`: SQL lives there and nowhere else.

@@ -25,7 +25,10 @@ use softtoken_core::{
     StoreChoice,
     keystore::{SeedLookup, SeedVault},
 };
-use softtoken_protocol::wire::VerifyResult;
+use softtoken_protocol::{
+    transaction::AccountType,
+    wire::{RegisterTransactionRequest, VerifyResult, WireAmount, WirePayee},
+};
 use softtoken_testkit::{
     TestProvider,
     fixtures::{ACTIVATION_PASSWORD, SERVICE_ID},
@@ -192,6 +195,44 @@ async fn no_secret_reaches_logs_files_or_errors_in_a_whole_flow() {
     let rejected = bank.verify(&user_id, &wrong_code).await.unwrap();
     note(&rejected, String::new());
     phone.refresh(&token.id).await.unwrap();
+    // A transfer's details: registered, an offline code for its account refused, then failed
+    // by the revocation below. They are the customer's data: the database keeps them, logs
+    // and error texts must not.
+    let transfer = RegisterTransactionRequest {
+        payee: WirePayee {
+            bank_code: "0001".into(),
+            branch_code: "101".into(),
+            account_type: AccountType::Ordinary,
+            account_number: "7654321".into(),
+            name: "ｽｷｬﾝ ﾃｽﾄ".into(),
+        },
+        amount: WireAmount {
+            value: 4_321_987,
+            currency: "JPY".into(),
+        },
+        reference: Some("scan-reference-42".into()),
+        lifetime_s: None,
+    };
+    bank.register_transaction(&user_id, &transfer)
+        .await
+        .unwrap();
+    let offline = bank
+        .verify_challenge(&user_id, "7654321", Some(4_321_987), "00000000")
+        .await
+        .unwrap();
+    note(&offline, String::new());
+    let bad_transfer = RegisterTransactionRequest {
+        amount: WireAmount {
+            value: 4_321_987,
+            currency: "USD".into(),
+        },
+        ..transfer
+    };
+    let refused = bank
+        .register_transaction(&user_id, &bad_transfer)
+        .await
+        .unwrap_err();
+    note(&refused, refused.to_string());
     let bad_key = bank
         .with_api_key("st_0123456789abcdef.not-the-secret")
         .details(&user_id)
@@ -240,6 +281,19 @@ async fn no_secret_reaches_logs_files_or_errors_in_a_whole_flow() {
         "the provider's log was captured"
     );
     assert!(log_str.contains("TRACE"), "TRACE level was on");
+    // Transaction details are looked for in the log and error texts only (the database holds
+    // them on purpose, for the retention of [transactions]).
+    let details = [
+        needle("payee name (canonical)", "スキャン テスト"),
+        needle("payee name (as sent)", "ｽｷｬﾝ ﾃｽﾄ"),
+        needle("reference", "scan-reference-42"),
+    ];
+    let mut in_log_and_errors = vec![(format!("log ({lines} lines)"), log_text.clone())];
+    for (n, error) in errors.iter().enumerate() {
+        in_log_and_errors.push((format!("error {n}: {error}"), error.clone().into_bytes()));
+    }
+    let found = hits(&details, &in_log_and_errors);
+    assert!(found.is_empty(), "transaction details found: {found:#?}");
     let mut haystacks = vec![(format!("log ({lines} lines)"), log_text)];
     let scan_files = |haystacks: &mut Vec<(String, Vec<u8>)>, when: &str| {
         for path in files_under(provider.data_dir()) {

@@ -5,9 +5,13 @@ use std::fmt::Display;
 
 use reqwest::{Method, RequestBuilder};
 use serde::{Serialize, de::DeserializeOwned};
-use softtoken_protocol::wire::{
-    ErrorBody, ErrorCode, IssueTokenRequest, IssueTokenResponse, TokenDetails, VerifyRequest,
-    VerifyResponse,
+use softtoken_protocol::{
+    transaction::TransactionId,
+    wire::{
+        ChallengeVerifyRequest, ChallengeVerifyResponse, ErrorBody, ErrorCode, IssueTokenRequest,
+        IssueTokenResponse, RegisterTransactionRequest, TokenDetails, TransactionDetails,
+        TransactionVerifyRequest, TransactionVerifyResponse, VerifyRequest, VerifyResponse,
+    },
 };
 
 use crate::{fixtures, provider::KitError, tls};
@@ -188,6 +192,81 @@ impl BankClient {
             .await
     }
 
+    /// 取引認証: registers a transfer for the token to authenticate (9.6).
+    pub async fn register_transaction(
+        &self,
+        user_id: impl Display,
+        request: &RegisterTransactionRequest,
+    ) -> Result<TransactionDetails, BankError> {
+        self.call(
+            Method::POST,
+            &format!("/{user_id}/transactions"),
+            Some(request),
+        )
+        .await
+    }
+
+    /// A transaction's outcome; with `wait_s` > 0 a long poll while it is pending.
+    pub async fn transaction(
+        &self,
+        id: &TransactionId,
+        wait_s: u64,
+    ) -> Result<TransactionDetails, BankError> {
+        let url = format!("{}?wait_s={wait_s}", self.transaction_url(id, ""));
+        self.send::<(), _>(Method::GET, url, None).await
+    }
+
+    /// Verifies the transaction code the user typed into the bank's page.
+    pub async fn verify_transaction(
+        &self,
+        id: &TransactionId,
+        otp: &str,
+    ) -> Result<TransactionVerifyResponse, BankError> {
+        let body = TransactionVerifyRequest {
+            otp: otp.to_owned(),
+        };
+        let url = self.transaction_url(id, "/verify");
+        self.send(Method::POST, url, Some(&body)).await
+    }
+
+    /// Cancels a pending transaction.
+    pub async fn cancel_transaction(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionDetails, BankError> {
+        let url = self.transaction_url(id, "/cancel");
+        self.send::<(), _>(Method::POST, url, None).await
+    }
+
+    /// Verifies an offline code (振込先専用ワンタイムパスワード) for the account (and amount) the
+    /// user typed into the bank's page.
+    pub async fn verify_challenge(
+        &self,
+        user_id: impl Display,
+        account_number: &str,
+        amount: Option<u64>,
+        otp: &str,
+    ) -> Result<ChallengeVerifyResponse, BankError> {
+        let body = ChallengeVerifyRequest {
+            account_number: account_number.to_owned(),
+            amount,
+            otp: otp.to_owned(),
+        };
+        self.call(
+            Method::POST,
+            &format!("/{user_id}/challenge/verify"),
+            Some(&body),
+        )
+        .await
+    }
+
+    fn transaction_url(&self, id: &TransactionId, rest: &str) -> String {
+        format!(
+            "{}/v1/services/{}/transactions/{id}{rest}",
+            self.provider_url, self.service_id
+        )
+    }
+
     /// An authenticated request to `/v1/services/{service}/tokens{path}`, for tests that send
     /// what a typed call never would (malformed bodies, wrong content types, huge payloads).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -209,8 +288,19 @@ impl BankClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, BankError> {
+        self.send(method, self.tokens_url(path), body).await
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<&B>,
+    ) -> Result<T, BankError> {
         let mut request = self
-            .request(method, path)
+            .http
+            .request(method, url)
+            .bearer_auth(&self.api_key)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         if let Some(body) = body {
             let json = serde_json::to_vec(body).map_err(|e| BankError::Reply(e.to_string()))?;

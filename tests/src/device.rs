@@ -10,10 +10,12 @@ use softtoken_protocol::{
     secret::Seed,
     status::StatusKey,
     totp::{TokenParams, Totp},
+    transaction::{Decision, Transaction, TransactionKeys},
     wire::{
         self, ActivationFinishRequest, ActivationFinishResponse, ActivationStartRequest,
-        ActivationStartResponse, Bytes, DeviceInfo, ErrorBody, MAX_RESPONSE_BYTES, StatusRequest,
-        StatusResponse, V1,
+        ActivationStartResponse, Bytes, DecisionRequest, DecisionResponse, DeviceInfo, ErrorBody,
+        MAX_RESPONSE_BYTES, StatusRequest, StatusResponse, TransactionListRequest,
+        TransactionListResponse, V1,
     },
 };
 
@@ -83,6 +85,13 @@ impl Activated {
             // The parameters came from the provider and were accepted by the handshake.
             Err(_) => String::new(),
         }
+    }
+}
+
+impl Activated {
+    /// The token's transaction keys (9.1), as the app derives them from its seed.
+    pub fn transaction_keys(&self, service_id: &ServiceId, user_id: &UserId) -> TransactionKeys {
+        TransactionKeys::derive(&self.seed, self.params.algorithm(), service_id, user_id)
     }
 }
 
@@ -201,6 +210,63 @@ impl DeviceClient {
         ) {
             return Err(DeviceError::Transport(
                 "the status reply's MAC does not verify".into(),
+            ));
+        }
+        Ok(reply)
+    }
+
+    /// The token's pending transactions (9.5), with a proof from `keys` at device time
+    /// `time_ms`; the reply is checked as the app checks it ([`TransactionListResponse::verify`]:
+    /// a reply that fails its MAC, or lists a non-canonical field, is a transport error).
+    pub async fn pending_transactions(
+        &self,
+        service_id: &ServiceId,
+        user_id: &UserId,
+        keys: &TransactionKeys,
+        time_ms: u64,
+    ) -> Result<(TransactionListResponse, Vec<Transaction>), DeviceError> {
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let request = TransactionListRequest {
+            v: V1,
+            service_id: *service_id,
+            user_id: *user_id,
+            nonce: Bytes(nonce.to_vec()),
+            time_ms,
+            proof: Bytes(keys.list_proof(&nonce, time_ms).to_vec()),
+        };
+        let reply: TransactionListResponse = self.post("/v1/tokens/transactions", &request).await?;
+        let transactions = reply
+            .verify(keys, &nonce, *service_id, *user_id)
+            .map_err(|e| DeviceError::Transport(e.to_string()))?;
+        Ok((reply, transactions))
+    }
+
+    /// One-tap approve or reject (9.5) with the MAC from `keys`; the result MAC is checked.
+    pub async fn decide(
+        &self,
+        keys: &TransactionKeys,
+        transaction: &Transaction,
+        decision: Decision,
+    ) -> Result<DecisionResponse, DeviceError> {
+        let digest = transaction.digest();
+        let request = DecisionRequest {
+            v: V1,
+            service_id: transaction.service_id,
+            user_id: transaction.user_id,
+            transaction_id: transaction.id,
+            decision,
+            mac: Bytes(keys.decision_mac(decision, &digest).to_vec()),
+        };
+        let reply: DecisionResponse = self.post("/v1/transactions/decision", &request).await?;
+        if !keys.verify_result(
+            &digest,
+            reply.state,
+            reply.server_time_ms,
+            reply.mac.as_slice(),
+        ) {
+            return Err(DeviceError::Transport(
+                "the decision reply's MAC does not verify".into(),
             ));
         }
         Ok(reply)

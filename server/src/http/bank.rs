@@ -17,23 +17,32 @@ use super::{ok, read_json};
 use crate::{auth::BankKey, error::ApiError, rules, state::ServerState};
 
 /// The `{user_id}` of a token's path; a malformed one is a bad request (a typo of the bank's).
-pub(super) struct TokenUser(UserId);
+pub(super) struct TokenUser(pub(super) UserId);
 
 impl<S: Send + Sync> FromRequestParts<S> for TokenUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        let raw = params
-            .iter()
-            .find_map(|(name, value)| (name == "user_id").then_some(value))
-            .ok_or(ApiError::NotFound("route"))?;
-        UserId::parse(raw)
+        let raw = path_param(parts, state, "user_id").await?;
+        UserId::parse(&raw)
             .map(TokenUser)
             .map_err(|e| ApiError::BadRequest(e.to_string()))
     }
+}
+
+/// The raw value of the path parameter `name` (a route without it: `404`).
+pub(super) async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Result<String, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    params
+        .iter()
+        .find_map(|(param, value)| (param == name).then(|| value.to_owned()))
+        .ok_or(ApiError::NotFound("route"))
 }
 
 pub(super) async fn issue(

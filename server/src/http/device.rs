@@ -14,7 +14,7 @@ use softtoken_protocol::wire::{
 use super::{ok, read_json};
 use crate::{error::ApiError, rules, state::ServerState};
 
-fn actor(peer: SocketAddr) -> String {
+pub(super) fn actor(peer: SocketAddr) -> String {
     format!("device:{}", peer.ip())
 }
 

@@ -40,6 +40,15 @@ fn status_and_code(error: &ApiError) -> (StatusCode, ErrorCode) {
         ApiError::AlreadyActive => (StatusCode::CONFLICT, ErrorCode::AlreadyActive),
         ApiError::StatusDenied => (StatusCode::UNAUTHORIZED, ErrorCode::StatusDenied),
         ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+        ApiError::ProofDenied => (StatusCode::UNAUTHORIZED, ErrorCode::ProofDenied),
+        ApiError::TokenLocked => (StatusCode::LOCKED, ErrorCode::TokenLocked),
+        ApiError::TransactionExpired => (StatusCode::GONE, ErrorCode::TransactionExpired),
+        ApiError::TransactionDecided { .. } => {
+            (StatusCode::CONFLICT, ErrorCode::TransactionDecided)
+        }
+        ApiError::UnsupportedCurrency => (StatusCode::BAD_REQUEST, ErrorCode::UnsupportedCurrency),
+        ApiError::TokenNotActive { .. } => (StatusCode::CONFLICT, ErrorCode::TokenNotActive),
+        ApiError::TooManyPending { .. } => (StatusCode::CONFLICT, ErrorCode::TooManyPending),
         ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
         ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         ApiError::Unavailable | ApiError::StorageCorrupt { .. } => {
@@ -82,7 +91,11 @@ pub(super) fn render(response: &mut Response, now_ms: u64) {
             ApiError::RateLimited { retry_after_s } => Some(retry_after_s),
             _ => None,
         },
-        state: None,
+        state: match error {
+            ApiError::TransactionDecided { state } => Some(state.as_str().to_owned()),
+            ApiError::TokenNotActive { state } => Some(state.as_str().to_owned()),
+            _ => None,
+        },
         server_time_ms: now_ms,
     };
     let ([(name, value)], bytes) = json_body(&body);

@@ -8,6 +8,7 @@ mod device;
 mod drain;
 mod errors;
 mod middleware;
+mod transactions;
 
 use std::{sync::Arc, time::Duration};
 
@@ -21,7 +22,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::de::DeserializeOwned;
-use softtoken_protocol::wire;
+use softtoken_protocol::wire::{self, MAX_WAIT_S};
 
 use crate::{
     auth::{AuthFailures, KeyCache},
@@ -77,6 +78,8 @@ pub fn router(state: Arc<ServerState>) -> Router {
             post(device::finish),
         )
         .route("/v1/tokens/status", post(device::status))
+        .route("/v1/tokens/transactions", post(transactions::pending))
+        .route("/v1/transactions/decision", post(transactions::decision))
         .route_layer(from_fn_with_state(limiter, middleware::limit_per_ip));
     let bank = Router::new()
         .route("/v1/services/{service_id}/tokens", post(bank::issue))
@@ -95,7 +98,35 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route(
             "/v1/services/{service_id}/tokens/{user_id}/unlock",
             post(bank::unlock),
+        )
+        .route(
+            "/v1/services/{service_id}/tokens/{user_id}/transactions",
+            post(transactions::register),
+        )
+        .route(
+            "/v1/services/{service_id}/tokens/{user_id}/challenge/verify",
+            post(transactions::verify_challenge),
+        )
+        .route(
+            "/v1/services/{service_id}/transactions/{transaction_id}/verify",
+            post(transactions::verify_code),
+        )
+        .route(
+            "/v1/services/{service_id}/transactions/{transaction_id}/cancel",
+            post(transactions::cancel),
         );
+    // The long poll may wait up to `MAX_WAIT_S` on purpose: its time limit is the others'
+    // plus that wait (the other layers below apply to it as to every route).
+    let long_poll_timeout = timeout + Duration::from_secs(u64::from(MAX_WAIT_S));
+    let long_poll = Router::new()
+        .route(
+            "/v1/services/{service_id}/transactions/{transaction_id}",
+            get(transactions::read),
+        )
+        .route_layer(from_fn_with_state(
+            long_poll_timeout,
+            middleware::limit_time,
+        ));
     Router::new()
         .merge(device)
         .merge(bank)
@@ -104,6 +135,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         // Innermost first: the time limit answers with our error, and the time stamp wraps
         // everything, that answer included (it writes every error body).
         .layer(from_fn_with_state(timeout, middleware::limit_time))
+        .merge(long_poll)
         .layer(from_fn_with_state(
             Arc::clone(&state),
             middleware::stamp_server_time,

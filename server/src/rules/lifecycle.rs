@@ -5,6 +5,7 @@ use softtoken_protocol::{
     wire::{DeviceInfo, TokenDetails, TokenState},
 };
 
+use super::transactions;
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
@@ -66,11 +67,18 @@ pub async fn revoke(
     let service_id = service.row.service_id;
     let now = state.now_ms();
     let (mut tx, token) = begin_change(state, &service_id, user_id).await?;
+    let mut failed = Vec::new();
     if token.state != TokenState::Revoked {
         tokens::set_state(&mut tx, &service_id, user_id, TokenState::Revoked, now).await?;
         activations::delete_of_token(&mut tx, &service_id, user_id).await?;
+        // Its pending transactions fail in the same write (§9.7).
+        failed =
+            transactions::fail_pending_of_locked_token(&mut tx, service_id, *user_id, now, actor)
+                .await?;
     }
-    finish_change(tx, service, user_id, "revoke", actor, now).await
+    let details = finish_change(tx, service, user_id, "revoke", actor, now).await?;
+    transactions::wake(state, &failed);
+    Ok(details)
 }
 
 /// `POST …/unlock`: a locked token goes back to the state wrong codes locked it from

@@ -10,9 +10,13 @@
 //! | [`verification`] | verifying a code (bank), with the replay and lockout rules |
 //! | [`status`] | a phone asking for its token's state |
 //! | [`lifecycle`] | what the bank sees and does to a token: details, revocation, unlocking |
+//! | [`transactions`] | transaction authentication (§9): register, list, decide, verify, cancel, read (long poll), offline codes |
+//! | [`housekeeping`] | the periodic run: expiries written, retention applied, old activations and challenges deleted |
 
 pub mod activation;
+pub mod housekeeping;
 pub mod issuance;
 pub mod lifecycle;
 pub mod status;
+pub mod transactions;
 pub mod verification;

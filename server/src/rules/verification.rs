@@ -9,6 +9,7 @@ use softtoken_protocol::{
     wire::{TokenState, VerifyResponse, VerifyResult},
 };
 
+use super::transactions::{self, count_token_failure};
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
@@ -209,23 +210,16 @@ async fn verify_in(
     let matched = totp.verify(typed.as_str(), now / 1000, service.row.rules.verify_window);
 
     let Some(step) = matched else {
-        let failures = tokens::count_failure(tx, &service_id, user_id, max_failures).await?;
-        let response = if failures >= max_failures {
-            audit::record(
-                tx,
-                now,
-                AuditEvent {
-                    event: "lockout",
-                    ..audit("locked")
-                },
-            )
-            .await?;
-            (reply(VerifyResult::Locked, failures), None)
+        // A lock fails the token's pending transactions in the same write (§9.7).
+        let counted = count_token_failure(state, tx, &token, max_failures, now, actor).await?;
+        let response = if counted.locked {
+            (reply(VerifyResult::Locked, counted.failures), None)
         } else {
             audit::record(tx, now, audit("rejected")).await?;
-            (reply(VerifyResult::Rejected, failures), after)
+            (reply(VerifyResult::Rejected, counted.failures), after)
         };
         tx.commit().await?;
+        transactions::wake(state, &counted.failed);
         return Ok(response);
     };
     // Accepted unless a step at or after this one was accepted before (a replay); audited

@@ -7,6 +7,10 @@
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
     totp::{Algorithm, TokenParams},
+    transaction::{
+        AccountNumber, AccountType, BankCode, BranchCode, HolderName, TransactionId,
+        TransactionState,
+    },
     wire::TokenState,
 };
 use sqlx::{Row, sqlite::SqliteRow};
@@ -57,6 +61,29 @@ impl Text for Algorithm {
     fn from_stored(text: &str) -> Option<Self> {
         text.parse().ok()
     }
+}
+
+/// Transaction values, stored in their canonical spelling (`docs/protocol.md` §9.2), which
+/// their parsers read back unchanged.
+macro_rules! canonical_text {
+    ($($type:ty => $what:literal),* $(,)?) => {$(
+        impl Text for $type {
+            const WHAT: &'static str = $what;
+            fn from_stored(text: &str) -> Option<Self> {
+                <$type>::parse(text).ok()
+            }
+        }
+    )*};
+}
+
+canonical_text! {
+    TransactionId => "a transaction id",
+    TransactionState => "a transaction state",
+    AccountType => "an account type",
+    BankCode => "a bank code",
+    BranchCode => "a branch code",
+    AccountNumber => "an account number",
+    HolderName => "a canonical holder name",
 }
 
 /// Reads a TEXT column as `T`.

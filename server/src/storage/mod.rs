@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`Db`] (here) | opening, migrating and closing the database; its two connection pools |
 //! | [`ReadConn`], [`WriteTx`] | a reading connection; the writing connection and its transaction |
-//! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`] | one table each |
+//! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
 //!
@@ -42,7 +42,9 @@ pub mod kek_check;
 pub mod services;
 pub mod tokenless_attempts;
 pub mod tokens;
+pub mod transactions;
 pub mod unknown_service_setup;
+pub mod used_challenges;
 mod write_tx;
 
 pub use write_tx::WriteTx;

@@ -315,6 +315,27 @@ pub async fn count_failure(
     number(&row, "failures")
 }
 
+/// A right transaction or offline code (`docs/protocol.md` §9.6): the consecutive-failure
+/// counter resets and the token was used now. (TOTP's `last_step` is not touched: transaction
+/// codes have their own replay rules.)
+pub async fn reset_failures(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    now_ms: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tokens SET failures = 0, last_used_at_ms = ?1
+         WHERE service_id = ?2 AND user_id = ?3",
+    )
+    .bind(int(now_ms))
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
+}
+
 /// Unlocks a locked token: failure counter reset, back to the state wrong codes locked it from
 /// (`pending_confirmation` or `active`; `active` for a token locked before that was recorded).
 /// Returns whether it was locked.
