@@ -4,12 +4,14 @@
 //! (the test kit's `TestProvider`); the bank's calls go to it over HTTPS (the kit's
 //! `BankClient`, what a core-banking system does); two "phones" are app cores with their own
 //! data directories and the OS keystore. Steps: issue → typo caught → set up → code → 認証確認
+//! → 取引認証 (approve a transfer, reject a phishing relay's, an offline code: `transfers.rs`)
 //! → revoke (phone change) → the old phone refuses codes → re-issue → set up the new phone →
 //! 認証確認. Nothing outlives the demo: tokens are removed, the provider stops, the directory
 //! is deleted, and on Linux the seeds live in a session keyring of the demo's own.
 
 mod keystore;
 mod narrator;
+mod transfers;
 
 use std::{
     io::{BufRead, IsTerminal},
@@ -39,7 +41,7 @@ use keystore::DemoKeystore;
 use narrator::Narrator;
 
 /// How many numbered steps the demo has.
-const STEPS: usize = 11;
+const STEPS: usize = 14;
 
 /// A failed step: what went wrong, in one line.
 type Step<T = ()> = Result<T, String>;
@@ -156,6 +158,11 @@ impl Demo<'_> {
             &code,
             "手順5 ワンタイムパスワード認証確認 — the bank checks the code",
         )?;
+
+        // 取引認証: approve a transfer, reject a phishing relay's, an offline code.
+        self.approve_transfer(n, &world, old, &user_id)?;
+        self.phishing_rejected(n, &world, old, &user_id)?;
+        self.offline_code(n, &world, old, &user_id)?;
 
         // Phone change: revoke, the old phone learns it, re-issue, set up the new phone.
         self.revoke(n, &world, &user_id)?;
