@@ -45,14 +45,17 @@ fn demo(args: &[&str]) -> (Option<i32>, String, String) {
     (status.code(), out.join().unwrap(), err.join().unwrap())
 }
 
+/// How many steps the demo narrates (the setup, 取引認証, the phone change).
+const STEPS: usize = 14;
+
 fn assert_every_step(transcript: &str) {
-    for step in 1..=11 {
+    for step in 1..=STEPS {
         assert!(
-            transcript.contains(&format!("\n[{step}/11] ")),
+            transcript.contains(&format!("\n[{step}/{STEPS}] ")),
             "step {step} missing:\n{transcript}"
         );
     }
-    assert_eq!(transcript.matches("✓ ").count(), 11, "{transcript}");
+    assert_eq!(transcript.matches("✓ ").count(), STEPS, "{transcript}");
     assert!(!transcript.contains('✗'), "{transcript}");
     for phrase in [
         "トークン発行",
@@ -69,13 +72,21 @@ fn assert_every_step(transcript: &str) {
         "revoke",
         "the app refreshes: revoked",
         "the token was revoked; ask the bank to issue a new token",
-        "all 11 steps succeeded",
+        "取引内容の確認",
+        "the phone shows 普通 7654321",
+        "→ rejected",
+        "振込先専用ワンタイムパスワード",
+        "the bank's own page sends it with account 1234567: → accepted",
     ] {
         assert!(
             transcript.contains(phrase),
             "missing {phrase:?}:\n{transcript}"
         );
     }
+    assert!(
+        transcript.contains(&format!("all {STEPS} steps succeeded")),
+        "{transcript}"
+    );
 }
 
 #[test]
