@@ -52,12 +52,90 @@ pub enum Command {
     Rename(RenameArgs),
     /// Remove a token from this machine (its seed and its metadata).
     Remove(RemoveArgs),
+    /// 取引認証: see the transfers the bank asks you to confirm, approve or reject them, show a
+    /// transfer's code, or compute an offline code for a payee's account.
+    #[command(subcommand, visible_alias = "tx")]
+    Transactions(TransactionsCommand),
     /// Compute RFC 6238 codes from a hex secret (an oathtool-style calculator for operators and
     /// tests).
     Totp(TotpArgs),
     /// Start a shell (or COMMAND) with a kernel session keyring of its own, so the tokens set up
     /// in it stay readable by later commands in it (Linux; like `keyctl session -`).
     Session(SessionArgs),
+}
+
+/// `softtoken transactions …`.
+#[derive(Debug, Subcommand)]
+pub enum TransactionsCommand {
+    /// List the transfers waiting for your decision (payee and amount, as the provider proved
+    /// them).
+    List(TxListArgs),
+    /// Approve a transfer with one tap (after showing it; `--yes` skips the question).
+    Approve(TxDecideArgs),
+    /// Reject a transfer: the bank is told you did not make it.
+    Reject(TxDecideArgs),
+    /// Show a transfer's 8-digit code, to type into the bank's transfer page.
+    Code(TxCodeArgs),
+    /// Compute an offline code (振込先専用ワンタイムパスワード) for the payee's account number, and
+    /// the amount where the bank asks for it.
+    Offline(TxOfflineArgs),
+}
+
+/// `softtoken transactions list`.
+#[derive(Debug, Args)]
+pub struct TxListArgs {
+    /// Which token (optional with one token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `softtoken transactions approve|reject`.
+#[derive(Debug, Args)]
+pub struct TxDecideArgs {
+    /// The transaction's id (from `softtoken transactions list`).
+    pub transaction: String,
+    /// Which token (optional with one token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Do not ask; decide at once (the transfer is still printed).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print JSON instead of text (implies --yes).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `softtoken transactions code`.
+#[derive(Debug, Args)]
+pub struct TxCodeArgs {
+    /// The transaction's id (from `softtoken transactions list`).
+    pub transaction: String,
+    /// Which token (optional with one token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `softtoken transactions offline`.
+#[derive(Debug, Args)]
+pub struct TxOfflineArgs {
+    /// The payee's account number (7 digits; full-width digits, spaces and hyphens are fine).
+    #[arg(long, value_name = "DIGITS")]
+    pub account: String,
+    /// The amount in yen, where the bank asks for it (`50000`, `50,000`, `¥50,000`, `50,000円`).
+    #[arg(long, value_name = "YEN")]
+    pub amount: Option<String>,
+    /// Which token (optional with one token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--json`.

@@ -119,6 +119,17 @@ impl From<CoreError> for CliError {
                 .next("nothing was deleted; check tokens.json in --data-dir"),
             CoreError::ClockImplausible => CliError::new(Exit::Failure, message)
                 .next("set the system clock, then `softtoken refresh`"),
+            CoreError::TokenLocked => {
+                CliError::new(Exit::Refused, message).next("ask the bank to unlock the token")
+            }
+            CoreError::TransactionNotFound => {
+                CliError::new(Exit::NotFound, message).next("see `softtoken transactions list`")
+            }
+            CoreError::TransactionExpired | CoreError::TransactionDecided { .. } => {
+                CliError::new(Exit::Refused, message)
+            }
+            CoreError::PossibleInterception { .. } => CliError::new(Exit::Network, message)
+                .next("do not approve anything now; check the transfer in internet banking itself"),
             CoreError::TokenNotFound => {
                 CliError::new(Exit::NotFound, message).next("see `softtoken list`")
             }

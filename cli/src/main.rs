@@ -64,6 +64,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Refresh(args) => commands::refresh::run(&data_dir()?, args),
         Command::Rename(args) => commands::rename::run(&data_dir()?, args),
         Command::Remove(args) => commands::remove::run(&data_dir()?, args),
+        Command::Transactions(command) => commands::transactions::run(&data_dir()?, command),
     }
 }
 

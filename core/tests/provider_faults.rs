@@ -1043,3 +1043,120 @@ async fn an_empty_password_is_invalid_input_and_sends_nothing() {
     }
     offline.assert_nothing_written();
 }
+
+// ---------------------------------------------------------------------------------------------
+// 取引認証: a forged list or decision reply (docs/protocol.md §9.5)
+// ---------------------------------------------------------------------------------------------
+
+/// A relay between the phone and the provider changes the payee's account in the pending list
+/// but cannot recompute the provider's MAC: the phone shows nothing and says "possible
+/// interception". The genuine list then shows; a decision whose confirmation MAC is forged is
+/// refused the same way. (A fake provider: the real one cannot be made to forge its MAC.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_transaction_list_or_decision_reply_is_possible_interception() {
+    use softtoken_protocol::{
+        totp::Algorithm,
+        transaction::{
+            AccountNumber, AccountType, Amount, BankCode, BranchCode, HolderName, Payee,
+            Transaction, TransactionId, TransactionKeys, TransactionState,
+        },
+        wire::{DecisionResponse, TransactionListRequest, TransactionListResponse},
+    };
+
+    let activated = Activated::new().await;
+    let keys = TransactionKeys::derive(
+        &activated.seed(),
+        Algorithm::Sha1,
+        &activated.service_id,
+        &activated.user_id,
+    );
+    let genuine = Transaction {
+        id: TransactionId::generate().unwrap(),
+        service_id: activated.service_id,
+        user_id: activated.user_id,
+        payee: Payee {
+            bank_code: BankCode::parse("0001").unwrap(),
+            branch_code: BranchCode::parse("101").unwrap(),
+            account_type: AccountType::Ordinary,
+            account_number: AccountNumber::parse("1234567").unwrap(),
+            name: HolderName::parse("ﾔﾏﾀﾞ ﾀﾛｳ").unwrap(),
+        },
+        amount: Amount::jpy(50_000).unwrap(),
+        reference: None,
+        expires_at_ms: ServerSystemClock.now_ms() + 300_000,
+    };
+    let transaction_id = genuine.id.as_str().to_owned();
+    let fault = FaultProvider::start(move |request, conn| {
+        let reply = match request.path.as_str() {
+            "/v1/tokens/transactions" => {
+                let asked: TransactionListRequest = wire::decode(&request.body, 4096).unwrap();
+                let mut reply = TransactionListResponse::new(
+                    &keys,
+                    asked.nonce.as_slice(),
+                    TokenState::Active,
+                    ServerSystemClock.now_ms(),
+                    std::slice::from_ref(&genuine),
+                );
+                if request.n == 0 {
+                    // The relay's change: its account instead of the user's, MAC untouched.
+                    reply.transactions[0].payee.account_number = "7654321".into();
+                }
+                wire::encode(&reply)
+            }
+            _ => wire::encode(&DecisionResponse {
+                v: V1,
+                transaction_id: genuine.id,
+                state: TransactionState::Approved,
+                server_time_ms: ServerSystemClock.now_ms(),
+                mac: Bytes(vec![0; 32]),
+            }),
+        };
+        conn.write_all(&http("200 OK", &[], "application/json", &reply))
+    });
+    let phone = activated.phone_at(&fault);
+    let before = phone.tokens().unwrap();
+
+    let err = phone
+        .pending_transactions(&activated.token_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CoreError::PossibleInterception { .. }),
+        "{err:?}"
+    );
+    assert_eq!(phone.tokens().unwrap(), before, "nothing stored");
+    assert_eq!(
+        phone
+            .transaction_code(&activated.token_id, &transaction_id)
+            .unwrap_err(),
+        CoreError::TransactionNotFound,
+        "nothing of a forged list can be acted on"
+    );
+
+    let shown = phone
+        .pending_transactions(&activated.token_id)
+        .await
+        .unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].account_number, "1234567");
+    assert_eq!(shown[0].payee_name, "ヤマダ タロウ");
+    assert_eq!(shown[0].amount_yen_sign(), "¥50,000");
+
+    let err = phone
+        .approve_transaction(&activated.token_id, &transaction_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CoreError::PossibleInterception { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        fault.paths(),
+        [
+            "/v1/tokens/transactions",
+            "/v1/tokens/transactions",
+            "/v1/transactions/decision"
+        ],
+        "a decision is sent once"
+    );
+}

@@ -9,6 +9,7 @@ pub mod remove;
 pub mod rename;
 pub mod session;
 pub mod totp;
+pub mod transactions;
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,26 @@ pub fn open_existing(data_dir: &Path) -> Result<Option<Opened>, CliError> {
         providers,
         data_dir: data_dir.to_path_buf(),
     }))
+}
+
+/// A core on the provider `token` was set up with: what every call to the provider needs.
+pub fn core_for(opened: &Opened, token: &TokenInfo) -> Result<SoftToken, CliError> {
+    let records = softtoken_core::metadata::MetadataStore::open(&opened.data_dir)
+        .and_then(|m| m.load())
+        .map_err(|e| CliError::new(Exit::Storage, e.to_string()))?;
+    let url = records
+        .iter()
+        .find(|r| r.id == token.id)
+        .map(|r| r.provider_url.clone())
+        .unwrap_or_default();
+    match opened.providers.find(&url) {
+        Some(provider) => open_core(&opened.data_dir, provider, StoreChoice::Platform),
+        None => Err(CliError::new(
+            Exit::Storage,
+            format!("the provider {url} of this token is not in providers.json"),
+        )
+        .next("set the token up again with `softtoken activate`")),
+    }
 }
 
 /// The token the user means: its id, its label, its User ID (as typed: full-width and spaces

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use softtoken_core::{StoreChoice, TokenInfo};
+use softtoken_core::TokenInfo;
 
 use crate::{
     cli::RefreshArgs,
-    error::{CliError, Exit},
+    error::CliError,
     output::{TokenJson, print_json, status_text, token_name},
 };
 
@@ -20,33 +20,15 @@ pub fn run(data_dir: &Path, args: &RefreshArgs) -> Result<(), CliError> {
         None => all,
     };
     // Each token is refreshed through the provider it was set up with.
-    let records = softtoken_core::metadata::MetadataStore::open(&opened.data_dir)
-        .and_then(|m| m.load())
-        .map_err(|e| CliError::new(Exit::Storage, e.to_string()))?;
     let runtime = crate::app_core::runtime()?;
     let mut refreshed: Vec<TokenInfo> = Vec::new();
     let mut first_error = None;
     for token in &chosen {
-        let url = records
-            .iter()
-            .find(|r| r.id == token.id)
-            .map(|r| r.provider_url.clone())
-            .unwrap_or_default();
-        let result = match opened.providers.find(&url) {
-            Some(provider) => {
-                crate::app_core::open_core(&opened.data_dir, provider, StoreChoice::Platform)
-                    .and_then(|core| {
-                        runtime
-                            .block_on(core.refresh(&token.id))
-                            .map_err(CliError::from)
-                    })
-            }
-            None => Err(CliError::new(
-                Exit::Storage,
-                format!("the provider {url} of this token is not in providers.json"),
-            )
-            .next("set the token up again with `softtoken activate`")),
-        };
+        let result = super::core_for(&opened, token).and_then(|core| {
+            runtime
+                .block_on(core.refresh(&token.id))
+                .map_err(CliError::from)
+        });
         match result {
             Ok(info) => {
                 if !args.json {
