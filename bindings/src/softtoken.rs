@@ -120,14 +120,7 @@ impl SoftToken {
         token_id: String,
         transaction_id: String,
     ) -> Result<DecisionOutcome, FfiError> {
-        let inner = Arc::clone(&self.inner);
-        runtime::run(async move {
-            Ok(inner
-                .approve_transaction(&token_id, &transaction_id)
-                .await?
-                .into())
-        })
-        .await
+        self.decide(token_id, transaction_id, Tap::Approve).await
     }
 
     /// Rejects a transfer of the last list: tells the bank the user does not recognise it.
@@ -136,14 +129,7 @@ impl SoftToken {
         token_id: String,
         transaction_id: String,
     ) -> Result<DecisionOutcome, FfiError> {
-        let inner = Arc::clone(&self.inner);
-        runtime::run(async move {
-            Ok(inner
-                .reject_transaction(&token_id, &transaction_id)
-                .await?
-                .into())
-        })
-        .await
+        self.decide(token_id, transaction_id, Tap::Reject).await
     }
 
     /// The 8-digit code of a transfer of the last list, for the user to type into the bank's
@@ -173,5 +159,32 @@ impl SoftToken {
             .inner
             .offline_code(&token_id, &account_number, amount.as_deref())?
             .into())
+    }
+}
+
+/// Which one-tap decision [`SoftToken::decide`] sends.
+#[derive(Clone, Copy)]
+enum Tap {
+    Approve,
+    Reject,
+}
+
+impl SoftToken {
+    /// Approve and reject: one path onto the runtime for both.
+    async fn decide(
+        &self,
+        token_id: String,
+        transaction_id: String,
+        tap: Tap,
+    ) -> Result<DecisionOutcome, FfiError> {
+        let inner = Arc::clone(&self.inner);
+        runtime::run(async move {
+            let outcome = match tap {
+                Tap::Approve => inner.approve_transaction(&token_id, &transaction_id).await,
+                Tap::Reject => inner.reject_transaction(&token_id, &transaction_id).await,
+            };
+            Ok(outcome?.into())
+        })
+        .await
     }
 }
