@@ -9,6 +9,7 @@
 //! | [`softtoken`] | the exported object [`SoftToken`] |
 //! | [`config`] | [`CoreConfig`] and [`DeviceInfo`], the records the shell builds it from |
 //! | [`types`] | what the app shows: [`TokenInfo`], [`OtpCode`], [`TokenStatus`], [`Algorithm`] |
+//! | [`transaction`] | what 取引認証 shows: [`PendingTransaction`], [`AccountKind`], [`DecisionOutcome`], the amount formats |
 //! | [`error`] | [`FfiError`], one variant per thing an app can act on; [`FfiSecretStoreError`] |
 //! | [`foreign`] | traits the shell implements: [`FfiSecretStore`], [`FfiClock`] |
 //! | [`logging`] | the [`FfiLogger`] hook: the core's log events, forwarded to the shell |
@@ -19,7 +20,8 @@
 //! Every name here is the name the generated Kotlin and Swift use (uniffi only turns
 //! `snake_case` into `camelCase`, and a Kotlin error's `Error` into `Exception`). A type the
 //! shells re-export to apps as it is carries its public name (`TokenInfo`, `OtpCode`,
-//! `DeviceInfo`, `TokenStatus`, `Algorithm`, `LogLevel`). A type each shell wraps in a
+//! `DeviceInfo`, `TokenStatus`, `Algorithm`, `LogLevel`, `PendingTransaction`, `AccountKind`,
+//! `DecisionOutcome`). A type each shell wraps in a
 //! hand-written one of the same concept carries the prefix `Ffi` (`FfiError`,
 //! `FfiSecretStore`, `FfiSecretStoreError`, `FfiClock`, `FfiLogger`), so no generated type
 //! shares a simple name with a hand-written one. [`SoftToken`] and [`CoreConfig`] keep the
@@ -34,6 +36,7 @@ pub mod foreign;
 pub mod logging;
 mod runtime;
 pub mod softtoken;
+pub mod transaction;
 pub mod types;
 
 pub use config::{CoreConfig, DeviceInfo};
@@ -41,6 +44,9 @@ pub use error::{FfiError, FfiSecretStoreError};
 pub use foreign::{FfiClock, FfiSecretStore};
 pub use logging::{FfiLogger, LogLevel, set_logger};
 pub use softtoken::SoftToken;
+pub use transaction::{
+    AccountKind, DecisionOutcome, PendingTransaction, format_en_suffix, format_yen_sign,
+};
 pub use types::{Algorithm, OtpCode, TokenInfo, TokenStatus};
 
 /// This library's version (the workspace version), for the app's about screen and bug reports.

@@ -11,6 +11,7 @@ use crate::{
     error::FfiError,
     foreign::{ClockAdapter, SecretStoreAdapter},
     runtime,
+    transaction::{DecisionOutcome, PendingTransaction},
     types::{OtpCode, TokenInfo},
 };
 
@@ -96,5 +97,94 @@ impl SoftToken {
     /// Sets (or with `None` clears) a token's label, at most 64 characters.
     pub fn rename(&self, token_id: String, label: Option<String>) -> Result<TokenInfo, FfiError> {
         Ok(self.inner.rename(&token_id, label)?.into())
+    }
+
+    /// The token's pending transfers (取引認証), oldest first, from a list whose provider MAC
+    /// verified; a list that does not verify is `PossibleInterception` and shows nothing.
+    pub async fn pending_transactions(
+        &self,
+        token_id: String,
+    ) -> Result<Vec<PendingTransaction>, FfiError> {
+        let inner = Arc::clone(&self.inner);
+        runtime::run(async move {
+            let pending = inner.pending_transactions(&token_id).await?;
+            Ok(pending.into_iter().map(Into::into).collect())
+        })
+        .await
+    }
+
+    /// Approves, with one tap, a transfer of the last list [`Self::pending_transactions`]
+    /// returned (sends the 署名値).
+    pub async fn approve_transaction(
+        &self,
+        token_id: String,
+        transaction_id: String,
+    ) -> Result<DecisionOutcome, FfiError> {
+        self.decide(token_id, transaction_id, Tap::Approve).await
+    }
+
+    /// Rejects a transfer of the last list: tells the bank the user does not recognise it.
+    pub async fn reject_transaction(
+        &self,
+        token_id: String,
+        transaction_id: String,
+    ) -> Result<DecisionOutcome, FfiError> {
+        self.decide(token_id, transaction_id, Tap::Reject).await
+    }
+
+    /// The 8-digit code of a transfer of the last list, for the user to type into the bank's
+    /// transfer page; valid for its minute. `TransactionNotFound` for an id the last list did
+    /// not show.
+    pub fn transaction_code(
+        &self,
+        token_id: String,
+        transaction_id: String,
+    ) -> Result<OtpCode, FfiError> {
+        Ok(self
+            .inner
+            .transaction_code(&token_id, &transaction_id)?
+            .into())
+    }
+
+    /// The offline code (振込先専用ワンタイムパスワード) for the payee's account number as the
+    /// user typed it and, where the bank asks for it, the amount (full-width digits, spaces,
+    /// `,`, `¥` and `円` are fine); `InvalidInput` for anything else.
+    pub fn offline_code(
+        &self,
+        token_id: String,
+        account_number: String,
+        amount: Option<String>,
+    ) -> Result<OtpCode, FfiError> {
+        Ok(self
+            .inner
+            .offline_code(&token_id, &account_number, amount.as_deref())?
+            .into())
+    }
+}
+
+/// Which one-tap decision [`SoftToken::decide`] sends.
+#[derive(Clone, Copy)]
+enum Tap {
+    Approve,
+    Reject,
+}
+
+impl SoftToken {
+    /// Approve and reject: one path onto the runtime for both.
+    async fn decide(
+        &self,
+        token_id: String,
+        transaction_id: String,
+        tap: Tap,
+    ) -> Result<DecisionOutcome, FfiError> {
+        let inner = Arc::clone(&self.inner);
+        runtime::run(async move {
+            let outcome = match tap {
+                Tap::Approve => inner.approve_transaction(&token_id, &transaction_id).await,
+                Tap::Reject => inner.reject_transaction(&token_id, &transaction_id).await,
+            };
+            Ok(outcome?.into())
+        })
+        .await
     }
 }

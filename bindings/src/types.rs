@@ -174,7 +174,7 @@ fn signed_period(seconds: u32) -> i32 {
 }
 
 /// A time or duration as the records carry it (saturating; see the module docs).
-fn signed(value: u64) -> i64 {
+pub(crate) fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 

@@ -14,7 +14,7 @@ use std::{
 
 use softtoken_ffi::{
     CoreConfig, DeviceInfo, FfiClock, FfiError, FfiLogger, FfiSecretStore, FfiSecretStoreError,
-    LogLevel, SoftToken, TokenStatus, set_logger,
+    LogLevel, SoftToken, TokenInfo, TokenStatus, set_logger,
 };
 use softtoken_protocol::wire::VerifyResult;
 use softtoken_testkit::{
@@ -98,6 +98,19 @@ fn phone(
     let dir = tempfile::tempdir().unwrap();
     let token = SoftToken::new(config(url, provider.ca_pem(), dir.path(), store)).unwrap();
     (token, dir)
+}
+
+/// A phone with a token the bank issued and the phone set up (pending confirmation).
+async fn activated_phone(
+    provider: &TestProvider,
+) -> (Arc<SoftToken>, TokenInfo, tempfile::TempDir) {
+    let user_id = provider.bank().unwrap().issue_test_token().await.unwrap();
+    let (token, dir) = phone(provider.url(), provider, Arc::new(ShellStore::default()));
+    let info = token
+        .activate(SERVICE.into(), user_id, PASSWORD.into())
+        .await
+        .unwrap();
+    (token, info, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,13 +307,7 @@ async fn the_logger_receives_the_cores_records_without_secrets() {
     let logger = Arc::new(ListLogger(Mutex::new(Vec::new())));
     set_logger(Some(logger.clone()), LogLevel::Debug);
     let provider = TestProvider::start().await.unwrap();
-    let bank = provider.bank().unwrap();
-    let user_id = bank.issue_test_token().await.unwrap();
-    let (token, _dir) = phone(provider.url(), &provider, Arc::new(ShellStore::default()));
-    let info = token
-        .activate(SERVICE.into(), user_id, PASSWORD.into())
-        .await
-        .unwrap();
+    let (token, info, _dir) = activated_phone(&provider).await;
     let code = token.current_code(info.id.clone()).unwrap();
     set_logger(None, LogLevel::Error);
 
@@ -317,4 +324,52 @@ async fn the_logger_receives_the_cores_records_without_secrets() {
         assert!(!message.contains(PASSWORD));
         assert!(!message.contains(&code.code));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_calls_refuse_bad_input_and_unlisted_ids_with_typed_errors() {
+    let provider = TestProvider::start().await.unwrap();
+    let (token, info, _dir) = activated_phone(&provider).await;
+
+    for (account, amount) in [
+        ("12345", None),
+        ("12a4567", None),
+        ("1234567", Some("12.5")),
+        ("", None),
+    ] {
+        let err = token
+            .offline_code(info.id.clone(), account.into(), amount.map(Into::into))
+            .unwrap_err();
+        assert!(
+            matches!(err, FfiError::InvalidInput { .. }),
+            "{account:?} {amount:?}: {err:?}"
+        );
+    }
+    // As typed: full-width digits, a hyphen, the yen sign and grouping.
+    let code = token
+        .offline_code(
+            info.id.clone(),
+            "１２３-４５６７".into(),
+            Some("¥1,234,567".into()),
+        )
+        .unwrap();
+    assert!(code.code.len() == 8 && code.code.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(code.period, 60);
+    assert!(!format!("{code:?}").contains(&code.code));
+
+    // An id no verified list showed is never acted on.
+    assert!(matches!(
+        token.transaction_code(info.id.clone(), "AAECAwQFBgcICQoLDA0ODw".into()),
+        Err(FfiError::TransactionNotFound { .. })
+    ));
+    assert!(matches!(
+        token
+            .approve_transaction(info.id.clone(), "AAECAwQFBgcICQoLDA0ODw".into())
+            .await,
+        Err(FfiError::TransactionNotFound { .. })
+    ));
+    assert!(matches!(
+        token.offline_code("no-such-token".into(), "1234567".into(), None),
+        Err(FfiError::TokenNotFound { .. } | FfiError::InvalidInput { .. })
+    ));
 }

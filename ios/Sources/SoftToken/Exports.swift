@@ -18,3 +18,12 @@ public typealias Algorithm = SoftTokenFFI.Algorithm
 public typealias DeviceInfo = SoftTokenFFI.DeviceInfo
 /// Severity of a log record, most severe first.
 public typealias LogLevel = SoftTokenFFI.LogLevel
+/// A transfer waiting for the user's decision (取引認証), from a list whose provider MAC
+/// verified: the raw fields and, ready to show, `amountYenSign` (`¥1,234,567`),
+/// `amountEnSuffix` (`1,234,567円`), `accountTypeLabel` (普通/当座/貯蓄) and `accountLine`
+/// (`普通 1234567`). Nothing is masked; its description shows only the id and expiry.
+public typealias PendingTransaction = SoftTokenFFI.PendingTransaction
+/// The kind of the payee's account (預金種目).
+public typealias AccountKind = SoftTokenFFI.AccountKind
+/// What became of a one-tap decision, as the provider's MAC proved it.
+public typealias DecisionOutcome = SoftTokenFFI.DecisionOutcome

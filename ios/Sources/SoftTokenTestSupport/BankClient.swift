@@ -1,7 +1,8 @@
 import Foundation
 
-/// The bank's typed HTTPS client of the demo service (issue a token, verify a code), over the
-/// provider's bank API; named as the Rust test kit's `BankClient`.
+/// The bank's typed HTTPS client of the demo service (issue a token, verify a code, register a
+/// transfer and read its outcome, verify a transaction code), over the provider's bank API;
+/// named as the Rust test kit's `BankClient`.
 ///
 /// It runs `curl --cacert` rather than URLSession: on Linux, FoundationNetworking cannot be
 /// told to trust one private CA without a delegate that evaluates the chain by hand, while
@@ -39,16 +40,85 @@ public struct BankClient: Sendable {
         try post("tokens/\(userId)/verify", ["otp": otp])
     }
 
-    private func post<T: Decodable>(_ path: String, _ body: [String: String]) throws -> T {
+    /// A transfer's payee and amount as the bank's transfer page has them.
+    public struct Transfer: Sendable {
+        /// `ordinary`, `checking` or `savings`.
+        public var accountType = "ordinary"
+        /// 7 digits.
+        public var accountNumber = "1234567"
+        /// As the bank has it: half-width kana here; the phone shows it full-width.
+        public var name = "ﾔﾏﾀﾞ ﾀﾛｳ"
+        /// Yen.
+        public var amountYen: Int64 = 1_234_567
+        /// The bank's reference for the user.
+        public var reference: String?
+
+        /// A transfer of ¥1,234,567 to 普通 1234567 ﾔﾏﾀﾞ ﾀﾛｳ at bank 0001, branch 101, changed
+        /// by the arguments given.
+        public init(
+            accountType: String = "ordinary", accountNumber: String = "1234567",
+            amountYen: Int64 = 1_234_567, reference: String? = nil
+        ) {
+            self.accountType = accountType
+            self.accountNumber = accountNumber
+            self.amountYen = amountYen
+            self.reference = reference
+        }
+    }
+
+    /// A transaction as the bank reads it.
+    public struct TransactionDetails: Decodable, Sendable {
+        /// The transaction's id.
+        public let id: String
+        /// `pending`, `approved`, `rejected`, `confirmed`, …
+        public let state: String
+    }
+
+    /// What the provider said about a typed transaction code.
+    public struct TransactionVerification: Decodable, Sendable {
+        /// `accepted`, `rejected`, `replayed`, …
+        public let result: String
+    }
+
+    /// Registers `transfer` for `userId`'s token.
+    public func registerTransaction(
+        userId: String, _ transfer: Transfer = Transfer()
+    ) throws -> TransactionDetails {
+        var body: [String: Any] = [
+            "payee": [
+                "bank_code": "0001", "branch_code": "101", "account_type": transfer.accountType,
+                "account_number": transfer.accountNumber, "name": transfer.name,
+            ],
+            "amount": ["value": transfer.amountYen, "currency": "JPY"],
+        ]
+        body["reference"] = transfer.reference
+        return try post("tokens/\(userId)/transactions", body)
+    }
+
+    /// A transaction's details (its state) as the bank reads them.
+    public func transaction(_ id: String) throws -> TransactionDetails {
+        try send("transactions/\(id)", nil)
+    }
+
+    /// Verifies a typed transaction code.
+    public func verifyTransaction(_ id: String, otp: String) throws -> TransactionVerification {
+        try post("transactions/\(id)/verify", ["otp": otp])
+    }
+
+    private func post<T: Decodable>(_ path: String, _ body: [String: Any]) throws -> T {
+        try send(path, String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
+    }
+
+    /// POSTs `json`, or GETs without it.
+    private func send<T: Decodable>(_ path: String, _ json: String?) throws -> T {
         let url = provider.url.appendingPathComponent("v1/services/\(provider.serviceId)/\(path)")
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         curl.arguments = [
             "--silent", "--show-error", "--fail-with-body", "--cacert", provider.caPath,
             "-H", "Authorization: Bearer \(provider.apiKey)",
-            "-H", "Content-Type: application/json", "--data", json, url.absoluteString,
-        ]
+            "-H", "Content-Type: application/json",
+        ] + (json.map { ["--data", $0] } ?? []) + [url.absoluteString]
         let out = Pipe()
         curl.standardOutput = out
         try curl.run()

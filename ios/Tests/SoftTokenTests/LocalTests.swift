@@ -44,6 +44,13 @@ final class LocalTests: XCTestCase {
         }
     }
 
+    func testAmountFormatsGroupThousands() {
+        XCTAssertEqual(formatYenSign(1_234_567), "¥1,234,567")
+        XCTAssertEqual(formatEnSuffix(1_234_567), "1,234,567円")
+        XCTAssertEqual(formatYenSign(0), "¥0")
+        XCTAssertEqual(formatEnSuffix(999), "999円")
+    }
+
     func testLibraryVersion() {
         XCTAssertFalse(SoftTokenLibrary.version.isEmpty)
     }

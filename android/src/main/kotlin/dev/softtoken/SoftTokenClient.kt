@@ -1,12 +1,16 @@
 package dev.softtoken
 
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.flow
 import dev.softtoken.ffi.SoftToken
 
 /**
- * The app core: activation, seeds in the keystore, codes, status. One per app is enough; it is
+ * The app core: activation, seeds in the keystore, codes, status, and transaction
+ * authentication (取引認証). One per app is enough; it is
  * safe to use from any thread. Close it ([close] or `use {}`) when done; calls after that throw
  * [IllegalStateException].
  *
@@ -81,6 +85,74 @@ public class SoftTokenClient(config: SoftTokenConfig) : AutoCloseable {
     public fun rename(tokenId: String, label: String?): TokenInfo =
         ffiCall { core.rename(tokenId, label) }
 
+    /**
+     * The token's pending transfers (取引認証), oldest first, from a list whose provider MAC
+     * verified. Only what this returned can be approved, rejected or given a code.
+     *
+     * @throws SoftTokenException.PossibleInterception if the list did not verify (nothing of it
+     *   is returned), or another [SoftTokenException].
+     */
+    public suspend fun pendingTransactions(tokenId: String): List<PendingTransaction> =
+        ffiCall { core.pendingTransactions(tokenId) }
+
+    /**
+     * The pending list while a screen shows it: fetched at once, then every [period]; a list is
+     * emitted when it differs from the last one. The waits are coroutine [delay]s on the
+     * collector's dispatcher, and each fetch runs on the library's threads.
+     *
+     * The flow never completes by itself; it fails with a [SoftTokenException] as [codes] does
+     * (e.g. the token was revoked, or a list did not verify). Collect it while the list is on
+     * screen; cancel the collection to stop polling.
+     */
+    public fun pendingTransactionsFlow(
+        tokenId: String,
+        period: Duration = DEFAULT_PENDING_POLL,
+    ): Flow<List<PendingTransaction>> = flow {
+        while (true) {
+            emit(pendingTransactions(tokenId))
+            delay(period)
+        }
+    }.distinctUntilChanged()
+
+    /**
+     * Approves with one tap a transfer [pendingTransactions] returned (sends the 署名値).
+     *
+     * @return [DecisionOutcome.APPROVED], as the provider's MAC proved.
+     * @throws SoftTokenException.TransactionNotFound for an id the last list did not show,
+     *   [SoftTokenException.TransactionExpired], [SoftTokenException.TransactionDecided], …
+     */
+    public suspend fun approve(tokenId: String, transactionId: String): DecisionOutcome =
+        ffiCall { core.approveTransaction(tokenId, transactionId) }
+
+    /**
+     * Rejects a transfer [pendingTransactions] returned: tells the bank the user does not
+     * recognise it (distinct from letting it expire).
+     */
+    public suspend fun reject(tokenId: String, transactionId: String): DecisionOutcome =
+        ffiCall { core.rejectTransaction(tokenId, transactionId) }
+
+    /**
+     * The 8-digit code of a transfer [pendingTransactions] returned, for the user to type into
+     * the bank's transfer page; valid for its minute ([OtpCode.remainingMs]).
+     *
+     * @throws SoftTokenException.TransactionNotFound for an id the last list did not show.
+     */
+    public fun transactionCode(tokenId: String, transactionId: String): OtpCode =
+        ffiCall { core.transactionCode(tokenId, transactionId) }
+
+    /**
+     * The offline code (振込先専用ワンタイムパスワード) for the payee's [accountNumber] as the user
+     * typed it and, where the bank asks for it, the [amount] (full-width digits, spaces,
+     * hyphens, `,`, `¥` and `円` are fine).
+     *
+     * @throws SoftTokenException.InvalidInput if either is not a number of the right length.
+     */
+    public fun offlineCode(tokenId: String, accountNumber: String, amount: String? = null): OtpCode =
+        ffiCall { core.offlineCode(tokenId, accountNumber, amount) }
+
     /** Releases the core. Idempotent; running suspended calls finish first. */
     override fun close(): Unit = core.close()
 }
+
+/** How often [SoftTokenClient.pendingTransactionsFlow] fetches the list unless told otherwise. */
+public val DEFAULT_PENDING_POLL: Duration = 5.seconds

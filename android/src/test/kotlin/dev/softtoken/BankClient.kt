@@ -13,7 +13,8 @@ import javax.net.ssl.TrustManagerFactory
 
 /**
  * The bank's typed HTTPS client of the provider (docs/openapi.yaml), named as the Rust test
- * kit's `BankClient`: issue, verify, revoke. HTTPS trusting only the provider's CA; JSON read
+ * kit's `BankClient`: issue, verify, revoke, and a transfer's registration, outcome and typed
+ * code (取引認証, docs/protocol.md §9.6). HTTPS trusting only the provider's CA; JSON read
  * with small regexes (the answers are flat objects).
  */
 class BankClient(
@@ -52,16 +53,62 @@ class BankClient(
         post("/v1/services/$serviceId/tokens/$userId/revoke", "", expect = 200)
     }
 
-    private fun post(path: String, json: String, expect: Int): String {
-        val request = HttpRequest.newBuilder(URI.create(url + path))
+    /** A transfer's payee and amount as the bank's transfer page has them. */
+    data class Transfer(
+        val bankCode: String = "0001",
+        val branchCode: String = "101",
+        /** `ordinary`, `checking` or `savings`. */
+        val accountType: String = "ordinary",
+        val accountNumber: String = "1234567",
+        /** As the bank has it: half-width kana here; the phone shows it full-width. */
+        val name: String = "ﾔﾏﾀﾞ ﾀﾛｳ",
+        val amountYen: Long = 1_234_567,
+        val reference: String? = null,
+    )
+
+    /** Registers [transfer] for [userId]'s token; returns the transaction's id. */
+    fun registerTransaction(userId: String, transfer: Transfer): String {
+        val payee = """{"bank_code":"${transfer.bankCode}","branch_code":"${transfer.branchCode}",""" +
+            """"account_type":"${transfer.accountType}","account_number":"${transfer.accountNumber}",""" +
+            """"name":"${jsonEscape(transfer.name)}"}"""
+        val reference = transfer.reference?.let { ""","reference":"${jsonEscape(it)}"""" } ?: ""
+        val body = post(
+            "/v1/services/$serviceId/tokens/$userId/transactions",
+            """{"payee":$payee,"amount":{"value":${transfer.amountYen},"currency":"JPY"}$reference}""",
+            expect = 201,
+        )
+        return stringField(body, "id")
+    }
+
+    /** A transaction's state as the bank reads it: `pending`, `approved`, `rejected`, …. */
+    fun transactionState(transactionId: String): String =
+        stringField(get("/v1/services/$serviceId/transactions/$transactionId"), "state")
+
+    /** The bank's check of a typed transaction code: `accepted`, `rejected`, `replayed`, …. */
+    fun verifyTransaction(transactionId: String, otp: String): String {
+        val body = post(
+            "/v1/services/$serviceId/transactions/$transactionId/verify",
+            """{"otp":"${jsonEscape(otp)}"}""",
+            expect = 200,
+        )
+        return stringField(body, "result")
+    }
+
+    private fun post(path: String, json: String, expect: Int): String =
+        send("POST", path, request(path).POST(HttpRequest.BodyPublishers.ofString(json)), expect)
+
+    private fun get(path: String): String = send("GET", path, request(path).GET(), expect = 200)
+
+    private fun request(path: String): HttpRequest.Builder =
+        HttpRequest.newBuilder(URI.create(url + path))
             .header("Authorization", "Bearer $apiKey")
             .header("Content-Type", "application/json")
             .timeout(Duration.ofSeconds(30))
-            .POST(HttpRequest.BodyPublishers.ofString(json))
-            .build()
-        val response = http.send(request, HttpResponse.BodyHandlers.ofString())
+
+    private fun send(method: String, path: String, request: HttpRequest.Builder, expect: Int): String {
+        val response = http.send(request.build(), HttpResponse.BodyHandlers.ofString())
         check(response.statusCode() == expect) {
-            "POST $path: expected $expect, got ${response.statusCode()}: ${response.body()}"
+            "$method $path: expected $expect, got ${response.statusCode()}: ${response.body()}"
         }
         return response.body()
     }
