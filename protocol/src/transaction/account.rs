@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::redact::MaskedDigits;
 use super::{TransactionError, TransactionField};
 use crate::normalize::normalize_bounded;
 
@@ -79,12 +80,31 @@ macro_rules! digit_code {
             }
         }
 
+    };
+}
+
+/// Bank and branch codes name a bank, not a customer: `Debug` shows them whole.
+macro_rules! debug_whole {
+    ($name:ident) => {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.as_str()).finish()
+                f.debug_tuple(stringify!($name))
+                    .field(&self.as_str())
+                    .finish()
             }
         }
     };
+}
+debug_whole!(BankCode);
+debug_whole!(BranchCode);
+
+/// An account number is the customer's: `Debug` shows its last three digits only.
+impl fmt::Debug for AccountNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AccountNumber")
+            .field(&MaskedDigits(self.as_str()))
+            .finish()
+    }
 }
 
 digit_code!(

@@ -25,6 +25,7 @@ mod macs;
 mod name;
 mod offline;
 mod payee;
+pub(crate) mod redact;
 mod reference;
 mod state;
 mod text;

@@ -61,7 +61,9 @@ impl fmt::Display for HolderName {
 
 impl fmt::Debug for HolderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("HolderName").field(&self.0).finish()
+        f.debug_tuple("HolderName")
+            .field(&super::redact::RedactedText(&self.0))
+            .finish()
     }
 }
 

@@ -50,7 +50,9 @@ impl fmt::Display for Reference {
 
 impl fmt::Debug for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Reference").field(&self.0).finish()
+        f.debug_tuple("Reference")
+            .field(&super::redact::RedactedText(&self.0))
+            .finish()
     }
 }
 

@@ -13,6 +13,7 @@ use super::{Bytes, TokenState, V1, VerifyRequest, VerifyResult, max_chars, opt_m
 use crate::{
     ids::{ServiceId, UserId},
     status::NONCE_LEN,
+    transaction::redact::{MaskedDigits, RedactedText},
     transaction::{
         AccountNumber, AccountType, Amount, BankCode, BranchCode, DIGEST_LEN, Decision, HolderName,
         OfflineChallenge, Payee, Reference, Transaction, TransactionError, TransactionField,
@@ -33,8 +34,9 @@ pub const MAX_WAIT_S: u32 = 30;
 /// Typed codes a transaction allows before it is `failed`.
 pub const MAX_CODE_ATTEMPTS: u32 = 3;
 
-/// A payee as JSON. Strings are bounded before anything else looks at them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A payee as JSON. Strings are bounded before anything else looks at them. `Debug` masks the
+/// account number and the name (the customer's data).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WirePayee {
     /// 金融機関コード (4 digits).
     #[serde(deserialize_with = "max_chars::<_, 16>")]
@@ -50,6 +52,18 @@ pub struct WirePayee {
     /// 受取人名 (katakana; the bank may send half-width, the provider replies canonical).
     #[serde(deserialize_with = "max_chars::<_, 64>")]
     pub name: String,
+}
+
+impl std::fmt::Debug for WirePayee {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WirePayee")
+            .field("bank_code", &self.bank_code)
+            .field("branch_code", &self.branch_code)
+            .field("account_type", &self.account_type)
+            .field("account_number", &MaskedDigits(&self.account_number))
+            .field("name", &RedactedText(&self.name))
+            .finish()
+    }
 }
 
 impl From<&Payee> for WirePayee {
@@ -151,8 +165,8 @@ fn canonical_reference(given: Option<&str>) -> Result<Option<Reference>, Transac
     Ok(Some(reference))
 }
 
-/// One pending transaction in the device's list (9.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One pending transaction in the device's list (9.5). `Debug` masks the customer's data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingTransaction {
     /// Transaction id.
     pub id: TransactionId,
@@ -340,7 +354,8 @@ pub struct DecisionResponse {
 }
 
 /// `POST /v1/services/{service_id}/tokens/{user_id}/transactions`: register a transfer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` masks the customer's data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterTransactionRequest {
     /// Payee (the name may be half-width kana).
     pub payee: WirePayee,
@@ -414,7 +429,8 @@ impl Registration {
 }
 
 /// What the bank sees of a transaction (`201` of the registration, the outcome read, cancel).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` masks the customer's data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionDetails {
     /// Transaction id.
     pub id: TransactionId,
@@ -554,7 +570,7 @@ pub struct ChallengeVerifyRequest {
 impl std::fmt::Debug for ChallengeVerifyRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChallengeVerifyRequest")
-            .field("account_number", &self.account_number)
+            .field("account_number", &MaskedDigits(&self.account_number))
             .field("amount", &self.amount)
             .field("otp", &"<redacted>")
             .finish()
@@ -586,4 +602,96 @@ pub struct ChallengeVerifyResponse {
     pub failures_left: u32,
     /// Provider clock, unix ms.
     pub server_time_ms: u64,
+}
+
+/// A reference in `Debug`: its length only.
+fn redacted(reference: &Option<String>) -> Option<RedactedText<'_>> {
+    reference.as_deref().map(RedactedText)
+}
+
+impl std::fmt::Debug for PendingTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingTransaction")
+            .field("id", &self.id)
+            .field("payee", &self.payee)
+            .field("amount", &self.amount)
+            .field("reference", &redacted(&self.reference))
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RegisterTransactionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterTransactionRequest")
+            .field("payee", &self.payee)
+            .field("amount", &self.amount)
+            .field("reference", &redacted(&self.reference))
+            .field("lifetime_s", &self.lifetime_s)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TransactionDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionDetails")
+            .field("id", &self.id)
+            .field("service_id", &self.service_id)
+            .field("user_id", &self.user_id)
+            .field("state", &self.state)
+            .field("payee", &self.payee)
+            .field("amount", &self.amount)
+            .field("reference", &redacted(&self.reference))
+            .field("created_at_ms", &self.created_at_ms)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("decided_at_ms", &self.decided_at_ms)
+            .field("attempts_left", &self.attempts_left)
+            .field("server_time_ms", &self.server_time_ms)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `{:?}` of any transaction message, as a log line or a panic would print it, carries
+    /// neither the account number, the name, nor the reference.
+    #[test]
+    fn debug_masks_the_customers_data() {
+        let request = RegisterTransactionRequest {
+            payee: WirePayee {
+                bank_code: "0001".into(),
+                branch_code: "101".into(),
+                account_type: AccountType::Ordinary,
+                account_number: "1234567".into(),
+                name: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
+            },
+            amount: WireAmount {
+                value: 50_000,
+                currency: "JPY".into(),
+            },
+            reference: Some("3月分家賃".into()),
+            lifetime_s: None,
+        };
+        let registration = request.validate().unwrap();
+        let challenge = ChallengeVerifyRequest {
+            account_number: "1234567".into(),
+            amount: Some(50_000),
+            otp: "12345678".into(),
+        };
+        for shown in [
+            format!("{request:?}"),
+            format!("{registration:?}"),
+            format!("{challenge:?}"),
+        ] {
+            for secret in ["1234567", "ﾔﾏﾀﾞ", "ヤマダ", "家賃", "12345678"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(
+                shown.contains("567"),
+                "the last digits tell values apart: {shown}"
+            );
+        }
+    }
 }
