@@ -1,9 +1,11 @@
-//! Load benchmark of the bank's verify call: valid verifications per second and latency
+//! Load benchmark of the bank's verify calls: valid verifications per second and latency
 //! percentiles of a bounded, closed-loop Rust client against the real provider over HTTPS on
 //! loopback, with SQLite in its default durability (WAL + `synchronous = NORMAL`: every accepted
-//! code is in the WAL before the reply leaves, so it survives a crash of the process).
+//! code is in the WAL before the reply leaves, so it survives a crash of the process). Two
+//! calls, measured the same way: the login code (`POST …/tokens/{user_id}/verify`) and the
+//! transaction code of 取引認証 (`POST …/transactions/{id}/verify`, docs/protocol.md §9.6).
 //!
-//! Run: `cargo bench -p softtoken-server --bench verify_load` (release profile, about 45 s);
+//! Run: `cargo bench -p softtoken-server --bench verify_load` (release profile, about 90 s);
 //! `-- --test` is a smoke run (one short phase per HTTP version and connection count, a few
 //! hundred requests each) that checks the benchmark still works, not a measurement.
 //!
@@ -16,7 +18,12 @@
 //!    (no OPAQUE, so no Argon2id). A token accepts one code per 30 s step, so every request
 //!    uses a token nobody has used yet, with the code of the current step: every request is a
 //!    real, valid, first-time verification that the provider writes (last step, audit record)
-//!    and commits before replying. Every token is new to the provider, so every request also
+//!    and commits before replying. For the transaction call, `testing::create_pending_transactions`
+//!    registers one pending transfer per token, and each request confirms a transfer nobody has
+//!    confirmed yet with its transaction code (the provider reads the transaction and its token,
+//!    opens the seed, derives the transaction keys, recomputes the canonical bytes' digest and the
+//!    OCRA code, and writes the state `confirmed`, the token's `last_used_at` and an audit
+//!    record). Every token is new to the provider, so every request also
 //!    opens its sealed seed (the provider's seed cache never hits) and reads the token row on a
 //!    reading connection (the fast path's row cache never hits either): the worst case.
 //! 3. For each HTTP version and each connection count C, C workers (each the kit's bank client
@@ -27,7 +34,8 @@
 //! 4. The client runs on its own Tokio runtime in the same process: client and provider share
 //!    the machine's cores, which the figures include.
 //!
-//! Environment (all optional): `VERIFY_LOAD_SECS` (measured seconds per phase, default 8),
+//! Environment (all optional): `VERIFY_LOAD_CALLS` (`login`, `transaction` or both, default
+//! `login,transaction`), `VERIFY_LOAD_SECS` (measured seconds per phase, default 8),
 //! `VERIFY_LOAD_WARMUP_SECS` (default 1), `VERIFY_LOAD_CONNECTIONS` (default `2,4`),
 //! `VERIFY_LOAD_HTTP` (HTTP versions, default `1,2`; `0` adds a diagnostic phase that calls
 //! the verification function in process, without HTTP, TLS or the API key check: the database
@@ -54,11 +62,13 @@ use reqwest::{Method, Version};
 use softtoken_protocol::{
     clock::{Clock, ManualClock},
     ids::{ServiceId, UserId},
+    secret::Seed,
     totp::{TokenParams, Totp},
-    wire::VerifyResult,
+    transaction::{Transaction, TransactionKeys},
+    wire::{TransactionVerifyResult, VerifyResult},
 };
 use softtoken_server::{
-    rules::verification,
+    rules::{transactions::typed_code, verification},
     state::{ServerState, ServiceCtx},
     testing,
 };
@@ -66,10 +76,30 @@ use softtoken_testkit::{BankClient, BankError, TestProvider, fixtures::SERVICE_I
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
-/// What the phone holds for one token: its User ID and TOTP key.
+/// What the phone holds for one token: its User ID and TOTP key, and for the transaction call
+/// its transaction keys and the transfer the bank registered for it.
 struct BenchToken {
     user_id: UserId,
     totp: Totp,
+    pending: Option<(TransactionKeys, Transaction)>,
+}
+
+/// Which of the bank's verify calls a phase sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// `POST …/tokens/{user_id}/verify` with the login code.
+    Login,
+    /// `POST …/transactions/{id}/verify` with the transaction code.
+    Transaction,
+}
+
+impl Call {
+    fn label(self) -> &'static str {
+        match self {
+            Call::Login => "login verify",
+            Call::Transaction => "transaction verify",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +121,7 @@ impl Http {
 }
 
 struct Settings {
+    calls: Vec<Call>,
     warmup: Duration,
     measure: Duration,
     connections: Vec<usize>,
@@ -125,12 +156,22 @@ impl Settings {
                 other => Err(format!("VERIFY_LOAD_HTTP: no HTTP version {other}").into()),
             })
             .collect::<Result<Vec<_>, BoxError>>()?;
+        let calls = std::env::var("VERIFY_LOAD_CALLS")
+            .unwrap_or_else(|_| "login,transaction".to_owned())
+            .split(',')
+            .map(|name| match name.trim() {
+                "login" => Ok(Call::Login),
+                "transaction" => Ok(Call::Transaction),
+                other => Err(format!("VERIFY_LOAD_CALLS: no call {other:?}").into()),
+            })
+            .collect::<Result<Vec<_>, BoxError>>()?;
         let connections = list("VERIFY_LOAD_CONNECTIONS", "2,4")?;
         if connections.contains(&0) {
             return Err("VERIFY_LOAD_CONNECTIONS: at least one connection".into());
         }
         let (warmup, measure, max_requests) = if quick { (0, 1, 300) } else { (1, 8, 40_000) };
         Ok(Settings {
+            calls,
             warmup: Duration::from_secs(number("VERIFY_LOAD_WARMUP_SECS", warmup)?),
             measure: Duration::from_secs(number("VERIFY_LOAD_SECS", measure)?.max(1)),
             connections,
@@ -151,18 +192,51 @@ enum Sender {
 }
 
 impl Sender {
+    /// Sends `call` for `token` with its current code at `unix_secs`; `Err` describes anything
+    /// but an `accepted` verdict.
+    async fn send(&self, call: Call, token: &BenchToken, unix_secs: u64) -> Result<(), String> {
+        match call {
+            Call::Login => {
+                let code = token.totp.code_at(unix_secs);
+                self.verify(&token.user_id, code.as_str()).await
+            }
+            Call::Transaction => {
+                let (keys, transaction) = token.pending.as_ref().ok_or("no transaction")?;
+                let code = keys.online_code(transaction, unix_secs);
+                self.verify_transaction(transaction, code.as_str()).await
+            }
+        }
+    }
+
+    async fn verify_transaction(
+        &self,
+        transaction: &Transaction,
+        code: &str,
+    ) -> Result<(), String> {
+        let reply = match self {
+            Sender::Https(bank) => bank
+                .verify_transaction(&transaction.id, code)
+                .await
+                .map_err(bank_error)?,
+            Sender::Direct(state, service) => {
+                typed_code::verify(state, service, &transaction.id, code, "bench")
+                    .await
+                    .map_err(|e| format!("error {e}"))?
+            }
+        };
+        match reply.result {
+            TransactionVerifyResult::Accepted => Ok(()),
+            other => Err(format!("result {other:?}")),
+        }
+    }
+
     /// `Err` describes anything but an `accepted` verdict.
     async fn verify(&self, user_id: &UserId, code: &str) -> Result<(), String> {
         match self {
             Sender::Https(bank) => match bank.verify(user_id, code).await {
                 Ok(reply) if reply.result == VerifyResult::Accepted => Ok(()),
                 Ok(reply) => Err(format!("result {:?}", reply.result)),
-                // By status and code, not the body's text (it carries the server's time).
-                Err(refused @ BankError::Refused { status, .. }) => {
-                    Err(format!("HTTP {status}: {:?}", refused.code()))
-                }
-                Err(BankError::Transport(e)) => Err(format!("transport: {e}")),
-                Err(BankError::Reply(e)) => Err(format!("bad reply: {e}")),
+                Err(e) => Err(bank_error(e)),
             },
             Sender::Direct(state, service) => {
                 match verification::verify(state, service, user_id, code, "bench").await {
@@ -173,6 +247,25 @@ impl Sender {
             }
         }
     }
+}
+
+/// A refused or failed bank call, by status and code, not the body's text (it carries the
+/// server's time, which would make every error a kind of its own).
+fn bank_error(error: BankError) -> String {
+    match error {
+        refused @ BankError::Refused { status, .. } => {
+            format!("HTTP {status}: {:?}", refused.code())
+        }
+        BankError::Transport(e) => format!("transport: {e}"),
+        BankError::Reply(e) => format!("bad reply: {e}"),
+    }
+}
+
+/// When a phase's requests start counting, and when the phase ends.
+#[derive(Clone, Copy)]
+struct Window {
+    measure_from: Instant,
+    stop_at: Instant,
 }
 
 /// One worker's measured requests.
@@ -187,6 +280,7 @@ struct WorkerResult {
 
 /// One phase's figures.
 struct PhaseResult {
+    call: Call,
     http: Http,
     connections: usize,
     requests: usize,
@@ -230,11 +324,14 @@ fn main() -> Result<(), BoxError> {
             Ok::<_, sqlx::Error>((mode, sync, pages))
         })?;
 
-    let phases: Vec<(Http, usize)> = settings
-        .http
-        .iter()
-        .flat_map(|http| settings.connections.iter().map(move |c| (*http, *c)))
-        .collect();
+    let mut phases: Vec<(Call, Http, usize)> = Vec::new();
+    for call in &settings.calls {
+        for http in &settings.http {
+            for connections in &settings.connections {
+                phases.push((*call, *http, *connections));
+            }
+        }
+    }
     let total_tokens = settings.max_requests.saturating_mul(phases.len());
     let created_at = Instant::now();
     let created = server_rt.block_on(testing::create_active_tokens(
@@ -248,19 +345,59 @@ fn main() -> Result<(), BoxError> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(running.state.db.writer_pool()),
     )?;
     let params = TokenParams::default();
-    let tokens = created
-        .into_iter()
+    let mut tokens = created
+        .iter()
         .map(|(user_id, seed)| {
             Ok(BenchToken {
-                user_id,
-                totp: Totp::new(params, &seed)?,
+                user_id: *user_id,
+                totp: Totp::new(params, seed)?,
+                pending: None,
             })
         })
         .collect::<Result<Vec<_>, BoxError>>()?;
+    // One pending transfer per token of every transaction phase, registered before any phase.
+    let registered_at = Instant::now();
+    let mut registered = 0;
+    for (index, (call, _, _)) in phases.iter().enumerate() {
+        if *call != Call::Transaction {
+            continue;
+        }
+        let range = index * settings.max_requests..(index + 1) * settings.max_requests;
+        let user_ids: Vec<UserId> = created[range.clone()].iter().map(|(id, _)| *id).collect();
+        let transactions = server_rt.block_on(testing::create_pending_transactions(
+            &running.state,
+            &service_id,
+            &user_ids,
+            50_000,
+            900,
+        ))?;
+        registered += transactions.len();
+        for ((token, (_, seed)), transaction) in tokens[range.clone()]
+            .iter_mut()
+            .zip(&created[range])
+            .zip(transactions)
+        {
+            let keys = TransactionKeys::derive(
+                &Seed::from_slice(seed),
+                params.algorithm(),
+                &service_id,
+                &token.user_id,
+            );
+            token.pending = Some((keys, transaction));
+        }
+    }
+    let registration_time = registered_at.elapsed();
+    server_rt.block_on(
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(running.state.db.writer_pool()),
+    )?;
+    drop(created);
     let tokens = Arc::new(tokens);
 
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    println!("verify_load: POST /v1/services/{SERVICE_ID}/tokens/{{user_id}}/verify");
+    println!(
+        "verify_load: POST /v1/services/{SERVICE_ID}/tokens/{{user_id}}/verify (login) and \
+         POST /v1/services/{SERVICE_ID}/transactions/{{id}}/verify (transaction)"
+    );
     println!(
         "  provider {} (in process, {} Tokio workers), client: {} Tokio workers, {cores} CPU cores shared",
         running.url(),
@@ -278,6 +415,13 @@ fn main() -> Result<(), BoxError> {
         tokens.len(),
         creation_time.as_secs_f64()
     );
+    if registered > 0 {
+        println!(
+            "  {registered} pending transfers registered in {:.2} s; each transaction request \
+             confirms a fresh one with its transaction code",
+            registration_time.as_secs_f64()
+        );
+    }
     println!(
         "  per phase: {:.0} s warm-up + {:.0} s measured, closed loop, at most {} requests",
         settings.warmup.as_secs_f64(),
@@ -294,11 +438,19 @@ fn main() -> Result<(), BoxError> {
     let clock = Arc::clone(provider.clock());
 
     let mut results = Vec::new();
-    for (index, (http, connections)) in phases.iter().enumerate() {
+    for (index, (call, http, connections)) in phases.iter().enumerate() {
         let start = index.saturating_mul(settings.max_requests);
         let end = start.saturating_add(settings.max_requests);
         let senders = client_rt.block_on(senders(*http, *connections, &provider, &direct))?;
-        let phase = run_phase(&settings, *http, senders, &tokens, &clock, start..end);
+        let phase = run_phase(
+            &settings,
+            *call,
+            *http,
+            senders,
+            &tokens,
+            &clock,
+            start..end,
+        );
         // The direct calls run on the provider's runtime, as its handlers do.
         let result = if *http == Http::Direct {
             server_rt.block_on(phase)?
@@ -309,30 +461,39 @@ fn main() -> Result<(), BoxError> {
         results.push(result);
     }
 
-    let recorded: i64 = server_rt.block_on(async {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM audit WHERE event = 'verify' AND outcome = 'accepted'",
-        )
-        .fetch_one(running.state.db.reader_pool())
-        .await
-    })?;
-    let client_accepted: usize = results
-        .iter()
-        .map(|r| r.accepted.saturating_add(r.warmup_accepted))
-        .sum();
+    println!();
+    for (call, event) in [
+        (Call::Login, "verify"),
+        (Call::Transaction, "transaction_verify"),
+    ] {
+        let recorded: i64 = server_rt.block_on(async {
+            sqlx::query_scalar(
+                "SELECT count(*) FROM audit WHERE event = ?1 AND outcome = 'accepted'",
+            )
+            .bind(event)
+            .fetch_one(running.state.db.reader_pool())
+            .await
+        })?;
+        let client_accepted: usize = results
+            .iter()
+            .filter(|r| r.call == call)
+            .map(|r| r.accepted.saturating_add(r.warmup_accepted))
+            .sum();
+        println!(
+            "  cross-check, {}: {recorded} accepted in the audit table, {client_accepted} accepted replies seen by the client",
+            call.label()
+        );
+    }
     println!();
     println!(
-        "  cross-check: {recorded} accepted verifications in the audit table, {client_accepted} accepted replies seen by the client"
+        "| call | HTTP | connections | requests | errors | valid verifications/s | p50 | p90 | p99 | max |"
     );
-    println!();
-    println!(
-        "| HTTP | connections | requests | errors | valid verifications/s | p50 | p90 | p99 | max |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for r in &results {
         let (p50, p90, p99, max) = percentiles(&r.latencies);
         println!(
-            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            r.call.label(),
             r.http.label(),
             r.connections,
             r.requests,
@@ -386,6 +547,7 @@ async fn senders(
 /// Runs one phase: one closed-loop worker per sender over tokens `range`.
 async fn run_phase(
     settings: &Settings,
+    call: Call,
     http: Http,
     senders: Vec<Sender>,
     tokens: &Arc<Vec<BenchToken>>,
@@ -402,12 +564,15 @@ async fn run_phase(
         .map(|sender| {
             tokio::spawn(worker(
                 sender,
+                call,
                 Arc::clone(tokens),
                 Arc::clone(clock),
                 Arc::clone(&next),
                 range.end,
-                measure_from,
-                stop_at,
+                Window {
+                    measure_from,
+                    stop_at,
+                },
             ))
         })
         .collect();
@@ -425,6 +590,7 @@ async fn run_phase(
     let elapsed = Instant::now().saturating_duration_since(measure_from);
     merged.latencies.sort_unstable();
     Ok(PhaseResult {
+        call,
         http,
         connections,
         requests: merged.latencies.len(),
@@ -441,13 +607,17 @@ async fn run_phase(
 /// provider's clock), wait for the reply, repeat until `stop_at` or the phase's tokens run out.
 async fn worker(
     sender: Sender,
+    call: Call,
     tokens: Arc<Vec<BenchToken>>,
     clock: Arc<ManualClock>,
     next: Arc<AtomicUsize>,
     end: usize,
-    measure_from: Instant,
-    stop_at: Instant,
+    window: Window,
 ) -> WorkerResult {
+    let Window {
+        measure_from,
+        stop_at,
+    } = window;
     let mut result = WorkerResult {
         latencies: Vec::with_capacity(40_000),
         ..WorkerResult::default()
@@ -461,8 +631,7 @@ async fn worker(
         let Some(token) = tokens.get(index).filter(|_| index < end) else {
             break;
         };
-        let code = token.totp.code_at(clock.now_ms() / 1000);
-        let outcome = sender.verify(&token.user_id, code.as_str()).await;
+        let outcome = sender.send(call, token, clock.now_ms() / 1000).await;
         let latency = sent.elapsed();
         if sent < measure_from {
             result.warmup_requests += 1;
@@ -482,7 +651,8 @@ fn print_phase(r: &PhaseResult) {
     let (p50, p90, p99, max) = percentiles(&r.latencies);
     let errors: usize = r.errors.values().sum();
     println!(
-        "{} C={}: {} requests in {:.2} s, {} errors, {:.0} valid verifications/s, p50 {} p90 {} p99 {} max {}{}",
+        "{} {} C={}: {} requests in {:.2} s, {} errors, {:.0} valid verifications/s, p50 {} p90 {} p99 {} max {}{}",
+        r.call.label(),
         r.http.label(),
         r.connections,
         r.requests,

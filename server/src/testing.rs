@@ -10,12 +10,19 @@
 //! - the state is already `active` (as after the first accepted code), and
 //! - the OPAQUE password file is a random placeholder sealed under [`Purpose::PasswordFile`]:
 //!   verification never opens it, but an activation attempt on such a token would fail.
+//!
+//! [`create_pending_transactions`] registers one pending transfer for each of such tokens in one
+//! write transaction, as the bank's registration would have (the transaction benchmark's input).
 
 use std::collections::HashSet;
 
 use rand_core::{OsRng, RngCore};
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
+    transaction::{
+        AccountNumber, AccountType, Amount, BankCode, BranchCode, HolderName, Payee, Transaction,
+        TransactionError, TransactionId, TransactionState,
+    },
     wire::TokenState,
 };
 
@@ -30,6 +37,7 @@ use crate::{
         audit::{self, AuditEvent},
         services,
         tokens::{self, TokenRow},
+        transactions::{self as stored_transactions, TransactionRow},
     },
 };
 
@@ -51,6 +59,9 @@ pub enum TestingError {
     /// Database failure (e.g. a duplicate User ID).
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A transaction value was refused (a bug in this module's fixed payee).
+    #[error("transaction: {0}")]
+    Transaction(#[from] TransactionError),
 }
 
 /// Inserts `count` tokens of `service_id` in state `active`, each with a fresh random
@@ -135,6 +146,70 @@ pub async fn create_active_tokens(
 
     shuffle(&mut seeds);
     Ok(seeds)
+}
+
+/// Registers one pending transfer of `yen` for each of `user_ids` (tokens of `service_id`, e.g.
+/// from [`create_active_tokens`]), alive for `lifetime_s` from now, in one write transaction:
+/// the rows [`crate::rules::transactions::register`] writes (one audit record for the batch),
+/// without the per-request checks (the tokens are known to be active, with nothing pending).
+/// The payee is fixed; the ids are fresh. Returns the transactions in `user_ids`' order.
+pub async fn create_pending_transactions(
+    state: &ServerState,
+    service_id: &ServiceId,
+    user_ids: &[UserId],
+    yen: u64,
+    lifetime_s: u32,
+) -> Result<Vec<Transaction>, TestingError> {
+    let payee = Payee {
+        bank_code: BankCode::parse("0001")?,
+        branch_code: BranchCode::parse("101")?,
+        account_type: AccountType::Ordinary,
+        account_number: AccountNumber::parse("1234567")?,
+        name: HolderName::parse("ヤマダ タロウ")?,
+    };
+    let amount = Amount::jpy(yen)?;
+    let now = state.now_ms();
+    let expires_at_ms = now.saturating_add(u64::from(lifetime_s) * 1000);
+    let mut created = Vec::with_capacity(user_ids.len());
+    let mut tx = state.db.write().await?;
+    tx.begin().await?;
+    for user_id in user_ids {
+        let row = TransactionRow {
+            transaction: Transaction {
+                id: TransactionId::generate()?,
+                service_id: *service_id,
+                user_id: *user_id,
+                payee: payee.clone(),
+                amount,
+                reference: None,
+                expires_at_ms,
+            },
+            state: TransactionState::Pending,
+            created_at_ms: now,
+            decided_at_ms: None,
+            failures: 0,
+        };
+        stored_transactions::insert(&mut tx, &row).await?;
+        created.push(row.transaction);
+    }
+    audit::record(
+        &mut tx,
+        now,
+        AuditEvent {
+            service_id: Some(*service_id),
+            user_id: None,
+            event: "bench_transactions",
+            outcome: "ok",
+            actor: "bench",
+            detail: Some(&format!(
+                "{} pending transactions registered for a benchmark",
+                user_ids.len()
+            )),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 /// Fisher–Yates with the OS generator (the modulo bias is irrelevant for an access order).
