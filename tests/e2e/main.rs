@@ -12,7 +12,7 @@
 //! | `secret_scan` | a whole flow at TRACE: no password, seed or bank key in logs, files or errors |
 //! | `desktop_keyring` | Linux: a seed lives in its session keyring only; expired, the token says set up again |
 //! | `status_trust` | only a MAC-verified status reply changes a token: a `401 status_denied` does not |
-//! | `transactions` | 取引認証: approve, reject, a typed transaction code, expiry, wrong codes, a revoked token, offline codes |
+//! | `transactions` | 取引認証: approve, reject, a typed transaction code, expiry, wrong codes, a revoked token, offline codes, a relay changing the payee |
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod clock;

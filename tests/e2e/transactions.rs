@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use softtoken_core::{
-    CoreError, SoftToken, TokenInfo,
+    CoreError, SoftToken, StoreChoice, TokenInfo,
     transaction::{DecisionOutcome, PendingTransaction},
 };
 use softtoken_protocol::{
@@ -15,7 +15,7 @@ use softtoken_protocol::{
         RegisterTransactionRequest, TransactionVerifyResult, VerifyResult, WireAmount, WirePayee,
     },
 };
-use softtoken_testkit::{BankClient, TestProvider};
+use softtoken_testkit::{BankClient, TamperingRelay, TestProvider, relay::FORGED_ACCOUNT};
 
 use crate::{confirm, issue, phone_on_provider_time, set_up};
 
@@ -76,7 +76,10 @@ async fn approve_reject_and_the_bank_reads_each() {
     let id = register(&bank, &user_id, "1234567", 123_456).await;
     let seen = shown(&phone, &token, &id).await;
     assert_eq!(seen.account_line(), "普通 1234567");
-    assert_eq!(seen.payee_name, "ヤマダ タロウ", "shown as NFKC'd full-width katakana");
+    assert_eq!(
+        seen.payee_name, "ヤマダ タロウ",
+        "shown as NFKC'd full-width katakana"
+    );
     assert_eq!(seen.amount_yen_sign(), "¥123,456");
     assert_eq!(seen.amount_en_suffix(), "123,456円");
     assert_eq!(seen.reference.as_deref(), Some("3月分家賃"));
@@ -100,7 +103,13 @@ async fn approve_reject_and_the_bank_reads_each() {
         CoreError::TransactionNotFound,
         "a decided transfer is gone from the phone's verified list"
     );
-    assert!(phone.pending_transactions(&token.id).await.unwrap().is_empty());
+    assert!(
+        phone
+            .pending_transactions(&token.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let id = register(&bank, &user_id, "7654321", 50_000).await;
     shown(&phone, &token, &id).await;
@@ -192,7 +201,13 @@ async fn expiry_wrong_codes_and_a_revoked_token() {
     );
     // The list's MAC proves the state `revoked` (and lists nothing); after that the phone
     // refuses transaction calls for the token without asking.
-    assert!(phone.pending_transactions(&token.id).await.unwrap().is_empty());
+    assert!(
+        phone
+            .pending_transactions(&token.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         phone.pending_transactions(&token.id).await.unwrap_err(),
         CoreError::TokenRevoked
@@ -247,4 +262,50 @@ async fn an_offline_code_verifies_for_its_account_and_amount_only() {
         phone.offline_code(&token.id, "12345", None).unwrap_err(),
         CoreError::InvalidInput { .. }
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_changing_the_payee_is_possible_interception_and_nothing_of_it_can_be_acted_on() {
+    let provider = TestProvider::start().await.unwrap();
+    let relay = TamperingRelay::start(&provider).await.unwrap();
+    let bank = provider.bank().unwrap();
+    let user_id = issue(&bank).await;
+    let (phone, data_dir) = provider
+        .phone(StoreChoice::Platform, provider.clock().clone())
+        .unwrap();
+    let token = set_up(&phone, &user_id).await;
+    provider.settle(token.period);
+    confirm(&phone, &bank, &token, &user_id).await;
+    let id = register(&bank, &user_id, "1234567", 120_000).await;
+
+    // The same phone (metadata and keyring), its traffic now through the relay.
+    let mut config = provider.core_config(
+        &data_dir,
+        StoreChoice::Platform,
+        Some(provider.clock().clone()),
+    );
+    config.provider_url = relay.url().to_owned();
+    let relayed = SoftToken::new(config).unwrap();
+    let err = relayed.pending_transactions(&token.id).await.unwrap_err();
+    assert!(
+        matches!(err, CoreError::PossibleInterception { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        relay.tampered(),
+        1,
+        "the relay changed the list it passed on"
+    );
+    assert_eq!(
+        relayed
+            .transaction_code(&token.id, id.as_str())
+            .unwrap_err(),
+        CoreError::TransactionNotFound,
+        "nothing of a forged list can be acted on"
+    );
+
+    // Straight to the provider, the genuine transfer shows.
+    let genuine = shown(&phone, &token, &id).await;
+    assert_eq!(genuine.account_line(), "普通 1234567");
+    assert_ne!(genuine.account_number, FORGED_ACCOUNT);
 }

@@ -11,6 +11,8 @@
 //! | [`device`] | [`DeviceClient`]: a phone at the protocol level (OPAQUE activation, status proof) without the app core, for provider tests and benchmarks |
 //! | [`fixtures`] | the shared values: Service ID, activation password, mail address, a User ID with a typo, the test device |
 //! | [`tls`] | an HTTPS client that trusts only the provider's CA (rustls on ring) |
+//! | [`control`] | [`ClockControl`]: the provider's manual clock over plain HTTP, for the suites in other processes |
+//! | [`relay`] | [`TamperingRelay`]: a man in the middle that changes the payee of a pending-transaction list, MAC untouched |
 //!
 //! The Kotlin and Swift suites have their own `TestProvider`/`BankClient`/`Fixtures` in their
 //! languages, with the same names; they talk to the provider the `softtoken-test-provider`
@@ -20,12 +22,16 @@
 //! bank → provider → app core → kernel keyring → bank.
 
 pub mod bank;
+pub mod control;
 pub mod device;
 pub mod fixtures;
 pub mod phone;
 pub mod provider;
+pub mod relay;
 pub mod tls;
 
 pub use bank::{BankClient, BankError};
+pub use control::ClockControl;
 pub use device::{Activated, DeviceClient, DeviceError};
 pub use provider::{KitError, TestProvider};
+pub use relay::TamperingRelay;

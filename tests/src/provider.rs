@@ -42,6 +42,14 @@ pub enum KitError {
     /// The provider was already stopped.
     #[error("the test provider is stopped")]
     Stopped,
+    /// A helper server of the kit (the clock control, the tampering relay) could not listen.
+    #[error("{what} could not listen on 127.0.0.1: {error}")]
+    Serve {
+        /// Which helper.
+        what: &'static str,
+        /// What failed.
+        error: std::io::Error,
+    },
 }
 
 /// Where the provider keeps its data: a temporary directory the provider owns (removed when

@@ -6,7 +6,8 @@
 //! The suites find it through the environment variables the binary prints
 //! (`tests/src/bin/softtoken-test-provider.rs` lists them): `SOFTTOKEN_TEST_PROVIDER_URL`,
 //! `SOFTTOKEN_TEST_CA_PEM`, `SOFTTOKEN_TEST_API_KEY`, `SOFTTOKEN_TEST_SERVICE_ID`,
-//! `SOFTTOKEN_TEST_DATA_DIR`.
+//! `SOFTTOKEN_TEST_DATA_DIR`, `SOFTTOKEN_TEST_CONTROL_URL` (the provider's clock),
+//! `SOFTTOKEN_TEST_RELAY_URL` (a tampering relay); every line is passed on as printed.
 
 use std::{
     env, fs,

@@ -19,11 +19,13 @@
 //! | `SOFTTOKEN_TEST_API_KEY` | the dev service's bank API key (a throwaway provider's) |
 //! | `SOFTTOKEN_TEST_SERVICE_ID` | the dev service, `10121234` |
 //! | `SOFTTOKEN_TEST_DATA_DIR` | the data directory (its mail outbox is in it) |
+//! | `SOFTTOKEN_TEST_CONTROL_URL` | `http://127.0.0.1:PORT`: the provider's clock ([`ClockControl`]: `GET /clock`, `POST /clock/advance?seconds=N`, `POST /clock/reset`) |
+//! | `SOFTTOKEN_TEST_RELAY_URL` | `https://127.0.0.1:PORT`: a [`TamperingRelay`] to the provider (a man in the middle changing pending lists) |
 #![allow(clippy::print_stdout)]
 
 use std::{path::PathBuf, process::ExitCode};
 
-use softtoken_testkit::TestProvider;
+use softtoken_testkit::{ClockControl, TamperingRelay, TestProvider};
 use tokio::io::AsyncReadExt;
 
 fn main() -> ExitCode {
@@ -73,6 +75,8 @@ async fn serve(data_dir: Option<PathBuf>) -> Result<(), softtoken_testkit::KitEr
         Some(dir) => TestProvider::start_in(dir, configure).await?,
         None => TestProvider::start_with(configure).await?,
     };
+    let control = ClockControl::start(provider.clock().clone()).await?;
+    let relay = TamperingRelay::start(&provider).await?;
     for (name, value) in [
         ("SOFTTOKEN_TEST_PROVIDER_URL", provider.url().to_owned()),
         (
@@ -88,6 +92,8 @@ async fn serve(data_dir: Option<PathBuf>) -> Result<(), softtoken_testkit::KitEr
             "SOFTTOKEN_TEST_DATA_DIR",
             provider.data_dir().display().to_string(),
         ),
+        ("SOFTTOKEN_TEST_CONTROL_URL", control.url().to_owned()),
+        ("SOFTTOKEN_TEST_RELAY_URL", relay.url().to_owned()),
     ] {
         println!("{name}={value}");
     }
@@ -96,6 +102,8 @@ async fn serve(data_dir: Option<PathBuf>) -> Result<(), softtoken_testkit::KitEr
         () = stdin_closed() => {}
         () = terminated() => {}
     }
+    drop(relay);
+    drop(control);
     provider.stop().await;
     Ok(())
 }
