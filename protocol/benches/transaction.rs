@@ -93,6 +93,13 @@ fn bench(c: &mut Criterion) {
     group.bench_function("transaction_online_code_sha1", |b| {
         b.iter(|| keys.online_code(black_box(&transaction), black_box(TIME)))
     });
+    // Its parts: the canonical bytes alone, and their SHA-256 digest (bytes included).
+    group.bench_function("transaction_canonical_bytes", |b| {
+        b.iter(|| black_box(&transaction).canonical_bytes())
+    });
+    group.bench_function("transaction_digest", |b| {
+        b.iter(|| black_box(&transaction).digest())
+    });
     let digest = transaction.digest();
     group.bench_function("transaction_online_code_for_digest_sha1", |b| {
         b.iter(|| keys.online_code_for_digest(black_box(&digest), black_box(TIME)))

@@ -2,7 +2,7 @@
 //! provider, the app and an independent implementation agree on what a code or a decision MAC
 //! is bound to.
 
-use ring::digest;
+use sha2::{Digest, Sha256};
 
 use super::{Amount, Payee, Reference, TransactionId};
 use crate::ids::{ServiceId, UserId};
@@ -33,44 +33,55 @@ pub struct Transaction {
     pub expires_at_ms: u64,
 }
 
-/// `u8(len) ‖ bytes`. Every length-prefixed field is bounded far below 256 bytes by its type
-/// (id 22, name ≤ 30 katakana = 90 bytes, reference ≤ 32 characters ≤ 128 bytes).
-fn push_short(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.push(u8::try_from(bytes.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(bytes);
-}
-
 impl Transaction {
-    /// `txn_bytes` of 9.2.
-    pub fn canonical_bytes(&self) -> Vec<u8> {
+    /// Hands `txn_bytes` of 9.2 to `put`, field by field, in order. One writer for both the
+    /// bytes and the digest, so the two cannot disagree; the digest streams the fields into
+    /// SHA-256 without building the bytes first. Every length-prefixed field (`u8(len) ‖
+    /// bytes`) is bounded far below 256 bytes by its type (id 22, name ≤ 30 katakana = 90
+    /// bytes, reference ≤ 32 characters ≤ 128 bytes).
+    fn write_canonical(&self, mut put: impl FnMut(&[u8])) {
+        fn short(put: &mut impl FnMut(&[u8]), bytes: &[u8]) {
+            put(&[u8::try_from(bytes.len()).unwrap_or(u8::MAX)]);
+            put(bytes);
+        }
         let payee = &self.payee;
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(LABEL);
-        push_short(&mut out, self.id.as_str().as_bytes());
-        out.extend_from_slice(self.service_id.as_bytes());
-        out.extend_from_slice(self.user_id.as_bytes());
-        out.extend_from_slice(payee.bank_code.as_str().as_bytes());
-        out.extend_from_slice(payee.branch_code.as_str().as_bytes());
-        out.push(payee.account_type.zengin_digit());
-        out.extend_from_slice(payee.account_number.as_str().as_bytes());
-        push_short(&mut out, payee.name.as_str().as_bytes());
-        out.extend_from_slice(self.amount.currency().as_bytes());
-        out.extend_from_slice(&self.amount.value().to_be_bytes());
-        push_short(
-            &mut out,
+        put(LABEL);
+        short(&mut put, self.id.as_str().as_bytes());
+        put(self.service_id.as_bytes());
+        put(self.user_id.as_bytes());
+        put(payee.bank_code.as_str().as_bytes());
+        put(payee.branch_code.as_str().as_bytes());
+        put(&[payee.account_type.zengin_digit()]);
+        put(payee.account_number.as_str().as_bytes());
+        short(&mut put, payee.name.as_str().as_bytes());
+        put(self.amount.currency().as_bytes());
+        put(&self.amount.value().to_be_bytes());
+        short(
+            &mut put,
             self.reference
                 .as_ref()
                 .map_or(&[][..], |r| r.as_str().as_bytes()),
         );
-        out.extend_from_slice(&self.expires_at_ms.to_be_bytes());
+        put(&self.expires_at_ms.to_be_bytes());
+    }
+
+    /// `txn_bytes` of 9.2.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.write_canonical(|bytes| out.extend_from_slice(bytes));
         out
     }
 
     /// `digest = SHA-256(txn_bytes)`: what the codes, the list MAC and the decision MACs bind.
+    ///
+    /// SHA-256 from RustCrypto's `sha2` (already in the tree through opaque-ke), fed field by
+    /// field: measured in `benches/transaction.rs`, bytes and digest took 233 ns, against 282 ns
+    /// for ring's one-shot digest of a built `Vec` (a TOTP code: 264 ns). The canonical-bytes
+    /// test checks it against ring's SHA-256.
     pub fn digest(&self) -> [u8; DIGEST_LEN] {
-        let mut out = [0u8; DIGEST_LEN];
-        out.copy_from_slice(digest::digest(&digest::SHA256, &self.canonical_bytes()).as_ref());
-        out
+        let mut hasher = Sha256::new();
+        self.write_canonical(|bytes| hasher.update(bytes));
+        hasher.finalize().into()
     }
 }
 
@@ -119,7 +130,8 @@ pub(crate) mod tests {
         assert_eq!(t.canonical_bytes(), expected);
         assert_eq!(
             t.digest().as_slice(),
-            digest::digest(&digest::SHA256, &expected).as_ref()
+            ring::digest::digest(&ring::digest::SHA256, &expected).as_ref(),
+            "the digest is SHA-256 of exactly these bytes"
         );
     }
 
