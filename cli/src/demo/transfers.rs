@@ -55,15 +55,7 @@ impl Demo<'_> {
             return Err(format!("the phone shows account {}", shown.account_number));
         }
         n.say("the user checks the account and amount against what they typed: they match");
-        let outcome = self.decide(phone, &shown.id, true)?;
-        n.say("the user taps [承認] (approve): the app sends the 署名値 over this exact transfer");
-        if outcome != DecisionOutcome::Approved {
-            return Err(format!("the decision came back {outcome:?}"));
-        }
-        let state = self.bank_reads(n, world, &registered.id)?;
-        if state != TransactionState::Approved {
-            return Err(format!("the bank reads {}", wire_name(&state)));
-        }
+        self.tap(n, world, phone, &shown.id, &registered.id, true)?;
         n.ok("approved: the bank makes the transfer");
         n.pause();
         Ok(())
@@ -96,15 +88,7 @@ impl Demo<'_> {
             "the phone shows {}: not the {INTENDED_ACCOUNT} the user typed",
             shown.account_line()
         ));
-        let outcome = self.decide(phone, &shown.id, false)?;
-        n.say("the user taps [拒否] (reject): \"I did not make this transfer\"");
-        if outcome != DecisionOutcome::Rejected {
-            return Err(format!("the decision came back {outcome:?}"));
-        }
-        let state = self.bank_reads(n, world, &registered.id)?;
-        if state != TransactionState::Rejected {
-            return Err(format!("the bank reads {}", wire_name(&state)));
-        }
+        self.tap(n, world, phone, &shown.id, &registered.id, false)?;
         n.ok("rejected: the bank refuses the transfer and warns the customer");
         n.pause();
         Ok(())
@@ -229,6 +213,41 @@ impl Demo<'_> {
             ],
         );
         Ok(shown)
+    }
+
+    /// The user taps approve or reject on the phone; the bank then reads that very outcome.
+    fn tap(
+        &self,
+        n: &mut Narrator,
+        world: &World,
+        phone: usize,
+        shown_id: &str,
+        registered_id: &softtoken_protocol::transaction::TransactionId,
+        approve: bool,
+    ) -> Step {
+        let (said, expected_outcome, expected_state) = if approve {
+            (
+                "the user taps [承認] (approve): the app sends the 署名値 over this exact transfer",
+                DecisionOutcome::Approved,
+                TransactionState::Approved,
+            )
+        } else {
+            (
+                "the user taps [拒否] (reject): \"I did not make this transfer\"",
+                DecisionOutcome::Rejected,
+                TransactionState::Rejected,
+            )
+        };
+        let outcome = self.decide(phone, shown_id, approve)?;
+        n.say(said);
+        if outcome != expected_outcome {
+            return Err(format!("the decision came back {outcome:?}"));
+        }
+        let state = self.bank_reads(n, world, registered_id)?;
+        if state != expected_state {
+            return Err(format!("the bank reads {}", wire_name(&state)));
+        }
+        Ok(())
     }
 
     fn decide(&self, phone: usize, transaction_id: &str, approve: bool) -> Step<DecisionOutcome> {
