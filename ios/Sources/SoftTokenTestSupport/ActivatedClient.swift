@@ -7,9 +7,17 @@ extension TestProvider {
     public func activatedClient(
         secretStore: SecretStore = MemorySecretStore(), clock: Clock? = nil
     ) async throws -> (client: SoftTokenClient, token: TokenInfo) {
+        try await activatedClient(config: config(secretStore: secretStore, clock: clock))
+    }
+
+    /// The same on a configuration the test made (and keeps, to open a second client on the
+    /// same data directory and store, or to point one elsewhere).
+    public func activatedClient(
+        config: SoftTokenConfig
+    ) async throws -> (client: SoftTokenClient, token: TokenInfo) {
         let issued = try bank.issue(
             email: Fixtures.email, activationPassword: Fixtures.activationPassword)
-        let client = try SoftTokenClient(config(secretStore: secretStore, clock: clock))
+        let client = try SoftTokenClient(config)
         let token = try await client.activate(
             serviceId: serviceId, userId: issued.userId,
             activationPassword: Fixtures.activationPassword)

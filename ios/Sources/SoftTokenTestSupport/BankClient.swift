@@ -1,10 +1,10 @@
 import Foundation
 
-/// The bank's typed HTTPS client of the demo service (issue a token, verify a code, register a
-/// transfer and read its outcome, verify a transaction code), over the provider's bank API;
+/// The bank's typed HTTPS client of the demo service (issue a token, verify a code, revoke it,
+/// register a transfer and read its outcome, verify a transaction code), over the provider's bank API;
 /// named as the Rust test kit's `BankClient`.
 ///
-/// It runs `curl --cacert` rather than URLSession: on Linux, FoundationNetworking cannot be
+/// It runs `curl --cacert` (`Curl`) rather than URLSession: on Linux, FoundationNetworking cannot be
 /// told to trust one private CA without a delegate that evaluates the chain by hand, while
 /// curl pins it in one flag (curl is installed in the test chroot).
 public struct BankClient: Sendable {
@@ -38,6 +38,18 @@ public struct BankClient: Sendable {
     /// Verifies `otp` for `userId` (認証確認 / a login).
     public func verify(userId: String, otp: String) throws -> Verification {
         try post("tokens/\(userId)/verify", ["otp": otp])
+    }
+
+    /// A token's state as the bank reads it.
+    public struct TokenState: Decodable, Sendable {
+        /// `active`, `revoked`, …
+        public let state: String
+    }
+
+    /// Revokes `userId`'s token (final): its pending transfers fail, no new ones register.
+    @discardableResult
+    public func revoke(userId: String) throws -> TokenState {
+        try send("tokens/\(userId)/revoke", "")
     }
 
     /// A transfer's payee and amount as the bank's transfer page has them.
@@ -112,26 +124,26 @@ public struct BankClient: Sendable {
     /// POSTs `json`, or GETs without it.
     private func send<T: Decodable>(_ path: String, _ json: String?) throws -> T {
         let url = provider.url.appendingPathComponent("v1/services/\(provider.serviceId)/\(path)")
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = [
-            "--silent", "--show-error", "--fail-with-body", "--cacert", provider.caPath,
-            "-H", "Authorization: Bearer \(provider.apiKey)",
-            "-H", "Content-Type: application/json",
-        ] + (json.map { ["--data", $0] } ?? []) + [url.absoluteString]
-        let out = Pipe()
-        curl.standardOutput = out
-        try curl.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        curl.waitUntilExit()
-        guard curl.terminationStatus == 0 else {
+        let data: Data
+        do {
+            data = try Curl.run(
+                ["--cacert", provider.caPath,
+                 "-H", "Authorization: Bearer \(provider.apiKey)",
+                 "-H", "Content-Type: application/json"]
+                    + (json.map { ["--data", $0] } ?? []) + [url.absoluteString])
+        } catch let failure as CurlError {
             throw BankClientError(
-                message: "curl \(path) exited \(curl.terminationStatus): "
-                    + String(decoding: data, as: UTF8.self))
+                message: "\(path): \(failure)",
+                errorCode: (try? JSONDecoder().decode(ErrorBody.self, from: failure.body))?.error)
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(T.self, from: data)
+    }
+
+    /// The provider's error body, as far as a test reads it.
+    private struct ErrorBody: Decodable {
+        let error: String
     }
 }
 
@@ -139,6 +151,15 @@ public struct BankClient: Sendable {
 public struct BankClientError: Error, CustomStringConvertible {
     /// What failed.
     public let message: String
+    /// The provider's error code (`token_not_active`, …) when it answered with an error body.
+    public let errorCode: String?
+
+    /// A failure described by `message`, with the provider's `errorCode` if there was one.
+    public init(message: String, errorCode: String? = nil) {
+        self.message = message
+        self.errorCode = errorCode
+    }
+
     /// What failed.
     public var description: String { message }
 }

@@ -68,6 +68,75 @@ final class TransactionTests: XCTestCase {
         XCTAssertEqual(try provider.bank.verifyTransaction(registered.id, otp: code.code).result, "replayed")
     }
 
+    func testThreeWrongCodesFailTheTransferAndTheRightOneIsRefusedAfter() async throws {
+        let provider = try requireProvider()
+        let (client, token) = try await provider.activeClient()
+        let registered = try provider.bank.registerTransaction(
+            userId: token.userId, .init(amountYen: 2_000))
+        _ = try await client.pendingTransactions(tokenId: token.id)
+        let right = try client.transactionCode(tokenId: token.id, transactionId: registered.id).code
+        let wrong = right == "00000000" ? "11111111" : "00000000"
+
+        for _ in 0..<2 {
+            XCTAssertEqual(try provider.bank.verifyTransaction(registered.id, otp: wrong).result, "rejected")
+        }
+        XCTAssertEqual(try provider.bank.verifyTransaction(registered.id, otp: wrong).result, "failed")
+        XCTAssertEqual(try provider.bank.transaction(registered.id).state, "failed")
+        XCTAssertEqual(
+            try provider.bank.verifyTransaction(registered.id, otp: right).result, "failed",
+            "a failed transfer takes no code")
+    }
+
+    func testARevokedTokenFailsItsTransferAndTakesNoNewOne() async throws {
+        let provider = try requireProvider()
+        let (client, token) = try await provider.activeClient()
+        let registered = try provider.bank.registerTransaction(
+            userId: token.userId, .init(amountYen: 3_000))
+        try provider.bank.revoke(userId: token.userId)
+        XCTAssertEqual(try provider.bank.transaction(registered.id).state, "failed")
+
+        // The list's MAC proves the state `revoked` and lists nothing; after that the phone
+        // refuses the token's transaction calls without asking.
+        let last = try await client.pendingTransactions(tokenId: token.id)
+        XCTAssertEqual(last, [])
+        await assertFails(with: "tokenRevoked") {
+            try await client.pendingTransactions(tokenId: token.id)
+        }
+        await assertFails(with: "tokenRevoked") {
+            try client.transactionCode(tokenId: token.id, transactionId: registered.id)
+        }
+        XCTAssertThrowsError(
+            try provider.bank.registerTransaction(userId: token.userId, .init(amountYen: 1))
+        ) { error in
+            XCTAssertEqual((error as? BankClientError)?.errorCode, "token_not_active", "\(error)")
+        }
+    }
+
+    func testARelayThatChangesThePayeeIsPossibleInterceptionAndNothingOfItCanBeActedOn() async throws {
+        let provider = try requireProvider()
+        var config = try provider.config(secretStore: MemorySecretStore())
+        let (client, token) = try await provider.activeClient(config: config)
+        let registered = try provider.bank.registerTransaction(
+            userId: token.userId, .init(accountNumber: "1234567"))
+
+        // The same phone (data directory and secret store), its traffic now through the relay.
+        config.providerUrl = provider.relayUrl
+        let relayed = try SoftTokenClient(config)
+        await assertFails(with: "possibleInterception") {
+            try await relayed.pendingTransactions(tokenId: token.id)
+        }
+        await assertFails(with: "transactionNotFound") {
+            try relayed.transactionCode(tokenId: token.id, transactionId: registered.id)
+        }
+        await assertFails(with: "transactionNotFound") {
+            try await relayed.approve(tokenId: token.id, transactionId: registered.id)
+        }
+        XCTAssertEqual(try provider.bank.transaction(registered.id).state, "pending", "nothing was decided")
+
+        let genuine = try await client.pendingTransactions(tokenId: token.id)
+        XCTAssertEqual(genuine.map(\.accountLine), ["普通 1234567"])
+    }
+
     func testTheStreamYieldsANewTransfer() async throws {
         let provider = try requireProvider()
         let (client, token) = try await provider.activeClient()
