@@ -107,11 +107,24 @@ class BankClient(
 
     private fun send(method: String, path: String, request: HttpRequest.Builder, expect: Int): String {
         val response = http.send(request.build(), HttpResponse.BodyHandlers.ofString())
-        check(response.statusCode() == expect) {
-            "$method $path: expected $expect, got ${response.statusCode()}: ${response.body()}"
+        if (response.statusCode() != expect) {
+            throw Refused(
+                response.statusCode(),
+                optionalStringField(response.body(), "error"),
+                "$method $path: expected $expect, got ${response.statusCode()}: ${response.body()}",
+            )
         }
         return response.body()
     }
+
+    /** The provider answered a bank call with another status than the call expects. */
+    class Refused(
+        /** The HTTP status. */
+        val status: Int,
+        /** The error body's `error` code (`token_not_active`, …), if it had one. */
+        val code: String?,
+        message: String,
+    ) : IllegalStateException(message)
 
     private companion object {
         fun sslContextTrusting(caPem: String): SSLContext {
@@ -127,8 +140,10 @@ class BankClient(
         }
 
         fun stringField(json: String, name: String): String =
+            optionalStringField(json, name) ?: error("no \"$name\" in $json")
+
+        fun optionalStringField(json: String, name: String): String? =
             Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(json)?.groupValues?.get(1)
-                ?: error("no \"$name\" in $json")
 
         fun jsonEscape(s: String): String = s.replace("\\", "\\\\").replace("\"", "\\\"")
     }

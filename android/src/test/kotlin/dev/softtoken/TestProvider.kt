@@ -19,6 +19,17 @@ object TestProvider {
     /** The demo service, [Fixtures.SERVICE_ID]. */
     val serviceId: String by lazy { env("SOFTTOKEN_TEST_SERVICE_ID") }
 
+    /** The test kit's control of the provider's clock, `http://127.0.0.1:PORT` ([ProviderClock]). */
+    val controlUrl: String by lazy { env("SOFTTOKEN_TEST_CONTROL_URL") }
+
+    /**
+     * A man in the middle to this provider, `https://127.0.0.1:PORT`, with a certificate the
+     * phone trusts: it passes everything on but changes the first transfer of every pending list
+     * to pay account `7654321`, leaving the list's MAC as the provider made it
+     * (`tests/src/relay.rs`).
+     */
+    val relayUrl: String by lazy { env("SOFTTOKEN_TEST_RELAY_URL") }
+
     /** The bank side of the provider, talking to it with the pinned CA. */
     val bank: BankClient by lazy { BankClient(url, caPem, apiKey, serviceId) }
 

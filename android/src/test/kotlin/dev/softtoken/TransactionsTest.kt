@@ -122,6 +122,65 @@ class TransactionsTest {
     }
 
     @Test
+    fun `three wrong transaction codes fail the transfer and the right one is refused after`() = runBlocking<Unit> {
+        TestProvider.client(dataDir).use { client ->
+            val (userId, token) = activeToken(client)
+            val id = bank.registerTransaction(userId, BankClient.Transfer(amountYen = 2_000))
+            client.pendingTransactions(token.id)
+            val right = client.transactionCode(token.id, id).code
+            val wrong = if (right == "00000000") "11111111" else "00000000"
+
+            repeat(2) { assertEquals("rejected", bank.verifyTransaction(id, wrong)) }
+            assertEquals("failed", bank.verifyTransaction(id, wrong))
+            assertEquals("failed", bank.transactionState(id))
+            assertEquals("failed", bank.verifyTransaction(id, right), "a failed transfer takes no code")
+        }
+    }
+
+    @Test
+    fun `a revoked token fails its transfer and takes no new one`() = runBlocking<Unit> {
+        TestProvider.client(dataDir).use { client ->
+            val (userId, token) = activeToken(client)
+            val id = bank.registerTransaction(userId, BankClient.Transfer(amountYen = 3_000))
+            bank.revoke(userId)
+            assertEquals("failed", bank.transactionState(id))
+
+            // The list's MAC proves the state `revoked` and lists nothing; after that the phone
+            // refuses the token's transaction calls without asking.
+            assertTrue(client.pendingTransactions(token.id).isEmpty())
+            assertFailsWith<SoftTokenException.TokenRevoked> { client.pendingTransactions(token.id) }
+            assertFailsWith<SoftTokenException.TokenRevoked> { client.transactionCode(token.id, id) }
+            val refused = assertFailsWith<BankClient.Refused> {
+                bank.registerTransaction(userId, BankClient.Transfer(amountYen = 1))
+            }
+            assertEquals(409 to "token_not_active", refused.status to refused.code, refused.message)
+        }
+    }
+
+    @Test
+    fun `a relay that changes the payee is PossibleInterception and nothing of it can be acted on`() =
+        runBlocking<Unit> {
+            val store = MemorySecretStore()
+            TestProvider.client(dataDir, store).use { client ->
+                val (userId, token) = activeToken(client)
+                val id = bank.registerTransaction(userId, BankClient.Transfer(accountNumber = "1234567"))
+
+                // The same phone (data directory and secret store), its traffic now through the relay.
+                TestProvider.client(dataDir, store, providerUrl = TestProvider.relayUrl).use { relayed ->
+                    assertFailsWith<SoftTokenException.PossibleInterception> {
+                        relayed.pendingTransactions(token.id)
+                    }
+                    assertFailsWith<SoftTokenException.TransactionNotFound> { relayed.transactionCode(token.id, id) }
+                    assertFailsWith<SoftTokenException.TransactionNotFound> { relayed.approve(token.id, id) }
+                }
+                assertEquals("pending", bank.transactionState(id), "nothing was decided")
+
+                val genuine = client.pendingTransactions(token.id).single()
+                assertEquals("普通 1234567", genuine.accountLine)
+            }
+        }
+
+    @Test
     fun `offline codes take typed input and refuse what is not a number`() = runBlocking<Unit> {
         TestProvider.client(dataDir).use { client ->
             val userId = bank.issue(EMAIL, ACTIVATION_PASSWORD)
