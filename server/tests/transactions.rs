@@ -11,10 +11,10 @@ use std::time::Duration;
 use common::{Suite, start};
 use softtoken_protocol::{
     ids::ServiceId,
-    transaction::{AccountType, Decision, Transaction, TransactionKeys, TransactionState},
+    transaction::{Decision, Transaction, TransactionKeys, TransactionState},
     wire::{
         ErrorCode, IssueTokenResponse, RegisterTransactionRequest, TokenState, TransactionDetails,
-        TransactionVerifyResult, VerifyResult, WireAmount, WirePayee,
+        TransactionVerifyResult, VerifyResult,
     },
 };
 use softtoken_server::{
@@ -22,26 +22,7 @@ use softtoken_server::{
     rules::housekeeping,
     storage::audit,
 };
-use softtoken_testkit::{BankClient, device::Activated};
-
-/// A transfer as the bank sends it: the name in half-width kana.
-fn transfer(account_number: &str, yen: u64) -> RegisterTransactionRequest {
-    RegisterTransactionRequest {
-        payee: WirePayee {
-            bank_code: "0001".into(),
-            branch_code: "101".into(),
-            account_type: AccountType::Ordinary,
-            account_number: account_number.into(),
-            name: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
-        },
-        amount: WireAmount {
-            value: yen,
-            currency: "JPY".into(),
-        },
-        reference: Some("3月分家賃".into()),
-        lifetime_s: None,
-    }
-}
+use softtoken_testkit::{BankClient, device::Activated, fixtures::transfer};
 
 /// A token in use (its first login code accepted), with the phone's transaction keys.
 async fn active(p: &Suite) -> (IssueTokenResponse, Activated, TransactionKeys) {

@@ -10,33 +10,14 @@ use softtoken_core::{
     transaction::{DecisionOutcome, PendingTransaction},
 };
 use softtoken_protocol::{
-    transaction::{AccountType, TransactionId, TransactionState},
-    wire::{
-        RegisterTransactionRequest, TransactionVerifyResult, VerifyResult, WireAmount, WirePayee,
-    },
+    transaction::{TransactionId, TransactionState},
+    wire::{TransactionVerifyResult, VerifyResult},
 };
-use softtoken_testkit::{BankClient, TamperingRelay, TestProvider, relay::FORGED_ACCOUNT};
+use softtoken_testkit::{
+    BankClient, TamperingRelay, TestProvider, fixtures::transfer, relay::FORGED_ACCOUNT,
+};
 
 use crate::{confirm, issue, phone_on_provider_time, set_up};
-
-/// A transfer of `yen` to 0001-101 普通 `account`, as internet banking registers it.
-fn transfer(account: &str, yen: u64) -> RegisterTransactionRequest {
-    RegisterTransactionRequest {
-        payee: WirePayee {
-            bank_code: "0001".into(),
-            branch_code: "101".into(),
-            account_type: AccountType::Ordinary,
-            account_number: account.into(),
-            name: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
-        },
-        amount: WireAmount {
-            value: yen,
-            currency: "JPY".into(),
-        },
-        reference: Some("3月分家賃".into()),
-        lifetime_s: None,
-    }
-}
 
 /// An active token on a phone that reads the provider's clock.
 async fn active_token(provider: &TestProvider) -> (BankClient, SoftToken, TokenInfo, String) {

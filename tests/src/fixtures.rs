@@ -33,6 +33,34 @@ pub fn device_info() -> DeviceInfo {
     }
 }
 
+/// A transfer of `yen` to 0001-101 普通 `account_number`, ヤマダ タロウ, as internet banking
+/// registers it (the name in half-width kana, as banks hold it; a reference), with the
+/// provider's default lifetime.
+pub fn transfer(
+    account_number: &str,
+    yen: u64,
+) -> softtoken_protocol::wire::RegisterTransactionRequest {
+    use softtoken_protocol::{
+        transaction::AccountType,
+        wire::{RegisterTransactionRequest, WireAmount, WirePayee},
+    };
+    RegisterTransactionRequest {
+        payee: WirePayee {
+            bank_code: "0001".into(),
+            branch_code: "101".into(),
+            account_type: AccountType::Ordinary,
+            account_number: account_number.into(),
+            name: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
+        },
+        amount: WireAmount {
+            value: yen,
+            currency: "JPY".into(),
+        },
+        reference: Some("3月分家賃".into()),
+        lifetime_s: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

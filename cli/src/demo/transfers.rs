@@ -4,10 +4,8 @@
 //! for the account the user typed and not for a changed one.
 
 use softtoken_core::transaction::{DecisionOutcome, PendingTransaction};
-use softtoken_protocol::{
-    transaction::{AccountType, TransactionState},
-    wire::{RegisterTransactionRequest, VerifyResult, WireAmount, WirePayee},
-};
+use softtoken_protocol::{transaction::TransactionState, wire::VerifyResult};
+use softtoken_testkit::fixtures::transfer;
 
 use super::{Demo, Step, World, wire_name};
 use crate::{demo::narrator::Narrator, error::CliError, output::grouped};
@@ -18,25 +16,6 @@ const INTENDED_ACCOUNT: &str = "1234567";
 const RELAY_ACCOUNT: &str = "7654321";
 /// The amount, in yen.
 const AMOUNT_YEN: u64 = 50_000;
-
-/// The transfer as internet banking registers it (the name as the bank has it, half-width).
-fn transfer(account_number: &str) -> RegisterTransactionRequest {
-    RegisterTransactionRequest {
-        payee: WirePayee {
-            bank_code: "0001".into(),
-            branch_code: "101".into(),
-            account_type: AccountType::Ordinary,
-            account_number: account_number.into(),
-            name: "ﾔﾏﾀﾞ ﾀﾛｳ".into(),
-        },
-        amount: WireAmount {
-            value: AMOUNT_YEN,
-            currency: "JPY".into(),
-        },
-        reference: Some("3月分家賃".into()),
-        lifetime_s: None,
-    }
-}
 
 impl Demo<'_> {
     /// 取引認証: the bank registers the transfer; the phone shows payee and amount; the user
@@ -171,7 +150,7 @@ impl Demo<'_> {
             .block_on(
                 world
                     .bank
-                    .register_transaction(user_id, &transfer(account_number)),
+                    .register_transaction(user_id, &transfer(account_number, AMOUNT_YEN)),
             )
             .map_err(|e| e.to_string())?;
         n.say(&format!(
