@@ -1,5 +1,5 @@
 //! [`SoftToken`]: the app core's API. Transaction authentication (取引認証) is in
-//! [`transactions`](self::transactions).
+//! `transactions.rs` (its methods are on [`SoftToken`] too).
 
 mod transactions;
 
