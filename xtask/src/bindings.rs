@@ -110,12 +110,14 @@ pub fn build_release() -> Result<std::path::PathBuf, String> {
     Ok(tools::cargo_build("softtoken-ffi", "release", &[])?.join(LIB_FILE))
 }
 
-/// The size target for the stripped x86_64 library, bytes: 3.3 MiB (issue 5, with the core's
-/// HTTPS client on reqwest; bindings/README.md, "Size", has the figures).
-const SIZE_TARGET: u64 = 3_460_300;
+/// The size target for the stripped x86_64 library, bytes: 3.5 MiB. It was 3.3 MiB from issue 5
+/// with the core's HTTPS client on reqwest (3.23 MiB then); 取引認証 (issue 13) added 173,928
+/// bytes of deliberate feature code, so it moved with ~110 KB of headroom to keep catching
+/// accidental growth (bindings/README.md, "Size", has the figures).
+const SIZE_TARGET: u64 = 3_670_016;
 
 /// `cargo xtask size`: builds the phone library (`mobile` profile, `release-size` feature),
-/// strips a copy, prints its size and fails if it is over the 3.3 MiB target. A gate, so a
+/// strips a copy, prints its size and fails if it is over the 3.5 MiB target. A gate, so a
 /// dependency or feature that bloats the phone library is caught by `cargo xtask test`.
 pub fn size() -> Result<(), String> {
     tools::ensure_programs(&[("strip", "binutils")])?;
