@@ -3,7 +3,7 @@
 //! approves, rejects or shows a code; the bank reads the outcome. Time moves by the provider's
 //! manual clock (no sleeps).
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use softtoken_core::{
     CoreError, SoftToken, StoreChoice, TokenInfo,
@@ -17,17 +17,27 @@ use softtoken_testkit::{
     BankClient, TamperingRelay, TestProvider, fixtures::transfer, relay::FORGED_ACCOUNT,
 };
 
-use crate::{confirm, issue, phone_on_provider_time, set_up};
+use crate::{confirm, issue, set_up};
 
 /// An active token on a phone that reads the provider's clock.
 async fn active_token(provider: &TestProvider) -> (BankClient, SoftToken, TokenInfo, String) {
+    let (bank, phone, _, token, user_id) = active_token_in_dir(provider).await;
+    (bank, phone, token, user_id)
+}
+
+/// [`active_token`], with the phone's data directory (for a second core on the same phone).
+async fn active_token_in_dir(
+    provider: &TestProvider,
+) -> (BankClient, SoftToken, PathBuf, TokenInfo, String) {
     let bank = provider.bank().unwrap();
     let user_id = issue(&bank).await;
-    let phone = phone_on_provider_time(provider);
+    let (phone, data_dir) = provider
+        .phone(StoreChoice::Platform, provider.clock().clone())
+        .unwrap();
     let token = set_up(&phone, &user_id).await;
     provider.settle(token.period);
     confirm(&phone, &bank, &token, &user_id).await;
-    (bank, phone, token, user_id)
+    (bank, phone, data_dir, token, user_id)
 }
 
 /// Registers a transfer; its id.
@@ -249,14 +259,7 @@ async fn an_offline_code_verifies_for_its_account_and_amount_only() {
 async fn a_relay_changing_the_payee_is_possible_interception_and_nothing_of_it_can_be_acted_on() {
     let provider = TestProvider::start().await.unwrap();
     let relay = TamperingRelay::start(&provider).await.unwrap();
-    let bank = provider.bank().unwrap();
-    let user_id = issue(&bank).await;
-    let (phone, data_dir) = provider
-        .phone(StoreChoice::Platform, provider.clock().clone())
-        .unwrap();
-    let token = set_up(&phone, &user_id).await;
-    provider.settle(token.period);
-    confirm(&phone, &bank, &token, &user_id).await;
+    let (bank, phone, data_dir, token, user_id) = active_token_in_dir(&provider).await;
     let id = register(&bank, &user_id, "1234567", 120_000).await;
 
     // The same phone (metadata and keyring), its traffic now through the relay.
