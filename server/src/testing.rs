@@ -34,6 +34,7 @@ use crate::{
     },
     state::ServerState,
     storage::{
+        Connection,
         audit::{self, AuditEvent},
         services,
         tokens::{self, TokenRow},
@@ -129,17 +130,12 @@ pub async fn create_active_tokens(
     let mut tx = state.db.write().await?;
     tx.begin().await?;
     tokens::insert_active(&mut tx, &rows).await?;
-    audit::record(
+    record_bench(
         &mut tx,
         now,
-        AuditEvent {
-            service_id: Some(*service_id),
-            user_id: None,
-            event: "bench_tokens",
-            outcome: "ok",
-            actor: "bench",
-            detail: Some(&format!("{count} active tokens created for a benchmark")),
-        },
+        service_id,
+        "bench_tokens",
+        &format!("{count} active tokens created for a benchmark"),
     )
     .await?;
     tx.commit().await?;
@@ -192,24 +188,42 @@ pub async fn create_pending_transactions(
         stored_transactions::insert(&mut tx, &row).await?;
         created.push(row.transaction);
     }
-    audit::record(
+    record_bench(
         &mut tx,
         now,
-        AuditEvent {
-            service_id: Some(*service_id),
-            user_id: None,
-            event: "bench_transactions",
-            outcome: "ok",
-            actor: "bench",
-            detail: Some(&format!(
-                "{} pending transactions registered for a benchmark",
-                user_ids.len()
-            )),
-        },
+        service_id,
+        "bench_transactions",
+        &format!(
+            "{} pending transactions registered for a benchmark",
+            user_ids.len()
+        ),
     )
     .await?;
     tx.commit().await?;
     Ok(created)
+}
+
+/// The one audit record a bulk insert of this module leaves: what it made, for which service.
+async fn record_bench(
+    tx: &mut impl Connection,
+    now: u64,
+    service_id: &ServiceId,
+    event: &'static str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    audit::record(
+        tx,
+        now,
+        AuditEvent {
+            service_id: Some(*service_id),
+            user_id: None,
+            event,
+            outcome: "ok",
+            actor: "bench",
+            detail: Some(detail),
+        },
+    )
+    .await
 }
 
 /// Fisher–Yates with the OS generator (the modulo bias is irrelevant for an access order).
