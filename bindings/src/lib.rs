@@ -10,6 +10,7 @@
 //! | [`config`] | [`CoreConfig`] and [`DeviceInfo`], the records the shell builds it from |
 //! | [`types`] | what the app shows: [`TokenInfo`], [`OtpCode`], [`TokenStatus`], [`Algorithm`] |
 //! | [`transaction`] | what 取引認証 shows: [`PendingTransaction`], [`AccountKind`], [`DecisionOutcome`], the amount formats |
+//! | [`id_input`] | the setup screen's ID-field rule: [`check_service_id_input`], [`check_user_id_input`], [`IdInputState`] |
 //! | [`error`] | [`FfiError`], one variant per thing an app can act on; [`FfiSecretStoreError`] |
 //! | [`foreign`] | traits the shell implements: [`FfiSecretStore`], [`FfiClock`] |
 //! | [`logging`] | the [`FfiLogger`] hook: the core's log events, forwarded to the shell |
@@ -21,7 +22,7 @@
 //! `snake_case` into `camelCase`, and a Kotlin error's `Error` into `Exception`). A type the
 //! shells re-export to apps as it is carries its public name (`TokenInfo`, `OtpCode`,
 //! `DeviceInfo`, `TokenStatus`, `Algorithm`, `LogLevel`, `PendingTransaction`, `AccountKind`,
-//! `DecisionOutcome`). A type each shell wraps in a
+//! `DecisionOutcome`, `IdInputState`, `IdInputProblem`). A type each shell wraps in a
 //! hand-written one of the same concept carries the prefix `Ffi` (`FfiError`,
 //! `FfiSecretStore`, `FfiSecretStoreError`, `FfiClock`, `FfiLogger`), so no generated type
 //! shares a simple name with a hand-written one. [`SoftToken`] and [`CoreConfig`] keep the
@@ -33,6 +34,7 @@ uniffi::setup_scaffolding!();
 pub mod config;
 pub mod error;
 pub mod foreign;
+pub mod id_input;
 pub mod logging;
 mod runtime;
 pub mod softtoken;
@@ -42,6 +44,7 @@ pub mod types;
 pub use config::{CoreConfig, DeviceInfo};
 pub use error::{FfiError, FfiSecretStoreError};
 pub use foreign::{FfiClock, FfiSecretStore};
+pub use id_input::{IdInputProblem, IdInputState, check_service_id_input, check_user_id_input};
 pub use logging::{FfiLogger, LogLevel, set_logger};
 pub use softtoken::SoftToken;
 pub use transaction::{

@@ -30,4 +30,6 @@ pub use net::Timeouts;
 pub use softtoken::{CoreConfig, SoftToken};
 /// The one clock trait of the workspace (`softtoken-protocol`), re-exported for callers of the core.
 pub use softtoken_protocol::clock::{Clock, ManualClock, SystemClock};
+/// The setup screen's ID-field rule, shared by both shells through the bindings.
+pub use softtoken_protocol::id_input;
 pub use token::{OtpCode, TokenInfo, TokenStatus};

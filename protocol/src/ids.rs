@@ -177,12 +177,12 @@ fn normalize_exact(input: &str, field: IdField, expected: usize) -> Result<Strin
 
 /// `c` as an ASCII digit byte, if it is one. Deliberately ASCII-only: `char::is_numeric` would
 /// admit Arabic-Indic, Devanagari and other digits that no bank system can store.
-fn ascii_digit(c: char) -> Option<u8> {
+pub(crate) fn ascii_digit(c: char) -> Option<u8> {
     u8::try_from(c).ok().filter(u8::is_ascii_digit)
 }
 
 /// `c` as an ASCII check letter byte (`A`–`J`), if it is one.
-fn check_letter(c: char) -> Option<u8> {
+pub(crate) fn check_letter(c: char) -> Option<u8> {
     u8::try_from(c).ok().filter(|b| (b'A'..=b'J').contains(b))
 }
 

@@ -22,6 +22,7 @@ mod normalize;
 
 pub mod activation;
 pub mod clock;
+pub mod id_input;
 pub mod ids;
 pub mod ocra;
 pub mod otp_input;

@@ -27,3 +27,19 @@ public typealias PendingTransaction = SoftTokenFFI.PendingTransaction
 public typealias AccountKind = SoftTokenFFI.AccountKind
 /// What became of a one-tap decision, as the provider's MAC proved it.
 public typealias DecisionOutcome = SoftTokenFFI.DecisionOutcome
+/// What a typed ID field holds so far: `.empty`, `.incomplete` (fine so far), `.complete` (a
+/// valid ID; 送信 may be enabled for it) or `.invalid` with its problem (flag the field before
+/// anything is sent). The one rule, in the Rust core, that the Kotlin app uses too.
+public typealias IdInputState = SoftTokenFFI.IdInputState
+/// Why a typed ID field is wrong already: too long, a non-digit, a bad check letter, a typo.
+public typealias IdInputProblem = SoftTokenFFI.IdInputProblem
+
+/// The state of a Service ID field holding `typed` (full-width digits, spaces, hyphens are fine).
+public func checkServiceIdInput(_ typed: String) -> IdInputState {
+    SoftTokenFFI.checkServiceIdInput(typed: typed)
+}
+
+/// The state of a User ID field holding `typed` (full-width, spaces, hyphens, lower case are fine).
+public func checkUserIdInput(_ typed: String) -> IdInputState {
+    SoftTokenFFI.checkUserIdInput(typed: typed)
+}

@@ -9,6 +9,14 @@ final class LocalTests: XCTestCase {
         try requireProvider().offlineClient()
     }
 
+    func testIdFieldRuleIsTheCores() {
+        XCTAssertEqual(checkServiceIdInput("１０１２ "), .incomplete(normalized: "1012", expectedLen: 8))
+        XCTAssertEqual(checkServiceIdInput("1012-1234"), .complete(normalized: "10121234"))
+        XCTAssertEqual(checkUserIdInput("1234 5678 9012 34ci"), .complete(normalized: "12345678901234CI"))
+        XCTAssertEqual(checkUserIdInput("12345678901235CI"), .invalid(problem: .checkMismatch))
+        XCTAssertEqual(checkUserIdInput("12x"), .invalid(problem: .notADigit(position: 3)))
+    }
+
     func testUserIdTypoIsCaughtWithoutContactingTheServer() async throws {
         let client = try offlineClient()
         do {
