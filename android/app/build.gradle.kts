@@ -84,13 +84,9 @@ android {
             proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
         }
     }
-
-    compileOptions {
-        sourceCompatibility = JavaVersion.VERSION_17
-        targetCompatibility = JavaVersion.VERSION_17
-    }
 }
 
+// Java 17 for Kotlin and (from AGP 8.1, the toolchain being set) for Java, as the library.
 kotlin {
     jvmToolchain(17)
 }
