@@ -11,6 +11,8 @@
 //! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
 //!   into `android/` and `ios/` ([`bindings`]).
 //! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
+//! - `cargo xtask android-app`: the Android app module's checks that need no Android SDK
+//!   ([`android_app`]).
 //! - `cargo xtask swift`: the Swift package's tests in a Debian trixie chroot ([`swift`]).
 //!
 //! - `cargo xtask size`: the stripped size of the phone library, failing over 3.5 MiB
@@ -21,8 +23,9 @@
 //!   ([`deps`]): core without uniffi or server parts, uniffi only in `bindings/`, the CLI
 //!   without `demo` on the core only.
 //!
-//! `test` runs the Rust steps, then `deps`, `deny`, `fuzz`, `bindings`, `api`, `kotlin`, `swift` and `size`.
+//! `test` runs the Rust steps, then `deps`, `deny`, `fuzz`, `bindings`, `api`, `kotlin`, `android-app`, `swift` and `size`.
 
+mod android_app;
 mod api;
 mod bindings;
 mod deny;
@@ -131,7 +134,7 @@ const VECTORS: &[Step] = &[
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|swift|bench-ffi>"
+        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|android-app|swift|bench-ffi>"
     );
     ExitCode::from(2)
 }
@@ -153,6 +156,7 @@ fn test_all() -> ExitCode {
         ("bindings", bindings::run),
         ("API against its OpenAPI (schemathesis)", api::run),
         ("kotlin", kotlin::run),
+        ("android app module", android_app::run),
         ("swift", swift::run),
         ("size", bindings::size),
     ] {
@@ -216,6 +220,7 @@ fn main() -> ExitCode {
         Some("bindings") => task(bindings::run()),
         Some("size") => task(bindings::size()),
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),
+        Some("android-app") => task(bindings::run().and_then(|()| android_app::run())),
         Some("swift") => task(bindings::run().and_then(|()| swift::run())),
         Some("bench-ffi") => task(
             bindings::run()
