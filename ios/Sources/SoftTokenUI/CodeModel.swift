@@ -1,0 +1,151 @@
+import Foundation
+import SoftToken
+
+/// What ワンタイムパスワード shows for one token.
+public struct CodeState: Equatable, Sendable {
+    /// Screen readers spell the code out digit by digit: the view applies
+    /// `.speechSpellsOutCharacters()` to `spokenLabel` (a model cannot, it has no
+    /// `AttributedString` accessibility attributes on Linux). Always `true`; here so the rule is
+    /// written down where the label is made, and tested.
+    public static let speechSpellsOutCharacters = true
+
+    /// The token (label, status).
+    public var token: TokenInfo
+    /// The code's digits, or `nil` while none is shown (a banner that hides the code).
+    public var digits: String?
+    /// The countdown of the code shown.
+    public var countdown: Countdown?
+    /// The banner over the code, if the token is not simply active.
+    public var banner: Banner?
+    /// What the countdown announces at this tick (about 20 s and 10 s left, a new code), or
+    /// `nil`: the view posts it as an accessibility announcement.
+    public var announcement: Announcement?
+    /// A refresh or code failure that is not about the token's state (e.g. no network), or `nil`.
+    public var notice: Notice?
+
+    /// The code as displayed, `1234 5678` (monospaced).
+    public var grouped: String? { digits.map(CodeFace.grouped) }
+    /// What the copy button copies: the 8 digits without the space.
+    public var copyText: String? { digits.map(CodeFace.copyText) }
+    /// The code's accessibility label ("ワンタイムパスワード 12345678"), spelled out by the view.
+    public var spokenLabel: Message? { digits.map { Message(.codeSpoken, ["digits": $0]) } }
+    /// The countdown's accessibility value ("残り12秒"): its own element.
+    public var countdownLabel: Message? {
+        countdown.map { Message(.secondsLeft, ["seconds": String($0.secondsLeft)]) }
+    }
+    /// What to announce now, as text.
+    public var announcementMessage: Message? {
+        switch announcement {
+        case .newCode: return digits.map { Message(.newCode, ["digits": $0]) }
+        case let .secondsLeft(seconds): return Message(.secondsLeft, ["seconds": String(seconds)])
+        case nil: return nil
+        }
+    }
+    /// The banner's text.
+    public func bannerMessage(timeZone: TimeZone = .current) -> Message? {
+        banner?.message(timeZone: timeZone)
+    }
+}
+
+/// ワンタイムパスワード: the code of one token, its countdown and banner.
+///
+/// Time comes from the injected `Clock`; `tick()` moves the screen to the clock's now (the view
+/// calls it from a timer, tests call it after moving their clock), so the code changes exactly
+/// when the clock crosses the period boundary and no test sleeps.
+@MainActor
+public final class CodeModel {
+    /// What the screen shows.
+    public let state: ModelState<CodeState>
+
+    private let client: SoftTokenClient
+    private let clock: Clock
+    private var code: OtpCode?
+    private var expiresAtMs: Int64 = 0
+
+    /// The screen of `token`, timed by `clock` (use the same clock as the client's config).
+    public init(client: SoftTokenClient, token: TokenInfo, clock: Clock = SystemClock()) {
+        self.client = client
+        self.clock = clock
+        state = ModelState(
+            CodeState(token: token, banner: Banner.forToken(
+                status: token.status, clockSkewed: token.clockSkewed)))
+    }
+
+    /// Moves the screen to the clock's now: a new code once the period is over, the countdown,
+    /// and the announcement of this moment.
+    public func tick() {
+        var next = state.value
+        let now = clock.nowMs()
+        let previousSeconds = next.countdown?.secondsLeft
+        var codeChanged = false
+        if next.banner?.showsCode ?? true, code == nil || now >= expiresAtMs {
+            do {
+                let fresh = try client.currentCode(tokenId: next.token.id)
+                codeChanged = code != nil && fresh.code != code?.code
+                code = fresh
+                expiresAtMs = now + fresh.remainingMs
+                next.notice = nil
+            } catch let error as SoftTokenError {
+                code = nil
+                if let banner = Banner.forError(error) {
+                    next.banner = banner
+                } else {
+                    next.notice = Notice.forError(error)
+                }
+            } catch {
+                code = nil
+                next.notice = Notice.forError(.internal(detail: String(describing: error)))
+            }
+        }
+        if let code, next.banner?.showsCode ?? true {
+            next.digits = code.code
+            next.countdown = CodeFace.countdown(
+                expiresAtMs: expiresAtMs, periodMs: Int64(code.period) * 1000, nowMs: now)
+        } else {
+            next.digits = nil
+            next.countdown = nil
+        }
+        next.announcement = CodeFace.announcement(
+            previousSecondsLeft: previousSeconds, secondsLeft: next.countdown?.secondsLeft ?? 0,
+            codeChanged: codeChanged)
+        state.set(next)
+    }
+
+    /// Asks the provider for the token's state (how the phone learns it was revoked, confirmed
+    /// or moved to a new phone), then ticks.
+    public func refresh() async {
+        do {
+            let token = try await client.refresh(tokenId: state.value.token.id)
+            state.update {
+                $0.token = token
+                $0.banner = Banner.forToken(status: token.status, clockSkewed: token.clockSkewed)
+                $0.notice = nil
+            }
+        } catch let error as SoftTokenError {
+            state.update {
+                if let banner = Banner.forError(error) {
+                    $0.banner = banner
+                } else {
+                    $0.notice = Notice.forError(error)
+                }
+            }
+        } catch {
+            state.update { $0.notice = Notice.forError(.internal(detail: String(describing: error))) }
+        }
+        if !(state.value.banner?.showsCode ?? true) { code = nil }
+        tick()
+    }
+
+    /// The app's loop while the screen is visible: a refresh, then a tick every second (and a
+    /// refresh every `refreshEvery` seconds), until the task is cancelled. Tests call `tick()`
+    /// and `refresh()` instead.
+    public func run(refreshEvery: Int = 60) async {
+        await refresh()
+        var seconds = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: 1_000_000_000 - UInt64(clock.nowMs() % 1000) * 1_000_000)
+            seconds += 1
+            if seconds % refreshEvery == 0 { await refresh() } else { tick() }
+        }
+    }
+}
