@@ -7,7 +7,8 @@
 //! else `$XDG_CACHE_HOME/softtoken/swift-trixie`, else `~/.cache/softtoken/swift-trixie`. A
 //! marker file written last records a completed setup (and which one): a chroot without it —
 //! half-built, or from an older setup — is rebuilt. SwiftPM's build directory stays inside the
-//! chroot (`/var/cache/softtoken-swift-build`), so a cached chroot also caches the Swift build.
+//! chroot (`/var/cache/softtoken-swift-build/<checkout path>`, one per checkout, as worktrees share
+//! the chroot), so a cached chroot also caches the Swift build.
 //!
 //! Every command in the chroot runs under `unshare --mount` in a private mount namespace: the
 //! mounts it needs (`/proc`, `/dev`, the workspace read-only at `/src`, the provider's data

@@ -62,31 +62,35 @@ public enum Banner: Equatable, Sendable {
     }
 
     /// The action the banner offers, if any.
-    public var action: WordKey? { self == .needsResetup ? .setUpAgain : nil }
+    public var action: WordKey? { self == .needsResetup ? .bannerSetupAgain : nil }
 
-    /// What the banner says; the replacement date in `timeZone`.
-    public func message(timeZone: TimeZone = .current) -> Message {
+    /// What the banner says; a replacement's date as `language` writes it, in `timeZone`.
+    public func message(_ language: Language, timeZone: TimeZone = .current) -> Message {
         switch self {
-        case .pendingConfirmation: return Message(.bannerPendingConfirmation)
+        case .pendingConfirmation: return Message(.bannerPending)
         case .revoked: return Message(.bannerRevoked)
         case let .replaced(atMs):
-            return Message(.bannerReplaced, ["date": atMs.map { Dates.day($0, timeZone) } ?? "—"])
+            return Message(
+                .bannerReplaced, ["date": atMs.map { Dates.day($0, language, timeZone) } ?? "—"])
         case .locked: return Message(.bannerLocked)
         case .expired: return Message(.bannerExpired)
         case .needsResetup: return Message(.bannerNeedsResetup)
-        case .clockOff: return Message(.bannerClockOff)
+        case .clockOff: return Message(.bannerClockSkewed)
         }
     }
 }
 
 /// Dates as the screens write them.
 enum Dates {
-    /// `2026-12-01` (ISO 8601, read the same in ja and en) of unix ms `ms` in `timeZone`.
-    static func day(_ ms: Int64, _ timeZone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents(
-            [.year, .month, .day], from: Date(timeIntervalSince1970: Double(ms) / 1000))
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    /// The day of unix ms `ms` in `timeZone` as `language` writes it: `2026年12月1日`,
+    /// `December 1, 2026`.
+    static func day(_ ms: Int64, _ language: Language, _ timeZone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: language == .ja ? "ja_JP" : "en_US")
+        formatter.calendar = Calendar(identifier: .gregorian)
+        formatter.timeZone = timeZone
+        formatter.dateStyle = .long
+        formatter.timeStyle = .none
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }

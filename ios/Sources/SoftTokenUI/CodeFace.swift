@@ -17,6 +17,11 @@ public enum CodeFace {
         String(shown.filter(\.isNumber))
     }
 
+    /// The digits apart, `1 2 3 4 5 6 7 8`, for the spoken label (each read on its own).
+    public static func spokenDigits(_ digits: String) -> String {
+        digits.map(String.init).joined(separator: " ")
+    }
+
     /// The countdown at `nowMs` for a code that expires at `expiresAtMs` (device clock) and lasts
     /// `periodMs`.
     public static func countdown(expiresAtMs: Int64, periodMs: Int64, nowMs: Int64) -> Countdown {

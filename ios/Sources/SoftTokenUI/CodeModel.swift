@@ -27,23 +27,28 @@ public struct CodeState: Equatable, Sendable {
     public var grouped: String? { digits.map(CodeFace.grouped) }
     /// What the copy button copies: the 8 digits without the space.
     public var copyText: String? { digits.map(CodeFace.copyText) }
-    /// The code's accessibility label ("ワンタイムパスワード 12345678"), spelled out by the view.
-    public var spokenLabel: Message? { digits.map { Message(.codeSpoken, ["digits": $0]) } }
+    /// The code's accessibility label ("ワンタイムパスワード 1 2 3 4 5 6 7 8"): the digits apart, as
+    /// the Compose screen says them, and spelled out by the view as well.
+    public var spokenLabel: Message? {
+        digits.map { Message(.codeSpoken, ["digits": CodeFace.spokenDigits($0)]) }
+    }
     /// The countdown's accessibility value ("残り12秒"): its own element.
     public var countdownLabel: Message? {
-        countdown.map { Message(.secondsLeft, ["seconds": String($0.secondsLeft)]) }
+        countdown.map { Message(.codeRemaining, ["n": String($0.secondsLeft)]) }
     }
     /// What to announce now, as text.
     public var announcementMessage: Message? {
         switch announcement {
-        case .newCode: return digits.map { Message(.newCode, ["digits": $0]) }
-        case let .secondsLeft(seconds): return Message(.secondsLeft, ["seconds": String(seconds)])
+        case .newCode:
+            return digits.map { Message(.codeAnnounceNew, ["digits": CodeFace.spokenDigits($0)]) }
+        case let .secondsLeft(seconds):
+            return Message(.codeAnnounceRemaining, ["n": String(seconds)])
         case nil: return nil
         }
     }
-    /// The banner's text.
-    public func bannerMessage(timeZone: TimeZone = .current) -> Message? {
-        banner?.message(timeZone: timeZone)
+    /// The banner's text (a replacement's date written for `language`, in `timeZone`).
+    public func bannerMessage(_ language: Language, timeZone: TimeZone = .current) -> Message? {
+        banner?.message(language, timeZone: timeZone)
     }
 }
 
@@ -85,16 +90,9 @@ public final class CodeModel {
                 code = fresh
                 expiresAtMs = now + fresh.remainingMs
                 next.notice = nil
-            } catch let error as SoftTokenError {
-                code = nil
-                if let banner = Banner.forError(error) {
-                    next.banner = banner
-                } else {
-                    next.notice = Notice.forError(error)
-                }
             } catch {
                 code = nil
-                next.notice = Notice.forError(.internal(detail: String(describing: error)))
+                Self.show(error, in: &next)
             }
         }
         if let code, next.banner?.showsCode ?? true {
@@ -121,19 +119,20 @@ public final class CodeModel {
                 $0.banner = Banner.forToken(status: token.status, clockSkewed: token.clockSkewed)
                 $0.notice = nil
             }
-        } catch let error as SoftTokenError {
-            state.update {
-                if let banner = Banner.forError(error) {
-                    $0.banner = banner
-                } else {
-                    $0.notice = Notice.forError(error)
-                }
-            }
         } catch {
-            state.update { $0.notice = Notice.forError(.internal(detail: String(describing: error))) }
+            state.update { Self.show(error, in: &$0) }
         }
         if !(state.value.banner?.showsCode ?? true) { code = nil }
         tick()
+    }
+
+    /// A failure about the token's state becomes its banner; any other, a notice.
+    private static func show(_ error: Error, in state: inout CodeState) {
+        if let banner = (error as? SoftTokenError).flatMap(Banner.forError) {
+            state.banner = banner
+        } else {
+            state.notice = Notice.forError(error)
+        }
     }
 
     /// The app's loop while the screen is visible: a refresh, then a tick every second (and a

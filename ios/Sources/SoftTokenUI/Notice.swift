@@ -6,59 +6,50 @@ import SoftToken
 public struct Notice: Equatable, Sendable {
     /// What happened.
     public let message: Message
-    /// What the user does next.
-    public let nextStep: Message
-    /// Whether the screen offers 再送信 (the same request again).
+    /// What the user does next, if there is more to say.
+    public let nextStep: Message?
+    /// Whether the screen offers 再試行 (the same request again).
     public let canRetry: Bool
     /// Whether the screen links to the 機種変更 guide.
     public let showsPhoneChangeGuide: Bool
 
     init(
-        _ message: Message, _ nextStep: Message, canRetry: Bool = false,
-        showsPhoneChangeGuide: Bool = false
+        _ message: WordKey, _ nextStep: WordKey?, arguments: [String: String] = [:],
+        canRetry: Bool = false, showsPhoneChangeGuide: Bool = false
     ) {
-        self.message = message
-        self.nextStep = nextStep
+        self.message = Message(message, arguments)
+        self.nextStep = nextStep.map { Message($0) }
         self.canRetry = canRetry
         self.showsPhoneChangeGuide = showsPhoneChangeGuide
     }
 
-    /// The notice for `error`.
-    public static func forError(_ error: SoftTokenError) -> Notice {
-        let contactBank = Message(.nextContactBank)
-        let reissue = Message(.nextAskReissue)
+    /// The notice for `error`, or for anything else thrown (as an internal error).
+    public static func forError(_ error: Error) -> Notice {
+        guard let error = error as? SoftTokenError else { return Notice(.errorOther, .errorOtherNext) }
         switch error {
         case let .wrongActivationPassword(attemptsLeft, _):
             // The provider answers the same for unknown IDs (it does not tell which part is
-            // wrong), so the text names all three fields.
+            // wrong), so the text names the IDs too.
             return Notice(
-                Message(.errorWrongPassword, ["n": String(attemptsLeft)]),
-                Message(.nextWrongPassword))
-        case .activationLocked: return Notice(Message(.errorActivationLocked), reissue)
-        case .tokenExpired: return Notice(Message(.errorTokenExpired), reissue)
-        case .tokenRevoked: return Notice(Message(.errorTokenRevoked), reissue)
+                .errorWrongPassword, .errorWrongPasswordNext, arguments: ["n": String(attemptsLeft)])
+        case .activationLocked: return Notice(.errorLocked, .errorLockedNext)
+        case .tokenExpired: return Notice(.errorExpired, .errorExpiredNext)
+        case .tokenRevoked: return Notice(.errorRevoked, .errorRevokedNext)
         case .alreadyActiveElsewhere:
             return Notice(
-                Message(.errorAlreadyActive), Message(.nextPhoneChange),
-                showsPhoneChangeGuide: true)
-        case .network:
-            return Notice(Message(.errorNetwork), Message(.nextRetry), canRetry: true)
-        case .keystoreUnavailable:
-            return Notice(Message(.errorKeystore), Message(.nextRetry), canRetry: true)
-        case .clockImplausible: return Notice(Message(.errorClock), Message(.nextFixClock))
-        case .tls: return Notice(Message(.errorTls), contactBank)
-        case .invalidServiceId, .invalidUserId, .invalidInput:
-            return Notice(Message(.errorInvalidInput), Message(.errorInvalidInput))
-        case .transactionExpired:
-            return Notice(Message(.errorTransactionExpired), Message(.errorTransactionExpired))
-        case .transactionDecided, .transactionNotFound:
-            return Notice(Message(.errorTransactionDecided), Message(.noPendingTransactions))
-        case .possibleInterception:
-            return Notice(Message(.errorPossibleInterception), contactBank)
-        case .tokenLocked: return Notice(Message(.bannerLocked), contactBank)
-        case .seedMissing: return Notice(Message(.bannerNeedsResetup), Message(.setUpAgain))
-        case .protocol, .storageCorrupted, .tokenNotFound, .internal:
-            return Notice(Message(.errorOther), contactBank)
+                .errorActiveElsewhere, .errorActiveElsewhereNext, showsPhoneChangeGuide: true)
+        case .network: return Notice(.errorNetwork, .errorNetworkNext, canRetry: true)
+        case .keystoreUnavailable: return Notice(.errorKeystore, .errorKeystoreNext, canRetry: true)
+        case .invalidServiceId: return Notice(.errorInvalidServiceId, .errorInvalidIdsNext)
+        case .invalidUserId: return Notice(.errorInvalidUserId, .errorInvalidIdsNext)
+        case .clockImplausible: return Notice(.errorOther, .bannerClockSkewed)
+        case .transactionExpired: return Notice(.txErrorExpired, nil)
+        case .transactionDecided, .transactionNotFound: return Notice(.txErrorDecided, nil)
+        case .possibleInterception: return Notice(.txErrorInterception, nil)
+        case .tokenLocked: return Notice(.bannerLocked, nil)
+        case .seedMissing: return Notice(.bannerNeedsResetup, nil)
+        case .invalidInput, .tls, .protocol, .storageCorrupted, .tokenNotFound, .internal:
+            return Notice(.errorOther, .errorOtherNext)
         }
     }
 }

@@ -12,17 +12,20 @@ public enum PhoneChangeGuide {
     /// The old phone is at hand: the new token replaces the old one at its 認証確認, so the user
     /// is never without a working token, nor with two.
     public static let oldPhoneAtHand = Path(
-        title: .phoneChangeOldAtHand,
-        steps: [.stepAskIssue, .stepSetUpNew, .stepConfirmNew, .stepOldRetires])
+        title: .phoneAtHandTitle,
+        steps: [.phoneAtHand1, .phoneAtHand2, .phoneAtHand3, .phoneAtHand4])
 
     /// The old phone is lost: the bank revokes its token first (トークンの失効), then issues one.
     public static let oldPhoneLost = Path(
-        title: .phoneChangeOldLost,
-        steps: [.stepBankRevokes, .stepAskIssue, .stepSetUpNew, .stepConfirmNew])
+        title: .phoneLostTitle,
+        steps: [.phoneLost1, .phoneLost2, .phoneLost3])
 
     /// Both, as the guide lists them.
     public static let paths = [oldPhoneAtHand, oldPhoneLost]
 
+    /// The line above both ways.
+    public static let intro = WordKey.phoneIntro
+
     /// The screen's title.
-    public static let title = WordKey.phoneChangeTitle
+    public static let title = WordKey.phoneTitle
 }

@@ -39,7 +39,7 @@ public struct IdField: Equatable, Sendable {
     /// A quiet hint while the ID is fine but short ("3 more characters"), or `nil`.
     public var hint: Message? {
         guard case let .incomplete(normalized, expectedLen) = input else { return nil }
-        return Message(.fieldIncomplete, ["left": String(Int(expectedLen) - normalized.count)])
+        return Message(.fieldIncomplete, ["n": String(Int(expectedLen) - normalized.count)])
     }
 
     static func serviceId(_ text: String) -> IdField {
@@ -151,8 +151,7 @@ public final class SetupModel {
             }
             onActivated?(token)
         } catch {
-            let notice = Notice.forError(
-                error as? SoftTokenError ?? .internal(detail: String(describing: error)))
+            let notice = Notice.forError(error)
             state.update {
                 $0.isBusy = false
                 $0.notice = notice

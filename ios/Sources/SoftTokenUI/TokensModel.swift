@@ -6,9 +6,9 @@ public struct PendingRemoval: Equatable, Sendable {
     /// The token to remove.
     public let token: TokenInfo
     /// The dialog's title.
-    public let title = Message(.removeConfirmTitle)
+    public let title = Message(.tokensRemoveTitle)
     /// The dialog's warning: removal cannot be undone.
-    public let warning = Message(.removeWarning)
+    public let warning = Message(.tokensRemoveWarning)
 }
 
 /// What the token list shows.
@@ -27,7 +27,7 @@ public struct TokensState: Equatable, Sendable {
     public var canAdd: Bool { tokens.count < Self.maxTokens }
     /// Why adding is disabled, if it is.
     public var fullMessage: Message? {
-        canAdd ? nil : Message(.tokensFull, ["max": String(Self.maxTokens)])
+        canAdd ? nil : Message(.tokensFull)
     }
 }
 
@@ -47,9 +47,13 @@ public final class TokensModel {
         perform { state in state.tokens = try self.client.tokens() }
     }
 
-    /// Sets a token's label; an empty or blank label clears it (the list then shows the IDs).
+    /// The longest label the core keeps; the rename field stops there.
+    public static let maxLabelLength = 64
+
+    /// Sets a token's label, cut to `maxLabelLength` characters (as the field allows); an empty
+    /// or blank label clears it (the list then shows the IDs).
     public func rename(tokenId: String, label: String) {
-        let trimmed = label.trimmingCharacters(in: .whitespaces)
+        let trimmed = String(label.trimmingCharacters(in: .whitespaces).prefix(Self.maxLabelLength))
         perform { state in
             try self.client.rename(tokenId: tokenId, label: trimmed.isEmpty ? nil : trimmed)
             state.tokens = try self.client.tokens()
@@ -84,8 +88,7 @@ public final class TokensModel {
             try change(&next)
             next.notice = nil
         } catch {
-            next.notice = Notice.forError(
-                error as? SoftTokenError ?? .internal(detail: String(describing: error)))
+            next.notice = Notice.forError(error)
         }
         state.set(next)
     }

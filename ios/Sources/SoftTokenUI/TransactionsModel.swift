@@ -35,7 +35,7 @@ public struct TransactionsState: Equatable, Sendable {
     public var offline = OfflineEntry()
 
     /// The empty-list text, when nothing is pending.
-    public var emptyMessage: Message? { pending.isEmpty ? Message(.noPendingTransactions) : nil }
+    public var emptyMessage: Message? { pending.isEmpty ? Message(.txNone) : nil }
 
     /// The transaction code of `transactionId` as displayed, or `nil`.
     public func groupedCode(_ transactionId: String) -> String? {
@@ -67,14 +67,14 @@ public final class TransactionsModel {
 
     /// 承認 (one tap), then the list again.
     public func approve(_ transactionId: String) async {
-        await decide(transactionId, outcome: .approved) {
+        await decide(transactionId, outcome: .txApproved) {
             try await self.client.approve(tokenId: self.tokenId, transactionId: transactionId)
         }
     }
 
     /// 拒否, then the list again.
     public func reject(_ transactionId: String) async {
-        await decide(transactionId, outcome: .rejected) {
+        await decide(transactionId, outcome: .txRejected) {
             try await self.client.reject(tokenId: self.tokenId, transactionId: transactionId)
         }
     }
@@ -88,7 +88,7 @@ public final class TransactionsModel {
                 $0.notice = nil
             }
         } catch {
-            state.update { $0.notice = Self.notice(error) }
+            state.update { $0.notice = Notice.forError(error) }
         }
     }
 
@@ -117,9 +117,15 @@ public final class TransactionsModel {
                 $0.offline.error = nil
             }
         } catch {
+            // A wrong account number or amount gets the entry's own text.
+            let notice = if case .invalidInput = error as? SoftTokenError {
+                Notice(.txErrorInvalidInput, nil)
+            } else {
+                Notice.forError(error)
+            }
             state.update {
                 $0.offline.code = nil
-                $0.offline.error = Self.notice(error)
+                $0.offline.error = notice
             }
         }
     }
@@ -146,13 +152,9 @@ public final class TransactionsModel {
         do {
             try await change(&next)
         } catch {
-            next.notice = Self.notice(error)
+            next.notice = Notice.forError(error)
         }
         next.isBusy = false
         state.set(next)
-    }
-
-    private static func notice(_ error: Error) -> Notice {
-        Notice.forError(error as? SoftTokenError ?? .internal(detail: String(describing: error)))
     }
 }

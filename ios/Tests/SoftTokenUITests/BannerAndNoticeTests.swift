@@ -23,8 +23,8 @@ final class BannerAndNoticeTests: XCTestCase {
         for banner in [Banner.revoked, .replaced(atMs: 0), .expired, .needsResetup] {
             XCTAssertFalse(banner.showsCode, "\(banner)")
         }
-        XCTAssertEqual(Banner.needsResetup.action, .setUpAgain)
-        XCTAssertEqual(Banner.locked.message().key, .bannerLocked)
+        XCTAssertEqual(Banner.needsResetup.action, .bannerSetupAgain)
+        XCTAssertEqual(Banner.locked.message(.ja).key, .bannerLocked)
         XCTAssertEqual(Banner.forError(.seedMissing(detail: "")), .needsResetup)
         XCTAssertEqual(Banner.forError(.tokenRevoked(detail: "")), .revoked)
         XCTAssertNil(Banner.forError(.network(retryable: true, detail: "")))
@@ -34,38 +34,44 @@ final class BannerAndNoticeTests: XCTestCase {
         // 2026-12-01T00:30:00+09:00 is still 30 November in UTC.
         let atMs: Int64 = 1_796_052_600_000
         let tokyo = TimeZone(identifier: "Asia/Tokyo")!
-        let message = Banner.replaced(atMs: atMs).message(timeZone: tokyo)
-        XCTAssertEqual(Strings(.ja).text(message), "このトークンは2026-12-01に新しい機種へ移行しました")
+        let ja = Banner.replaced(atMs: atMs).message(.ja, timeZone: tokyo)
         XCTAssertEqual(
-            Strings(.en).text(Banner.replaced(atMs: atMs).message(timeZone: TimeZone(identifier: "UTC")!)),
-            "This token moved to a new phone on 2026-11-30")
+            Strings(.ja).text(ja),
+            "このトークンは2026年12月1日に新しいスマートフォンへ移行しました。このスマートフォンではワンタイムパスワードは使えません。")
+        let en = Banner.replaced(atMs: atMs).message(.en, timeZone: TimeZone(identifier: "UTC")!)
+        XCTAssertTrue(
+            Strings(.en).text(en).hasPrefix("This token moved to a new phone on November 30, 2026."),
+            Strings(.en).text(en))
     }
 
     func testEachActivationFailureHasItsMessageAndNextStep() {
         let cases: [(SoftTokenError, WordKey, WordKey, Bool)] = [
             (.wrongActivationPassword(attemptsLeft: 4, detail: ""), .errorWrongPassword,
-             .nextWrongPassword, false),
-            (.activationLocked(detail: ""), .errorActivationLocked, .nextAskReissue, false),
-            (.tokenExpired(detail: ""), .errorTokenExpired, .nextAskReissue, false),
-            (.tokenRevoked(detail: ""), .errorTokenRevoked, .nextAskReissue, false),
-            (.alreadyActiveElsewhere(detail: ""), .errorAlreadyActive, .nextPhoneChange, false),
-            (.network(retryable: true, detail: ""), .errorNetwork, .nextRetry, true),
-            (.keystoreUnavailable(detail: ""), .errorKeystore, .nextRetry, true),
-            (.clockImplausible(detail: ""), .errorClock, .nextFixClock, false),
-            (.tls(detail: ""), .errorTls, .nextContactBank, false),
+             .errorWrongPasswordNext, false),
+            (.activationLocked(detail: ""), .errorLocked, .errorLockedNext, false),
+            (.tokenExpired(detail: ""), .errorExpired, .errorExpiredNext, false),
+            (.tokenRevoked(detail: ""), .errorRevoked, .errorRevokedNext, false),
+            (.alreadyActiveElsewhere(detail: ""), .errorActiveElsewhere, .errorActiveElsewhereNext,
+             false),
+            (.network(retryable: true, detail: ""), .errorNetwork, .errorNetworkNext, true),
+            (.keystoreUnavailable(detail: ""), .errorKeystore, .errorKeystoreNext, true),
+            (.invalidUserId(detail: ""), .errorInvalidUserId, .errorInvalidIdsNext, false),
+            (.clockImplausible(detail: ""), .errorOther, .bannerClockSkewed, false),
+            (.tls(detail: ""), .errorOther, .errorOtherNext, false),
         ]
         for (error, message, next, canRetry) in cases {
             let notice = Notice.forError(error)
             XCTAssertEqual(notice.message.key, message, "\(error)")
-            XCTAssertEqual(notice.nextStep.key, next, "\(error)")
+            XCTAssertEqual(notice.nextStep?.key, next, "\(error)")
             XCTAssertEqual(notice.canRetry, canRetry, "\(error)")
         }
-        let wrong = Notice.forError(.wrongActivationPassword(attemptsLeft: 2, detail: ""))
+        let wrong = Notice.forError(SoftTokenError.wrongActivationPassword(attemptsLeft: 2, detail: ""))
         XCTAssertEqual(
-            Strings(.ja).text(wrong.message), "サービスID・ユーザID・利用開始パスワードのいずれかが違います（あと2回）")
+            Strings(.ja).text(wrong.message),
+            "利用開始パスワード、またはサービスID・ユーザIDが違います。あと2回間違えるとロックされます。")
         XCTAssertEqual(
             Strings(.en).text(wrong.message),
-            "The Service ID, User ID or activation password is wrong (2 tries left)")
-        XCTAssertTrue(Notice.forError(.alreadyActiveElsewhere(detail: "")).showsPhoneChangeGuide)
+            "The activation password, or the Service ID or User ID, is wrong. 2 more tries before the token locks.")
+        XCTAssertTrue(Notice.forError(SoftTokenError.alreadyActiveElsewhere(detail: "")).showsPhoneChangeGuide)
     }
 }

@@ -29,7 +29,7 @@ final class SetupFieldTests: XCTestCase {
         XCTAssertEqual(setup.state.value.userId.error, Message(.fieldNotADigit, ["position": "14"]))
         setup.setUserId("123456789012")
         XCTAssertNil(setup.state.value.userId.error, "short is not wrong yet")
-        XCTAssertEqual(setup.state.value.userId.hint, Message(.fieldIncomplete, ["left": "4"]))
+        XCTAssertEqual(setup.state.value.userId.hint, Message(.fieldIncomplete, ["n": "4"]))
     }
 
     @MainActor func testSendIsEnabledOnlyWithBothIdsCompleteAndAPassword() async {

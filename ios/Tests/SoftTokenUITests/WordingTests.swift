@@ -16,18 +16,19 @@ final class WordingTests: XCTestCase {
     func testTheJapaneseUsesTheManualsWords() {
         let ja = Strings(.ja)
         XCTAssertEqual(ja.text(.setupTitle), "初期設定")
-        XCTAssertEqual(ja.text(.serviceId), "サービスID")
-        XCTAssertEqual(ja.text(.userId), "ユーザID")
-        XCTAssertEqual(ja.text(.activationPassword), "利用開始パスワード")
-        XCTAssertEqual(ja.text(.send), "送信")
-        XCTAssertEqual(ja.text(.setupDoneTitle), "初期設定完了")
-        XCTAssertEqual(ja.text(.next), "次へ")
+        XCTAssertEqual(ja.text(.setupServiceId), "サービスID")
+        XCTAssertEqual(ja.text(.setupUserId), "ユーザID")
+        XCTAssertEqual(ja.text(.setupPassword), "利用開始パスワード")
+        XCTAssertEqual(ja.text(.setupSubmit), "送信")
+        XCTAssertEqual(ja.text(.doneTitle), "初期設定完了")
+        XCTAssertEqual(ja.text(.doneNext), "次へ")
         XCTAssertEqual(ja.text(.codeTitle), "ワンタイムパスワード")
-        XCTAssertEqual(ja.text(.transactionsTitle), "取引認証")
-        XCTAssertEqual(ja.text(.approve), "承認")
-        XCTAssertEqual(ja.text(.reject), "拒否")
-        XCTAssertEqual(ja.text(.phoneChangeTitle), "機種変更")
-        XCTAssertTrue(ja.text(.bannerPendingConfirmation).contains("認証確認"))
+        XCTAssertEqual(ja.text(.txTitle), "取引認証")
+        XCTAssertEqual(ja.text(.txApprove), "承認")
+        XCTAssertEqual(ja.text(.txReject), "拒否")
+        XCTAssertEqual(ja.text(.phoneTitle), "機種変更")
+        XCTAssertTrue(ja.text(.bannerPending).contains("認証確認"))
+        XCTAssertEqual(WordKey.setupServiceId.rawValue, "setup.service_id", "the catalogue's key")
     }
 
     func testTheLanguageFollowsThePreferredOne() {
@@ -39,10 +40,10 @@ final class WordingTests: XCTestCase {
     func testThePhoneChangeGuideHasBothPaths() {
         XCTAssertEqual(
             PhoneChangeGuide.oldPhoneAtHand.steps,
-            [.stepAskIssue, .stepSetUpNew, .stepConfirmNew, .stepOldRetires],
+            [.phoneAtHand1, .phoneAtHand2, .phoneAtHand3, .phoneAtHand4],
             "issue → set up → 認証確認 → the old one retires itself")
         XCTAssertEqual(
-            PhoneChangeGuide.oldPhoneLost.steps.first, .stepBankRevokes,
+            PhoneChangeGuide.oldPhoneLost.steps.first, .phoneLost1,
             "a lost phone's token is revoked first")
         XCTAssertEqual(PhoneChangeGuide.paths.count, 2)
     }
