@@ -50,8 +50,9 @@ const SCRATCH_ROOT: &str = "/var/cache/softtoken-swift-build";
 /// links only some of them into /usr/bin (`swift test` needs `swift-test`).
 const CHROOT_PATH: &str = "/usr/libexec/swift/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 
-/// Runs the Swift package's tests against a fresh provider. The chroot's `/tmp` (the tests'
-/// data directories, SwiftPM's temporaries) is emptied first.
+/// Runs the Swift package's tests against a fresh provider. The run's temporary directory (the
+/// tests' data directories, SwiftPM's temporaries) is the checkout's own, `<scratch>/tmp`,
+/// emptied first: the chroot's `/tmp` is shared by every checkout's runs.
 pub fn run() -> Result<(), String> {
     let chroot = ensure_chroot()?;
     let root = workspace_root();
@@ -64,7 +65,8 @@ pub fn run() -> Result<(), String> {
         &mounts(&root, &provider),
         &suite_env(&provider, &lib_dir)?,
         &format!(
-            "rm -rf /tmp/* && cd {SRC}/ios \
+            "export TMPDIR={scratch}/tmp && rm -rf \"$TMPDIR\" && mkdir -p \"$TMPDIR\" \
+             && cd {SRC}/ios \
              && swift build --build-tests --scratch-path {scratch} \
              && swift test --skip-build --disable-swift-testing --scratch-path {scratch}"
         ),

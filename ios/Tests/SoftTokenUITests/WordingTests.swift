@@ -15,18 +15,13 @@ final class WordingTests: XCTestCase {
 
     func testTheJapaneseUsesTheManualsWords() {
         let ja = Strings(.ja)
-        XCTAssertEqual(ja.text(.setupTitle), "初期設定")
-        XCTAssertEqual(ja.text(.setupServiceId), "サービスID")
-        XCTAssertEqual(ja.text(.setupUserId), "ユーザID")
-        XCTAssertEqual(ja.text(.setupPassword), "利用開始パスワード")
-        XCTAssertEqual(ja.text(.setupSubmit), "送信")
-        XCTAssertEqual(ja.text(.doneTitle), "初期設定完了")
-        XCTAssertEqual(ja.text(.doneNext), "次へ")
-        XCTAssertEqual(ja.text(.codeTitle), "ワンタイムパスワード")
-        XCTAssertEqual(ja.text(.txTitle), "取引認証")
-        XCTAssertEqual(ja.text(.txApprove), "承認")
-        XCTAssertEqual(ja.text(.txReject), "拒否")
-        XCTAssertEqual(ja.text(.phoneTitle), "機種変更")
+        let manual: [WordKey: String] = [
+            .setupTitle: "初期設定", .setupServiceId: "サービスID", .setupUserId: "ユーザID",
+            .setupPassword: "利用開始パスワード", .setupSubmit: "送信", .doneTitle: "初期設定完了",
+            .doneNext: "次へ", .codeTitle: "ワンタイムパスワード", .txTitle: "取引認証",
+            .txApprove: "承認", .txReject: "拒否", .phoneTitle: "機種変更",
+        ]
+        for (key, word) in manual { XCTAssertEqual(ja.text(key), word, "\(key)") }
         XCTAssertTrue(ja.text(.bannerPending).contains("認証確認"))
         XCTAssertEqual(WordKey.setupServiceId.rawValue, "setup.service_id", "the catalogue's key")
     }
