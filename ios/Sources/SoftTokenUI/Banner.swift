@@ -19,24 +19,34 @@ public enum Banner: Equatable, Sendable {
     /// The phone's clock is far off (codes are still right, corrected by the provider's time).
     case clockOff
 
-    /// The banner for a token in `status` whose clock is `clockSkewed`, or `nil` for an active
-    /// token on a good clock.
-    public static func forToken(status: TokenStatus, clockSkewed: Bool) -> Banner? {
+    /// The banner for a token in `status` whose clock is `clockSkewed` (replaced at
+    /// `replacedAtMs`), or `nil` for an active token on a good clock.
+    public static func forToken(
+        status: TokenStatus, clockSkewed: Bool, replacedAtMs: Int64? = nil
+    ) -> Banner? {
         switch status {
         case .pendingConfirmation: return .pendingConfirmation
         case .active: return clockSkewed ? .clockOff : nil
         case .locked: return .locked
         case .revoked: return .revoked
+        case .replaced: return .replaced(atMs: replacedAtMs)
         case .expired: return .expired
         case .needsResetup: return .needsResetup
         }
     }
 
+    /// The banner of `token`.
+    public static func forToken(_ token: TokenInfo) -> Banner? {
+        forToken(
+            status: token.status, clockSkewed: token.clockSkewed, replacedAtMs: token.replacedAtMs)
+    }
+
     /// The banner for a code the core refused with `error`, or `nil` when the error is not
-    /// about the token's state.
-    public static func forError(_ error: SoftTokenError) -> Banner? {
+    /// about the token's state (a replacement's date from `replacedAtMs`, if known).
+    public static func forError(_ error: SoftTokenError, replacedAtMs: Int64? = nil) -> Banner? {
         switch error {
         case .tokenRevoked: return .revoked
+        case .tokenReplaced: return .replaced(atMs: replacedAtMs)
         case .tokenExpired: return .expired
         case .tokenLocked: return .locked
         case .seedMissing: return .needsResetup

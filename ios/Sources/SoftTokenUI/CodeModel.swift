@@ -72,8 +72,7 @@ public final class CodeModel {
         self.client = client
         self.clock = clock
         state = ModelState(
-            CodeState(token: token, banner: Banner.forToken(
-                status: token.status, clockSkewed: token.clockSkewed)))
+            CodeState(token: token, banner: Banner.forToken(token)))
     }
 
     /// Moves the screen to the clock's now: a new code once the period is over, the countdown,
@@ -116,7 +115,7 @@ public final class CodeModel {
             let token = try await client.refresh(tokenId: state.value.token.id)
             state.update {
                 $0.token = token
-                $0.banner = Banner.forToken(status: token.status, clockSkewed: token.clockSkewed)
+                $0.banner = Banner.forToken(token)
                 $0.notice = nil
             }
         } catch {
@@ -128,7 +127,9 @@ public final class CodeModel {
 
     /// A failure about the token's state becomes its banner; any other, a notice.
     private static func show(_ error: Error, in state: inout CodeState) {
-        if let banner = (error as? SoftTokenError).flatMap(Banner.forError) {
+        if let error = error as? SoftTokenError,
+           let banner = Banner.forError(error, replacedAtMs: state.token.replacedAtMs)
+        {
             state.banner = banner
         } else {
             state.notice = Notice.forError(error)

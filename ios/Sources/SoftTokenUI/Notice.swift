@@ -35,6 +35,9 @@ public struct Notice: Equatable, Sendable {
         case .activationLocked: return Notice(.errorLocked, .errorLockedNext)
         case .tokenExpired: return Notice(.errorExpired, .errorExpiredNext)
         case .tokenRevoked: return Notice(.errorRevoked, .errorRevokedNext)
+        case .tokenReplaced:
+            // Moved to a new phone: no code here, and the new phone is the one to use.
+            return Notice(.codeUnavailable, .phoneAtHand4)
         case .alreadyActiveElsewhere:
             return Notice(
                 .errorActiveElsewhere, .errorActiveElsewhereNext, showsPhoneChangeGuide: true)

@@ -8,12 +8,18 @@ final class BannerAndNoticeTests: XCTestCase {
     func testEachNonActiveStateHasItsBanner() {
         let expected: [(TokenStatus, Banner?)] = [
             (.pendingConfirmation, .pendingConfirmation), (.active, nil), (.locked, .locked),
-            (.revoked, .revoked), (.expired, .expired), (.needsResetup, .needsResetup),
+            (.revoked, .revoked), (.replaced, .replaced(atMs: nil)), (.expired, .expired),
+            (.needsResetup, .needsResetup),
         ]
         for (status, banner) in expected {
             XCTAssertEqual(Banner.forToken(status: status, clockSkewed: false), banner, "\(status)")
         }
         XCTAssertEqual(Banner.forToken(status: .active, clockSkewed: true), .clockOff)
+        XCTAssertEqual(
+            Banner.forToken(status: .replaced, clockSkewed: false, replacedAtMs: 42),
+            .replaced(atMs: 42), "the replacement's date reaches the banner")
+        XCTAssertEqual(
+            Banner.forError(.tokenReplaced(detail: ""), replacedAtMs: 42), .replaced(atMs: 42))
     }
 
     func testBannersSayWhetherTheCodeStaysAndWhatToDo() {
