@@ -87,6 +87,23 @@ final class CodeScreenTests: XCTestCase {
             "このトークンは失効しています。インターネットバンキングでトークンを再発行し、初期設定をやり直してください。")
     }
 
+    @MainActor func testWrongCodesAtTheBankLockTheTokenAndTheBannerAsksForAnUnlock() async throws {
+        let provider = try requireProvider()
+        let (client, token) = try await provider.activeClient()
+        let screen = CodeModel(client: client, token: token)
+        await screen.refresh()
+        let shown = try XCTUnwrap(screen.state.value.digits)
+        let wrong = String(shown.map { $0 == "0" ? "1" : "0" })
+        for _ in 0..<20 {
+            if try provider.bank.verify(userId: token.userId, otp: wrong).failuresLeft == 0 { break }
+        }
+
+        await screen.refresh()
+        XCTAssertEqual(screen.state.value.banner, .locked)
+        XCTAssertNotNil(screen.state.value.digits, "a locked token still shows its code")
+        XCTAssertEqual(screen.state.value.bannerMessage(.ja)?.key, .bannerLocked)
+    }
+
     @MainActor func testALostSeedAsksToSetUpAgain() async throws {
         let provider = try requireProvider()
         let store = MemorySecretStore()
