@@ -2,6 +2,7 @@
 import SoftToken
 import SoftTokenUI
 import SwiftUI
+import UIKit
 
 /// The app: opens the core with the Keychain store and shows the screen `AppModel` says. While
 /// the app is not in front (`scenePhase` `.inactive`/`.background`, i.e. the app-switcher
