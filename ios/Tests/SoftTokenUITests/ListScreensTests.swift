@@ -71,4 +71,19 @@ final class ListScreensTests: XCTestCase {
         XCTAssertNil(screen.state.value.offline.code)
         XCTAssertEqual(screen.state.value.offline.error?.message.key, .txErrorInvalidInput)
     }
+
+    @MainActor func testARelayThatChangesThePayeeShowsTheInterceptionWarningAndNoTransfer() async throws {
+        let provider = try requireProvider()
+        var config = try provider.config(secretStore: MemorySecretStore())
+        let (_, token) = try await provider.activeClient(config: config)
+        _ = try provider.bank.registerTransaction(userId: token.userId)
+        // The same phone, its traffic now through the tampering relay.
+        config.providerUrl = provider.relayUrl
+        let screen = TransactionsModel(client: try SoftTokenClient(config), tokenId: token.id)
+
+        await screen.load()
+        XCTAssertTrue(screen.state.value.pending.isEmpty, "nothing of it is shown")
+        XCTAssertEqual(screen.state.value.notice?.message.key, .txErrorInterception)
+        XCTAssertFalse(screen.state.value.isBusy)
+    }
 }
