@@ -23,6 +23,10 @@ public struct CodeState: Equatable, Sendable {
     /// A refresh or code failure that is not about the token's state (e.g. no network), or `nil`.
     public var notice: Notice?
 
+    /// Says that no code can be shown, when a banner hides it, else `nil`.
+    public var unavailableMessage: Message? {
+        digits == nil && banner?.showsCode == false ? Message(.codeUnavailable) : nil
+    }
     /// The code as displayed, `1234 5678` (monospaced).
     public var grouped: String? { digits.map(CodeFace.grouped) }
     /// What the copy button copies: the 8 digits without the space.

@@ -25,6 +25,19 @@ public struct TokensState: Equatable, Sendable {
 
     /// Whether another token may be added (banks allow up to `Self.maxTokens`).
     public var canAdd: Bool { tokens.count < Self.maxTokens }
+    /// The status shown next to a token in the list (words, not only a colour).
+    public static func statusLabel(_ status: TokenStatus) -> WordKey {
+        switch status {
+        case .pendingConfirmation: return .tokensStatusPending
+        case .active: return .tokensStatusActive
+        case .locked: return .tokensStatusLocked
+        case .revoked: return .tokensStatusRevoked
+        case .replaced: return .tokensStatusReplaced
+        case .expired: return .tokensStatusExpired
+        case .needsResetup: return .tokensStatusNeedsResetup
+        }
+    }
+
     /// Why adding is disabled, if it is.
     public var fullMessage: Message? {
         canAdd ? nil : Message(.tokensFull)

@@ -22,6 +22,15 @@ final class BannerAndNoticeTests: XCTestCase {
             Banner.forError(.tokenReplaced(detail: ""), replacedAtMs: 42), .replaced(atMs: 42))
     }
 
+    func testTheTokenListNamesEachStatus() {
+        let statuses: [TokenStatus] = [
+            .pendingConfirmation, .active, .locked, .revoked, .replaced, .expired, .needsResetup,
+        ]
+        let labels = statuses.map { Strings(.ja).text(TokensState.statusLabel($0)) }
+        XCTAssertEqual(Set(labels).count, statuses.count, "a word of its own for each")
+        XCTAssertEqual(TokensState.statusLabel(.replaced), .tokensStatusReplaced)
+    }
+
     func testBannersSayWhetherTheCodeStaysAndWhatToDo() {
         XCTAssertTrue(Banner.pendingConfirmation.showsCode, "the code is what 認証確認 needs")
         XCTAssertTrue(Banner.locked.showsCode)

@@ -82,6 +82,7 @@ final class CodeScreenTests: XCTestCase {
         XCTAssertEqual(screen.state.value.banner, .revoked)
         XCTAssertNil(screen.state.value.digits, "no code for a revoked token")
         XCTAssertNil(screen.state.value.copyText)
+        XCTAssertEqual(screen.state.value.unavailableMessage, Message(.codeUnavailable))
         XCTAssertEqual(
             Strings(.ja).text(try XCTUnwrap(screen.state.value.bannerMessage(.ja))),
             "このトークンは失効しています。インターネットバンキングでトークンを再発行し、初期設定をやり直してください。")

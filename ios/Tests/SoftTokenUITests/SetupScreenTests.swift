@@ -35,6 +35,18 @@ final class SetupScreenTests: XCTestCase {
         XCTAssertEqual(app.screen.value, .code(tokenId: token.id), "home is the first token's code")
     }
 
+    @MainActor func testTheAppOpensEachScreenAndComesBackHome() async throws {
+        let app = AppModel(client: try requireProvider().offlineClient())
+        XCTAssertEqual(app.screen.value, .setup)
+        for screen in [Screen.tokens, .phoneChange, .transactions(tokenId: "x")] {
+            app.open(screen)
+            XCTAssertEqual(app.screen.value, screen)
+            app.back()
+            XCTAssertEqual(app.screen.value, .setup, "home without tokens is 初期設定")
+        }
+        XCTAssertNil(app.makeCodeModel(tokenId: "10121234-missing"))
+    }
+
     @MainActor func testAWrongPasswordSaysHowManyTriesAreLeftAndRetrySendsAgain() async throws {
         let provider = try requireProvider()
         let issued = try provider.bank.issue(

@@ -36,6 +36,9 @@ struct CodeView: View {
                             UIPasteboard.general.string = state.copyText
                         }
                     }
+                    if let unavailable = state.unavailableMessage {
+                        Text(strings.text(unavailable))
+                    }
                     if let notice = state.notice { NoticeView(notice: notice) }
                     WideButton(title: strings.text(.txTitle)) {
                         open(.transactions(tokenId: state.token.id))

@@ -19,6 +19,7 @@ struct TokensView: View {
                         VStack(alignment: .leading) {
                             Text(token.label ?? token.userId)
                             Text("\(token.serviceId) \(token.userId)").font(.caption)
+                            Text(strings.text(TokensState.statusLabel(token.status))).font(.caption)
                         }
                         .frame(minHeight: 44)
                     }
