@@ -8,7 +8,8 @@
 // | `SoftTokenFFIC` | the C side of the bindings: on Apple platforms the XCFramework built by `scripts/build-xcframework.sh`; on Linux the generated header and module map, linked against the host-built `libsofttoken_ffi.so` |
 // | `SoftTokenFFI` | the generated Swift bindings (`cargo xtask bindings`; never edited) |
 // | `SoftToken` | the idiomatic layer apps import: `SoftTokenClient`, `SoftTokenConfig`, `SoftTokenError`, `SecretStore`, `Clock`, `SoftTokenLibrary`, the code ticker, the Keychain store |
-// | `SoftTokenTestSupport`, `SoftTokenTests`, `SoftTokenBench` | tests against the real provider and the benchmark (Linux, `cargo xtask swift`) |
+// | `SoftTokenUI` | the screens' state holders (what each screen shows and decides; the SwiftUI views in `App/` draw them) |
+// | `SoftTokenTestSupport`, `SoftTokenTests`, `SoftTokenUITests`, `SoftTokenBench` | tests against the real provider and the benchmark (Linux, `cargo xtask swift`) |
 import PackageDescription
 
 #if os(Linux)
@@ -34,6 +35,7 @@ let package = Package(
     platforms: [.iOS(.v15)],
     products: [
         .library(name: "SoftToken", targets: ["SoftToken"]),
+        .library(name: "SoftTokenUI", targets: ["SoftTokenUI"]),
     ],
     targets: [
         ffiC,
@@ -49,6 +51,11 @@ let package = Package(
             path: "Sources/SoftToken"
         ),
         .target(
+            name: "SoftTokenUI",
+            dependencies: ["SoftToken"],
+            path: "Sources/SoftTokenUI"
+        ),
+        .target(
             name: "SoftTokenTestSupport",
             dependencies: ["SoftToken"],
             path: "Sources/SoftTokenTestSupport"
@@ -57,6 +64,11 @@ let package = Package(
             name: "SoftTokenTests",
             dependencies: ["SoftToken", "SoftTokenTestSupport"],
             path: "Tests/SoftTokenTests"
+        ),
+        .testTarget(
+            name: "SoftTokenUITests",
+            dependencies: ["SoftToken", "SoftTokenUI", "SoftTokenTestSupport"],
+            path: "Tests/SoftTokenUITests"
         ),
         .executableTarget(
             name: "SoftTokenBench",

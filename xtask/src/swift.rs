@@ -7,7 +7,8 @@
 //! else `$XDG_CACHE_HOME/softtoken/swift-trixie`, else `~/.cache/softtoken/swift-trixie`. A
 //! marker file written last records a completed setup (and which one): a chroot without it —
 //! half-built, or from an older setup — is rebuilt. SwiftPM's build directory stays inside the
-//! chroot (`/var/cache/softtoken-swift-build`), so a cached chroot also caches the Swift build.
+//! chroot (`/var/cache/softtoken-swift-build/<checkout path>`, one per checkout, as worktrees share
+//! the chroot), so a cached chroot also caches the Swift build.
 //!
 //! Every command in the chroot runs under `unshare --mount` in a private mount namespace: the
 //! mounts it needs (`/proc`, `/dev`, the workspace read-only at `/src`, the provider's data
@@ -42,19 +43,21 @@ const PACKAGES: &[&str] = &["swiftlang", "libc6-dev", "libstdc++-14-dev", "curl"
 const SRC: &str = "/src";
 const PROVIDER_DIR: &str = "/provider";
 
-/// SwiftPM's build directory, inside the chroot.
-const SCRATCH: &str = "/var/cache/softtoken-swift-build";
+/// SwiftPM's build directories, inside the chroot: one per workspace (see `scratch`).
+const SCRATCH_ROOT: &str = "/var/cache/softtoken-swift-build";
 
 /// PATH inside the chroot: trixie installs the Swift tools under /usr/libexec/swift/bin and
 /// links only some of them into /usr/bin (`swift test` needs `swift-test`).
 const CHROOT_PATH: &str = "/usr/libexec/swift/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 
-/// Runs the Swift package's tests against a fresh provider. The chroot's `/tmp` (the tests'
-/// data directories, SwiftPM's temporaries) is emptied first.
+/// Runs the Swift package's tests against a fresh provider. The run's temporary directory (the
+/// tests' data directories, SwiftPM's temporaries) is the checkout's own, `<scratch>/tmp`,
+/// emptied first: the chroot's `/tmp` is shared by every checkout's runs.
 pub fn run() -> Result<(), String> {
     let chroot = ensure_chroot()?;
     let root = workspace_root();
     let lib_dir = format!("{SRC}/{LIB_DIR}");
+    let scratch = scratch(&root);
     let provider = TestProvider::start()?;
     eprintln!("xtask: swift tests in {}", chroot.display());
     in_chroot(
@@ -62,9 +65,10 @@ pub fn run() -> Result<(), String> {
         &mounts(&root, &provider),
         &suite_env(&provider, &lib_dir)?,
         &format!(
-            "rm -rf /tmp/* && cd {SRC}/ios \
-             && swift build --build-tests --scratch-path {SCRATCH} \
-             && swift test --skip-build --disable-swift-testing --scratch-path {SCRATCH}"
+            "export TMPDIR={scratch}/tmp && rm -rf \"$TMPDIR\" && mkdir -p \"$TMPDIR\" \
+             && cd {SRC}/ios \
+             && swift build --build-tests --scratch-path {scratch} \
+             && swift test --skip-build --disable-swift-testing --scratch-path {scratch}"
         ),
     )
     .map_err(|err| format!("the Swift tests failed (XCTest output above): {err}"))
@@ -79,16 +83,30 @@ pub fn bench() -> Result<(), String> {
     crate::bindings::build_release()?;
     let provider = TestProvider::start()?;
     let lib_dir = format!("{SRC}/target/release");
+    let scratch = scratch(&root);
     in_chroot(
         &chroot,
         &mounts(&root, &provider),
         &suite_env(&provider, &lib_dir)?,
         &format!(
-            "cd {SRC}/ios && swift build -c release --product SoftTokenBench --scratch-path {SCRATCH} \
-             && {SCRATCH}/release/SoftTokenBench"
+            "cd {SRC}/ios && swift build -c release --product SoftTokenBench --scratch-path {scratch} \
+             && {scratch}/release/SoftTokenBench"
         ),
     )
     .map_err(|err| format!("the Swift benchmark failed: {err}"))
+}
+
+/// SwiftPM's build directory for the workspace at `root`: the chroot is shared by every
+/// checkout on the machine (worktrees included), and two `swift build`s in one scratch
+/// directory at once, or one after the other from different sources, would trample each other.
+fn scratch(root: &Path) -> String {
+    let name: String = root
+        .display()
+        .to_string()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{SCRATCH_ROOT}/{name}")
 }
 
 /// The chroot's location.

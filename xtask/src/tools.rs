@@ -78,7 +78,7 @@ pub fn cargo_build_workspace_dev() -> Result<PathBuf, String> {
         "--tests",
         "--examples",
     ]))?;
-    Ok(root.join("target/debug"))
+    Ok(cargo_target_dir().join("debug"))
 }
 
 /// `cargo build --locked -p PACKAGE --profile PROFILE [--features …]` in the workspace; returns
@@ -94,7 +94,14 @@ pub fn cargo_build(package: &str, profile: &str, features: &[&str]) -> Result<Pa
     }
     run(&mut command)?;
     let dir = if profile == "dev" { "debug" } else { profile };
-    Ok(root.join("target").join(dir))
+    Ok(cargo_target_dir().join(dir))
+}
+
+/// Where cargo puts its builds: `$CARGO_TARGET_DIR` (relative to the workspace) when set, as in a
+/// worktree with a target directory of its own, else the workspace's `target/`.
+pub fn cargo_target_dir() -> PathBuf {
+    let root = workspace_root();
+    env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
 }
 
 /// Makes sure each `(program, package)` is available: a missing program's Debian package is
