@@ -10,7 +10,11 @@
 //!   ([`api`]).
 //! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
 //!   into `android/` and `ios/` ([`bindings`]).
-//! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
+//! - `cargo xtask kotlin`: the Kotlin library's and the Compose screens' JVM tests with Maven
+//!   ([`kotlin`]).
+//! - `cargo xtask screens`: the screens rendered to `docs/screens/*.png` ([`screens`]).
+//! - `cargo xtask phone`: the screens in a phone-sized window against a dev provider
+//!   ([`screens`]; needs a display).
 //! - `cargo xtask swift`: the Swift package's tests in a Debian trixie chroot ([`swift`]).
 //!
 //! - `cargo xtask size`: the stripped size of the phone library, failing over 3.5 MiB
@@ -30,6 +34,7 @@ mod deps;
 mod fuzz;
 mod kotlin;
 mod provider;
+mod screens;
 mod swift;
 mod tools;
 
@@ -131,7 +136,7 @@ const VECTORS: &[Step] = &[
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|swift|bench-ffi>"
+        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|swift|screens|phone|bench-ffi>"
     );
     ExitCode::from(2)
 }
@@ -217,6 +222,8 @@ fn main() -> ExitCode {
         Some("size") => task(bindings::size()),
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),
         Some("swift") => task(bindings::run().and_then(|()| swift::run())),
+        Some("screens") => task(bindings::run().and_then(|()| screens::pictures())),
+        Some("phone") => task(bindings::run().and_then(|()| screens::phone())),
         Some("bench-ffi") => task(
             bindings::run()
                 .and_then(|()| kotlin::bench())
