@@ -60,6 +60,12 @@ pub enum FfiError {
         /// Human sentence.
         detail: String,
     },
+    /// The token moved to a new phone (the new phone's 認証確認 retired it): no codes here.
+    #[error("{detail}")]
+    TokenReplaced {
+        /// Human sentence.
+        detail: String,
+    },
     /// The token is already in use on another phone: a new phone needs a new token.
     #[error("{detail}")]
     AlreadyActiveElsewhere {
@@ -184,6 +190,7 @@ impl From<CoreError> for FfiError {
             CoreError::ActivationLocked => FfiError::ActivationLocked { detail },
             CoreError::TokenExpired => FfiError::TokenExpired { detail },
             CoreError::TokenRevoked => FfiError::TokenRevoked { detail },
+            CoreError::TokenReplaced => FfiError::TokenReplaced { detail },
             CoreError::AlreadyActiveElsewhere => FfiError::AlreadyActiveElsewhere { detail },
             CoreError::Network { retryable, .. } => FfiError::Network { retryable, detail },
             CoreError::Tls { .. } => FfiError::Tls { detail },

@@ -44,6 +44,9 @@ pub enum TokenStatus {
     Locked,
     /// Revoked by the bank: no codes.
     Revoked,
+    /// Moved to a new phone: the new phone's 認証確認 retired this token (final). No codes;
+    /// [`TokenInfo::replaced_at_ms`] says when.
+    Replaced,
     /// Expired before it was confirmed: no codes.
     Expired,
     /// The seed is gone from this phone (e.g. a restored backup): set up again. No codes.
@@ -57,6 +60,7 @@ impl From<core::TokenStatus> for TokenStatus {
             core::TokenStatus::Active => TokenStatus::Active,
             core::TokenStatus::Locked => TokenStatus::Locked,
             core::TokenStatus::Revoked => TokenStatus::Revoked,
+            core::TokenStatus::Replaced { .. } => TokenStatus::Replaced,
             core::TokenStatus::Expired => TokenStatus::Expired,
             core::TokenStatus::NeedsResetup => TokenStatus::NeedsResetup,
         }
@@ -89,6 +93,9 @@ pub struct TokenInfo {
     /// Whether the device clock is off by more than three minutes (codes are still right; the
     /// app may suggest fixing the clock).
     pub clock_skewed: bool,
+    /// When the token moved to a new phone, unix ms (provider time): set when `status` is
+    /// `Replaced`, for "this token moved to a new phone on <date>".
+    pub replaced_at_ms: Option<i64>,
 }
 
 impl From<core::TokenInfo> for TokenInfo {
@@ -105,6 +112,10 @@ impl From<core::TokenInfo> for TokenInfo {
             created_at_ms: signed(value.created_at_ms),
             clock_offset_ms: value.clock_offset_ms,
             clock_skewed: value.clock_skewed,
+            replaced_at_ms: match value.status {
+                core::TokenStatus::Replaced { at_ms } => Some(signed(at_ms)),
+                _ => None,
+            },
         }
     }
 }

@@ -96,6 +96,7 @@ impl From<CoreError> for CliError {
             CoreError::ActivationLocked
             | CoreError::TokenExpired
             | CoreError::TokenRevoked
+            | CoreError::TokenReplaced
             | CoreError::AlreadyActiveElsewhere => CliError::new(Exit::Refused, message),
             CoreError::SeedMissing => CliError::new(Exit::Refused, message).next(
                 "ask the bank to revoke the token and issue a new one, then `softtoken activate`",

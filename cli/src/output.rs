@@ -11,6 +11,7 @@ pub fn status_name(status: TokenStatus) -> &'static str {
         TokenStatus::Active => "active",
         TokenStatus::Locked => "locked",
         TokenStatus::Revoked => "revoked",
+        TokenStatus::Replaced { .. } => "replaced",
         TokenStatus::Expired => "expired",
         TokenStatus::NeedsResetup => "needs_resetup",
     }
@@ -25,6 +26,7 @@ pub fn status_text(status: TokenStatus) -> &'static str {
         TokenStatus::Active => "active",
         TokenStatus::Locked => "locked after wrong codes (the bank must unlock it)",
         TokenStatus::Revoked => "revoked (失効): no codes; ask the bank for a new token",
+        TokenStatus::Replaced { .. } => "moved to a new phone (機種変更): no codes here",
         TokenStatus::Expired => "expired before setup: ask the bank for a new token",
         TokenStatus::NeedsResetup => "must be set up again on this machine: no codes",
     }

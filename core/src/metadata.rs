@@ -71,6 +71,10 @@ pub struct TokenRecord {
     pub last_refresh_ms: Option<u64>,
     /// The provider's base URL.
     pub provider_url: String,
+    /// When a newer token of the same customer retired this one (its 認証確認 on the new
+    /// phone), in the provider's Unix milliseconds; set with [`RecordState::Replaced`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_at_ms: Option<u64>,
 }
 
 /// A token's lifecycle state as the app records it.
@@ -83,6 +87,8 @@ pub enum RecordState {
     Active,
     /// Revoked by the bank (final).
     Revoked,
+    /// Moved to a new phone: the new phone's token retired this one at its 認証確認 (final).
+    Replaced,
     /// Too many wrong codes; the bank must unlock it.
     Locked,
     /// Not activated and confirmed in time (final).

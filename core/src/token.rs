@@ -18,6 +18,11 @@ pub enum TokenStatus {
     Locked,
     /// Revoked by the bank: no codes.
     Revoked,
+    /// Moved to a new phone: the new phone's 認証確認 retired this token. No codes.
+    Replaced {
+        /// When, in the provider's Unix milliseconds (for "moved to a new phone on <date>").
+        at_ms: u64,
+    },
     /// Expired before it was confirmed: no codes.
     Expired,
     /// The seed is gone from this phone (e.g. restored backup): set up again. No codes.

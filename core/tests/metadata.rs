@@ -59,6 +59,7 @@ fn record(id: &str, state: RecordState) -> TokenRecord {
         clock_offset_ms: -250,
         last_refresh_ms: None,
         provider_url: "https://provider.example:8443".to_string(),
+        replaced_at_ms: None,
     }
 }
 
@@ -240,6 +241,7 @@ fn the_v1_fixture_stays_readable_forever() {
                 clock_offset_ms: -1500,
                 last_refresh_ms: Some(1_767_229_200_000),
                 provider_url: "https://provider.example:8443".to_string(),
+                replaced_at_ms: None,
             },
             TokenRecord {
                 id: "a0b1c2d3e4f50617".to_string(),
@@ -254,6 +256,7 @@ fn the_v1_fixture_stays_readable_forever() {
                 clock_offset_ms: 0,
                 last_refresh_ms: None,
                 provider_url: "https://provider.example:8443".to_string(),
+                replaced_at_ms: None,
             },
         ]
     );

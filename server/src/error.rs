@@ -46,6 +46,9 @@ pub enum ApiError {
     /// 410 `token_revoked`.
     #[error("the token was revoked; the bank must issue a new token")]
     TokenRevoked,
+    /// 410 `token_replaced`.
+    #[error("the token was replaced by a newer token of the same customer (a phone change)")]
+    TokenReplaced,
     /// 409 `already_active`.
     #[error("the token is already active on a phone; a new phone needs a new token")]
     AlreadyActive,

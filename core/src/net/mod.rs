@@ -207,6 +207,7 @@ pub(crate) fn map_status(status: StatusCode, body: Option<&ErrorBody>) -> CoreEr
         Some(ErrorCode::ActivationLocked) => CoreError::ActivationLocked,
         Some(ErrorCode::TokenExpired) => CoreError::TokenExpired,
         Some(ErrorCode::TokenRevoked) => CoreError::TokenRevoked,
+        Some(ErrorCode::TokenReplaced) => CoreError::TokenReplaced,
         Some(ErrorCode::AlreadyActive) => CoreError::AlreadyActiveElsewhere,
         Some(ErrorCode::ActivationFailed) => CoreError::WrongActivationPassword {
             attempts_left: body.and_then(|b| b.attempts_left).unwrap_or(0),

@@ -220,6 +220,7 @@ impl SoftToken {
             clock_offset_ms: offset,
             last_refresh_ms: refreshed_ms,
             provider_url: self.provider_url.clone(),
+            replaced_at_ms: None,
         };
         let storage = tracing::debug_span!(STORAGE).entered();
         let _guard = self.lock();
@@ -258,14 +259,10 @@ impl SoftToken {
     }
 
     /// The code to show now, computed with the provider clock offset. Refused for revoked,
-    /// expired and unreadable tokens: a wrong code is never shown.
+    /// replaced, expired and unreadable tokens: a wrong code is never shown.
     pub fn current_code(&self, token_id: &str) -> Result<OtpCode, CoreError> {
         let record = self.record(token_id)?;
-        match record.state {
-            RecordState::Revoked => return Err(CoreError::TokenRevoked),
-            RecordState::Expired => return Err(CoreError::TokenExpired),
-            _ => {}
-        }
+        refuse_final(&record)?;
         let params = params_of(&record)?;
         let seed = self.seed_of(&record)?;
         let now_ms = corrected_now(self.clock.now_ms(), record.clock_offset_ms)?;
@@ -435,6 +432,11 @@ impl SoftToken {
     fn status_of(&self, record: &TokenRecord) -> Result<TokenStatus, CoreError> {
         let status = match record.state {
             RecordState::Revoked => return Ok(TokenStatus::Revoked),
+            RecordState::Replaced => {
+                return Ok(TokenStatus::Replaced {
+                    at_ms: replaced_at(record),
+                });
+            }
             RecordState::Expired => return Ok(TokenStatus::Expired),
             RecordState::PendingConfirmation => TokenStatus::PendingConfirmation,
             RecordState::Active | RecordState::Unknown => TokenStatus::Active,
@@ -478,6 +480,29 @@ fn params_of(record: &TokenRecord) -> Result<TokenParams, CoreError> {
     })
 }
 
+/// Refuses a token in a final state: no code, no transaction, ever (its seed stays until the
+/// user removes the token, like every seed).
+fn refuse_final(record: &TokenRecord) -> Result<(), CoreError> {
+    match record.state {
+        RecordState::Revoked => Err(CoreError::TokenRevoked),
+        RecordState::Replaced => Err(CoreError::TokenReplaced),
+        RecordState::Expired => Err(CoreError::TokenExpired),
+        RecordState::PendingConfirmation
+        | RecordState::Active
+        | RecordState::Locked
+        | RecordState::Unknown => Ok(()),
+    }
+}
+
+/// When a replaced token was retired: the provider's time from the status reply that said so;
+/// for a record without it (not written by this code) the moment the phone learnt it.
+fn replaced_at(record: &TokenRecord) -> u64 {
+    record
+        .replaced_at_ms
+        .or(record.last_refresh_ms)
+        .unwrap_or(record.created_at_ms)
+}
+
 fn corrected_now(device_ms: u64, offset_ms: i64) -> Result<u64, CoreError> {
     let now = device_ms.saturating_add_signed(offset_ms);
     if !(PLAUSIBLE_FROM_MS..PLAUSIBLE_UNTIL_MS).contains(&now) {
@@ -492,6 +517,7 @@ fn record_state(state: TokenState) -> RecordState {
         TokenState::Active => RecordState::Active,
         TokenState::Locked => RecordState::Locked,
         TokenState::Revoked | TokenState::ActivationLocked => RecordState::Revoked,
+        TokenState::Replaced => RecordState::Replaced,
         TokenState::Expired => RecordState::Expired,
     }
 }

@@ -26,7 +26,7 @@ use softtoken_protocol::{
     },
 };
 
-use super::{SoftToken, corrected_now, net_error, record_state};
+use super::{SoftToken, corrected_now, net_error, record_state, refuse_final};
 use crate::{
     error::CoreError,
     metadata::{RecordState, TokenRecord},
@@ -244,14 +244,12 @@ impl SoftToken {
     }
 
     /// The token's record, IDs and transaction keys. Only tokens that may take part: a
-    /// revoked, expired or locked token, or one whose seed is gone, is refused here.
+    /// revoked, replaced, expired or locked token, or one whose seed is gone, is refused here.
     fn token_keys(&self, token_id: &str) -> Result<TokenKeys, CoreError> {
         let record = self.record(token_id)?;
-        match record.state {
-            RecordState::Revoked => return Err(CoreError::TokenRevoked),
-            RecordState::Expired => return Err(CoreError::TokenExpired),
-            RecordState::Locked => return Err(CoreError::TokenLocked),
-            RecordState::PendingConfirmation | RecordState::Active | RecordState::Unknown => {}
+        refuse_final(&record)?;
+        if record.state == RecordState::Locked {
+            return Err(CoreError::TokenLocked);
         }
         let service_id =
             ServiceId::parse(&record.service_id).map_err(|e| CoreError::from_id(&e))?;

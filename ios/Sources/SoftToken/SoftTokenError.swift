@@ -21,6 +21,8 @@ public enum SoftTokenError: Error, Equatable, Sendable {
     case tokenExpired(detail: String)
     /// The token was revoked: the bank must issue a new one.
     case tokenRevoked(detail: String)
+    /// The token moved to a new phone (its 認証確認 retired this one): use the new phone.
+    case tokenReplaced(detail: String)
     /// The token is already in use on another phone: a new phone needs a new token.
     case alreadyActiveElsewhere(detail: String)
     /// The provider could not be reached or did not answer in time.
@@ -57,7 +59,7 @@ public enum SoftTokenError: Error, Equatable, Sendable {
         switch self {
         case let .invalidServiceId(detail), let .invalidUserId(detail), let .invalidInput(detail),
              let .wrongActivationPassword(_, detail), let .activationLocked(detail),
-             let .tokenExpired(detail), let .tokenRevoked(detail),
+             let .tokenExpired(detail), let .tokenRevoked(detail), let .tokenReplaced(detail),
              let .alreadyActiveElsewhere(detail), let .network(_, detail), let .tls(detail),
              let .protocol(detail), let .keystoreUnavailable(detail),
              let .seedMissing(detail), let .storageCorrupted(detail),
@@ -103,6 +105,7 @@ extension SoftTokenError {
         case let .ActivationLocked(detail): self = .activationLocked(detail: detail)
         case let .TokenExpired(detail): self = .tokenExpired(detail: detail)
         case let .TokenRevoked(detail): self = .tokenRevoked(detail: detail)
+        case let .TokenReplaced(detail): self = .tokenReplaced(detail: detail)
         case let .AlreadyActiveElsewhere(detail): self = .alreadyActiveElsewhere(detail: detail)
         case let .Network(retryable, detail): self = .network(retryable: retryable, detail: detail)
         case let .Tls(detail): self = .tls(detail: detail)

@@ -113,6 +113,8 @@ pub enum VerifyResult {
     Locked,
     /// The token is revoked.
     Revoked,
+    /// The token was replaced by a newer token of the same customer (a phone change).
+    Replaced,
     /// The token has not been activated on a phone yet.
     NotActivated,
     /// The token expired before activation, or activation was locked out.

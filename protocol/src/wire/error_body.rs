@@ -28,6 +28,8 @@ pub enum ErrorCode {
     TokenExpired,
     /// 410: the token was revoked.
     TokenRevoked,
+    /// 410: the token was replaced by a newer token of the same customer (a phone change).
+    TokenReplaced,
     /// 409: the token is already active on a phone; a new token must be issued.
     AlreadyActive,
     /// 401: a status proof did not verify.

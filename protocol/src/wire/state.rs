@@ -18,8 +18,10 @@ pub enum TokenState {
     Locked,
     /// Too many failed activation attempts; the bank must issue a new token.
     ActivationLocked,
-    /// Revoked by the bank (e.g. before a phone change); final.
+    /// Revoked by the bank (e.g. for a lost phone); final.
     Revoked,
+    /// Retired by the 認証確認 of a newer token of the same customer (a phone change); final.
+    Replaced,
     /// Not activated in time; final.
     Expired,
 }
@@ -34,6 +36,7 @@ impl TokenState {
             TokenState::Locked => "locked",
             TokenState::ActivationLocked => "activation_locked",
             TokenState::Revoked => "revoked",
+            TokenState::Replaced => "replaced",
             TokenState::Expired => "expired",
         }
     }
@@ -42,7 +45,10 @@ impl TokenState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            TokenState::ActivationLocked | TokenState::Revoked | TokenState::Expired
+            TokenState::ActivationLocked
+                | TokenState::Revoked
+                | TokenState::Replaced
+                | TokenState::Expired
         )
     }
 }

@@ -536,6 +536,8 @@ pub enum TransactionVerifyResult {
     Locked,
     /// The token is revoked.
     Revoked,
+    /// The token was replaced by a newer token of the same customer (a phone change).
+    Replaced,
 }
 
 /// Reply to [`TransactionVerifyRequest`].

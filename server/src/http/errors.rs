@@ -37,6 +37,7 @@ fn status_and_code(error: &ApiError) -> (StatusCode, ErrorCode) {
         ApiError::ActivationLocked => (StatusCode::LOCKED, ErrorCode::ActivationLocked),
         ApiError::TokenExpired => (StatusCode::GONE, ErrorCode::TokenExpired),
         ApiError::TokenRevoked => (StatusCode::GONE, ErrorCode::TokenRevoked),
+        ApiError::TokenReplaced => (StatusCode::GONE, ErrorCode::TokenReplaced),
         ApiError::AlreadyActive => (StatusCode::CONFLICT, ErrorCode::AlreadyActive),
         ApiError::StatusDenied => (StatusCode::UNAUTHORIZED, ErrorCode::StatusDenied),
         ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),

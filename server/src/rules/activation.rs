@@ -43,6 +43,7 @@ fn refusal(state: TokenState) -> Option<ApiError> {
         TokenState::Active | TokenState::Locked => Some(ApiError::AlreadyActive),
         TokenState::ActivationLocked => Some(ApiError::ActivationLocked),
         TokenState::Revoked => Some(ApiError::TokenRevoked),
+        TokenState::Replaced => Some(ApiError::TokenReplaced),
         TokenState::Expired => Some(ApiError::TokenExpired),
     }
 }

@@ -185,6 +185,7 @@ async fn verify_in(
     }
     let refused = match token_state {
         TokenState::Revoked => Some(VerifyResult::Revoked),
+        TokenState::Replaced => Some(VerifyResult::Replaced),
         TokenState::Issued => Some(VerifyResult::NotActivated),
         TokenState::Expired | TokenState::ActivationLocked => Some(VerifyResult::Expired),
         TokenState::Locked => Some(VerifyResult::Locked),

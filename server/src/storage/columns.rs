@@ -50,6 +50,7 @@ impl Text for TokenState {
             "locked" => TokenState::Locked,
             "activation_locked" => TokenState::ActivationLocked,
             "revoked" => TokenState::Revoked,
+            "replaced" => TokenState::Replaced,
             "expired" => TokenState::Expired,
             _ => return None,
         })
@@ -170,6 +171,7 @@ mod tests {
             TokenState::Locked,
             TokenState::ActivationLocked,
             TokenState::Revoked,
+            TokenState::Replaced,
             TokenState::Expired,
         ] {
             assert_eq!(TokenState::from_stored(state.as_str()), Some(state));

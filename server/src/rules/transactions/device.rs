@@ -138,6 +138,7 @@ pub async fn decide(
     }
     let refusal = match (token.state_at(now), row.state_at(now)) {
         (TokenState::Revoked, _) => Some(ApiError::TokenRevoked),
+        (TokenState::Replaced, _) => Some(ApiError::TokenReplaced),
         (token_state, _) if !takes_part(token_state) => Some(ApiError::TokenLocked),
         (_, TransactionState::Expired) => Some(ApiError::TransactionExpired),
         (_, TransactionState::Pending) => None,
@@ -197,6 +198,7 @@ pub async fn decide(
 fn refusal_outcome(refusal: &ApiError) -> &'static str {
     match refusal {
         ApiError::TokenRevoked => "token_revoked",
+        ApiError::TokenReplaced => "token_replaced",
         ApiError::TokenLocked => "token_locked",
         ApiError::TransactionExpired => "expired",
         _ => "already_decided",

@@ -42,6 +42,7 @@ pub async fn verify(
     let mut changed = Vec::new();
     let result = match token.state_at(now) {
         TokenState::Revoked => VerifyResult::Revoked,
+        TokenState::Replaced => VerifyResult::Replaced,
         // Only `active` tokens take part in transaction authentication (9): a token whose
         // first login code was never accepted is not activated for it either.
         TokenState::Issued | TokenState::PendingConfirmation => VerifyResult::NotActivated,
@@ -139,6 +140,7 @@ fn verify_outcome(result: VerifyResult) -> &'static str {
         VerifyResult::Replayed => "replayed",
         VerifyResult::Locked => "locked",
         VerifyResult::Revoked => "revoked",
+        VerifyResult::Replaced => "replaced",
         VerifyResult::NotActivated => "not_activated",
         VerifyResult::Expired => "expired",
     }

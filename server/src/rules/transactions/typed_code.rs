@@ -27,6 +27,7 @@ fn result_name(result: TransactionVerifyResult) -> &'static str {
         TransactionVerifyResult::Decided => "decided",
         TransactionVerifyResult::Locked => "locked",
         TransactionVerifyResult::Revoked => "revoked",
+        TransactionVerifyResult::Replaced => "replaced",
     }
 }
 
@@ -63,6 +64,7 @@ pub async fn verify(
     let token_state = token.state_at(now);
     let refused = match (token_state, reply.state) {
         (TokenState::Revoked, _) => Some(TransactionVerifyResult::Revoked),
+        (TokenState::Replaced, _) => Some(TransactionVerifyResult::Replaced),
         (token_state, _) if !takes_part(token_state) => Some(TransactionVerifyResult::Locked),
         (_, TransactionState::Confirmed) => Some(TransactionVerifyResult::Replayed),
         (_, TransactionState::Expired) => Some(TransactionVerifyResult::Expired),

@@ -52,6 +52,10 @@ public sealed class SoftTokenException(
     public class TokenRevoked(detail: String, cause: Throwable? = null) :
         SoftTokenException(detail, cause)
 
+    /** The token moved to a new phone (its 認証確認 retired this one): use the new phone. */
+    public class TokenReplaced(detail: String, cause: Throwable? = null) :
+        SoftTokenException(detail, cause)
+
     /** The token is already in use on another phone: a new phone needs a new token. */
     public class AlreadyActiveElsewhere(detail: String, cause: Throwable? = null) :
         SoftTokenException(detail, cause)
@@ -133,6 +137,7 @@ internal fun FfiException.toPublic(): SoftTokenException = when (this) {
     is FfiException.ActivationLocked -> SoftTokenException.ActivationLocked(detail, this)
     is FfiException.TokenExpired -> SoftTokenException.TokenExpired(detail, this)
     is FfiException.TokenRevoked -> SoftTokenException.TokenRevoked(detail, this)
+    is FfiException.TokenReplaced -> SoftTokenException.TokenReplaced(detail, this)
     is FfiException.AlreadyActiveElsewhere -> SoftTokenException.AlreadyActiveElsewhere(detail, this)
     is FfiException.Network -> SoftTokenException.Network(retryable, detail, this)
     is FfiException.Tls -> SoftTokenException.Tls(detail, this)
