@@ -21,9 +21,11 @@ public enum class BannerKind {
     /** The seed is gone from this phone (a restored backup): set up again. */
     NEEDS_RESETUP,
 
+    /** Moved to a new phone: the new phone's 認証確認 retired this token (final). */
+    REPLACED,
+
     /** The device clock is far off. */
     CLOCK_SKEWED,
-    // REPLACED (moved to a new phone) arrives with contract C2.
 }
 
 /** How serious a banner is; each has its own icon and word, never only a colour. */
@@ -47,12 +49,13 @@ public fun bannersFor(token: TokenInfo, codeProblem: BannerKind?, strings: Strin
         if (codeProblem != null && codeProblem !in this) add(codeProblem)
         if (token.clockSkewed) add(BannerKind.CLOCK_SKEWED)
     }
-    return kinds.map { banner(it, strings) }
+    return kinds.map { banner(it, token.replacedAtMs, strings) }
 }
 
 /** Which banner a code that cannot be read asks for; `null` for a failure that is not the token's state. */
 public fun bannerKindOf(error: SoftTokenException): BannerKind? = when (error) {
     is SoftTokenException.TokenRevoked -> BannerKind.REVOKED
+    is SoftTokenException.TokenReplaced -> BannerKind.REPLACED
     is SoftTokenException.TokenExpired -> BannerKind.EXPIRED
     is SoftTokenException.SeedMissing -> BannerKind.NEEDS_RESETUP
     is SoftTokenException.TokenLocked -> BannerKind.LOCKED
@@ -66,10 +69,11 @@ private fun statusBanner(status: TokenStatus): BannerKind? = when (status) {
     TokenStatus.LOCKED -> BannerKind.LOCKED
     TokenStatus.EXPIRED -> BannerKind.EXPIRED
     TokenStatus.NEEDS_RESETUP -> BannerKind.NEEDS_RESETUP
-    else -> null
+    TokenStatus.REPLACED -> BannerKind.REPLACED
+    TokenStatus.ACTIVE -> null
 }
 
-private fun banner(kind: BannerKind, strings: Strings): Banner = when (kind) {
+private fun banner(kind: BannerKind, replacedAtMs: Long?, strings: Strings): Banner = when (kind) {
     BannerKind.PENDING_CONFIRMATION -> Banner(kind, Severity.INFO, strings["banner.pending"])
     BannerKind.REVOKED ->
         Banner(kind, Severity.ERROR, strings["banner.revoked"], BannerAction.SET_UP_AGAIN)
@@ -78,5 +82,11 @@ private fun banner(kind: BannerKind, strings: Strings): Banner = when (kind) {
         Banner(kind, Severity.ERROR, strings["banner.expired"], BannerAction.SET_UP_AGAIN)
     BannerKind.NEEDS_RESETUP ->
         Banner(kind, Severity.ERROR, strings["banner.needs_resetup"], BannerAction.SET_UP_AGAIN)
+    BannerKind.REPLACED -> Banner(
+        kind,
+        Severity.ERROR,
+        // "moved to a new phone on <date>": the provider's time of the replacement.
+        strings.format("banner.replaced", "date" to (replacedAtMs?.let(strings::date) ?: "—")),
+    )
     BannerKind.CLOCK_SKEWED -> Banner(kind, Severity.WARNING, strings["banner.clock_skewed"])
 }

@@ -29,7 +29,9 @@ public data class SetupError(
             is SoftTokenException.ActivationLocked ->
                 of(SetupProblem.LOCKED, "error.locked", strings)
             is SoftTokenException.TokenExpired -> of(SetupProblem.EXPIRED, "error.expired", strings)
-            is SoftTokenException.TokenRevoked -> of(SetupProblem.REVOKED, "error.revoked", strings)
+            // A replaced token, like a revoked one, needs a new token from the bank.
+            is SoftTokenException.TokenRevoked, is SoftTokenException.TokenReplaced ->
+                of(SetupProblem.REVOKED, "error.revoked", strings)
             is SoftTokenException.AlreadyActiveElsewhere ->
                 of(SetupProblem.ACTIVE_ELSEWHERE, "error.active_elsewhere", strings)
             is SoftTokenException.InvalidServiceId -> SetupError(

@@ -103,5 +103,5 @@ private fun statusKey(status: TokenStatus): String = when (status) {
     TokenStatus.REVOKED -> "tokens.status.revoked"
     TokenStatus.EXPIRED -> "tokens.status.expired"
     TokenStatus.NEEDS_RESETUP -> "tokens.status.needs_resetup"
-    else -> "tokens.status.replaced"
+    TokenStatus.REPLACED -> "tokens.status.replaced"
 }

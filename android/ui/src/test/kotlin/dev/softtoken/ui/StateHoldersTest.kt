@@ -119,11 +119,16 @@ class StateHoldersTest {
             TokenStatus.LOCKED to BannerKind.LOCKED,
             TokenStatus.EXPIRED to BannerKind.EXPIRED,
             TokenStatus.NEEDS_RESETUP to BannerKind.NEEDS_RESETUP,
+            TokenStatus.REPLACED to BannerKind.REPLACED,
         )
         for ((status, kind) in expected) {
             assertEquals(listOf(kind), bannersFor(token(status), null, ja).map { it.kind }, "$status")
         }
         assertTrue("ロック解除" in bannersFor(token(TokenStatus.LOCKED), null, ja).single().text)
+        // 2026-12-01 09:00 JST: "moved to a new phone on <date>".
+        val moved = token(TokenStatus.REPLACED).copy(replacedAtMs = 1_796_083_200_000)
+        val text = bannersFor(moved, null, en).single().text
+        assertTrue(text.startsWith("This token moved to a new phone on ") && "2026" in text, text)
         assertEquals(
             listOf(BannerKind.CLOCK_SKEWED),
             bannersFor(token(TokenStatus.ACTIVE, clockSkewed = true), null, ja).map { it.kind },
@@ -157,6 +162,6 @@ class StateHoldersTest {
 
     private fun token(status: TokenStatus, clockSkewed: Boolean = false) = TokenInfo(
         "10121234-12345678901234DC", "10121234", "12345678901234DC", null, Algorithm.SHA1,
-        8, 30, status, 0, 0, clockSkewed,
+        8, 30, status, 0, 0, clockSkewed, null,
     )
 }
