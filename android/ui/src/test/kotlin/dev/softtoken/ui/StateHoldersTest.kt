@@ -6,6 +6,7 @@ import dev.softtoken.OtpCode
 import dev.softtoken.SoftTokenException
 import dev.softtoken.TokenInfo
 import dev.softtoken.TokenStatus
+import dev.softtoken.Fixtures
 import dev.softtoken.checkUserIdInput
 import java.io.File
 import kotlin.test.assertEquals
@@ -70,12 +71,14 @@ class StateHoldersTest {
         val partial = IdField("1012", dev.softtoken.checkServiceIdInput("1012"))
         assertEquals("あと4桁です", partial.message(ja))
         assertEquals("4 more characters", partial.message(en))
-        // A complete User ID whose check letters do not match (the manual's example, one digit off).
-        val typo = IdField("12345678901235DC", checkUserIdInput("12345678901235DC"))
-        if (typo.input is IdInputState.Invalid) {
-            assertTrue(typo.isError)
-            assertEquals("ユーザIDに誤りがあります。メールの記載を確認してください", typo.message(ja))
-        }
+        // A valid User ID (the check letters the core accepts for these digits), then one digit off.
+        val valid = ('A'..'J').flatMap { a -> ('A'..'J').map { b -> "12345678901234$a$b" } }
+            .single { checkUserIdInput(it) is IdInputState.Complete }
+        val typed = "１２３４ ５６７８-９０１２ ３４" + valid.takeLast(2).lowercase()
+        assertTrue(IdField(typed, checkUserIdInput(typed)).isComplete, "full-width, spaces, hyphens, lower case")
+        val typo = IdField(Fixtures.userIdWithTypo(valid), checkUserIdInput(Fixtures.userIdWithTypo(valid)))
+        assertTrue(typo.isError)
+        assertEquals("ユーザIDに誤りがあります。メールの記載を確認してください", typo.message(ja))
         val letters = IdField("1234567890123456", checkUserIdInput("1234567890123456"))
         assertTrue(letters.isError)
         assertEquals("15文字目はA〜Jの英字です", letters.message(ja))
