@@ -10,9 +10,13 @@
 //!   ([`api`]).
 //! - `cargo xtask bindings`: build `softtoken-ffi` and generate its Kotlin and Swift bindings
 //!   into `android/` and `ios/` ([`bindings`]).
-//! - `cargo xtask kotlin`: the Kotlin library's JVM tests with Maven ([`kotlin`]).
+//! - `cargo xtask kotlin`: the Kotlin library's and the Compose screens' JVM tests with Maven
+//!   ([`kotlin`]).
 //! - `cargo xtask android-app`: the Android app module's checks that need no Android SDK
 //!   ([`android_app`]).
+//! - `cargo xtask screens`: the screens rendered to `docs/screens/*.png` ([`screens`]).
+//! - `cargo xtask phone`: the screens in a phone-sized window against a dev provider
+//!   ([`screens`]; needs a display).
 //! - `cargo xtask swift`: the Swift package's tests in a Debian trixie chroot ([`swift`]).
 //!
 //! - `cargo xtask size`: the stripped size of the phone library, failing over 3.5 MiB
@@ -33,6 +37,7 @@ mod deps;
 mod fuzz;
 mod kotlin;
 mod provider;
+mod screens;
 mod swift;
 mod tools;
 
@@ -134,7 +139,7 @@ const VECTORS: &[Step] = &[
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|android-app|swift|bench-ffi>"
+        "usage: cargo xtask <test|bench|vectors|deps|deny|fuzz|api|bindings|size|kotlin|android-app|swift|screens|phone|bench-ffi>"
     );
     ExitCode::from(2)
 }
@@ -222,6 +227,8 @@ fn main() -> ExitCode {
         Some("kotlin") => task(bindings::run().and_then(|()| kotlin::run())),
         Some("android-app") => task(bindings::run().and_then(|()| android_app::run())),
         Some("swift") => task(bindings::run().and_then(|()| swift::run())),
+        Some("screens") => task(bindings::run().and_then(|()| screens::pictures())),
+        Some("phone") => task(bindings::run().and_then(|()| screens::phone())),
         Some("bench-ffi") => task(
             bindings::run()
                 .and_then(|()| kotlin::bench())
