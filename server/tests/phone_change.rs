@@ -1,4 +1,4 @@
-//! A phone change without a gap (`docs/protocol.md` §7.6): re-issuing for a customer whose token
+//! A phone change without a gap (`docs/protocol.md` §7.5): re-issuing for a customer whose token
 //! is in use, the new token's 認証確認 retires the old one; one code per customer per step
 //! around the switch, however the requests interleave. Real provider over HTTPS, real SQLite.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]

@@ -156,7 +156,7 @@ async fn phone_change_revoke_reissue_and_the_old_phone_stops_showing_codes() {
     );
 }
 
-/// 機種変更 with the old phone at hand (docs/protocol.md §7.6): issue → set up → 認証確認 on
+/// 機種変更 with the old phone at hand (docs/protocol.md §7.5): issue → set up → 認証確認 on
 /// the new phone, and the old token retires itself; the old phone keeps working until then and
 /// learns it on its next refresh, with the date.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

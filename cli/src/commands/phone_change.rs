@@ -1,5 +1,5 @@
 //! `softtoken phone-change`: the two ways to move a token to a new phone (機種変更), as
-//! `docs/protocol.md` §7.6 defines them. Text only; nothing is read or changed.
+//! `docs/protocol.md` §7.5 defines them. Text only; nothing is read or changed.
 
 /// The guide, in the manual's words.
 pub const GUIDE: &str = "\

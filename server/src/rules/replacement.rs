@@ -1,4 +1,4 @@
-//! A phone change without a gap (`docs/protocol.md` §7.6, "Phone change"): the 認証確認 of a
+//! A phone change without a gap (`docs/protocol.md` §7.5, "Phone change"): the 認証確認 of a
 //! customer's new token retires the token it replaces, in the same write transaction.
 //!
 //! Re-issuing for a customer whose token is in use leaves that token working; the new token's
