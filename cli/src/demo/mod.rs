@@ -20,7 +20,7 @@ use std::{
 };
 
 use rand_core::{OsRng, RngCore};
-use softtoken_core::{CoreError, OtpCode, SoftToken, TokenStatus};
+use softtoken_core::{CoreError, OtpCode, SoftToken, TokenInfo, TokenStatus};
 use softtoken_protocol::wire::{IssueTokenResponse, TokenState, VerifyResult};
 use softtoken_testkit::{
     BankClient, TestProvider,
@@ -434,19 +434,8 @@ impl Demo<'_> {
         title: &str,
     ) -> Step {
         n.step(title);
-        let mut typed = grouped(&code.code);
-        n.say(&format!(
-            "the user types {typed} into internet banking: [認証確認]"
-        ));
-        let mut verdict = self
-            .runtime
-            .block_on(world.bank.verify(user_id, &typed))
-            .map_err(|e| e.to_string())?;
-        n.say(&format!(
-            "bank → provider: verify → {}",
-            wire_name(&verdict.result)
-        ));
-        if verdict.result == VerifyResult::Replayed {
+        let mut verdict = self.type_code(n, world, user_id, &code.code)?;
+        if verdict == VerifyResult::Replayed {
             // A phone change: the old phone used this time step (one code per customer per
             // step, docs/protocol.md §7.5), so the user types the next code.
             n.say(&format!(
@@ -454,24 +443,11 @@ impl Demo<'_> {
                 human_duration(code.remaining_ms)
             ));
             std::thread::sleep(std::time::Duration::from_millis(code.remaining_ms + 200));
-            typed = grouped(&self.current(phone)?.code);
-            n.say(&format!(
-                "the user types {typed} into internet banking: [認証確認]"
-            ));
-            verdict = self
-                .runtime
-                .block_on(world.bank.verify(user_id, &typed))
-                .map_err(|e| e.to_string())?;
-            n.say(&format!(
-                "bank → provider: verify → {}",
-                wire_name(&verdict.result)
-            ));
+            let next = self.current(phone)?;
+            verdict = self.type_code(n, world, user_id, &next.code)?;
         }
-        if verdict.result != VerifyResult::Accepted {
-            return Err(format!(
-                "the bank's check said {}",
-                wire_name(&verdict.result)
-            ));
+        if verdict != VerifyResult::Accepted {
+            return Err(format!("the bank's check said {}", wire_name(&verdict)));
         }
         let details = self
             .runtime
@@ -483,13 +459,7 @@ impl Demo<'_> {
                 details.state
             ));
         }
-        let p = self.phone(phone)?;
-        let id = p.token_id.as_deref().ok_or("no token on this phone")?;
-        let info = self
-            .runtime
-            .block_on(p.core.refresh(id))
-            .map_err(|e| CliError::from(e).render())?;
-        n.say(&format!("the app refreshes: {}", status_text(info.status)));
+        let info = self.refresh(n, phone, "the app")?;
         if info.status != TokenStatus::Active {
             return Err(format!("the app sees {:?}", info.status));
         }
@@ -517,20 +487,46 @@ impl Demo<'_> {
         Ok(())
     }
 
-    /// Until the new phone's 認証確認 the old phone keeps working: its token is active and it
-    /// shows a code.
-    fn old_phone_still_works(&self, n: &mut Narrator, phone: usize) -> Step {
-        n.step("meanwhile the old phone keeps working (no gap)");
+    /// The phone's app refreshes its token from the provider and says what it learnt.
+    fn refresh(&self, n: &mut Narrator, phone: usize, who: &str) -> Step<TokenInfo> {
         let p = self.phone(phone)?;
         let id = p.token_id.as_deref().ok_or("no token on this phone")?;
         let info = self
             .runtime
             .block_on(p.core.refresh(id))
             .map_err(|e| CliError::from(e).render())?;
+        n.say(&format!("{who} refreshes: {}", status_text(info.status)));
+        Ok(info)
+    }
+
+    /// The user types `code` at internet banking; the bank asks the provider.
+    fn type_code(
+        &self,
+        n: &mut Narrator,
+        world: &World,
+        user_id: &str,
+        code: &str,
+    ) -> Step<VerifyResult> {
+        let typed = grouped(code);
         n.say(&format!(
-            "the old app refreshes: {}",
-            status_text(info.status)
+            "the user types {typed} into internet banking: [認証確認]"
         ));
+        let verdict = self
+            .runtime
+            .block_on(world.bank.verify(user_id, &typed))
+            .map_err(|e| e.to_string())?;
+        n.say(&format!(
+            "bank → provider: verify → {}",
+            wire_name(&verdict.result)
+        ));
+        Ok(verdict.result)
+    }
+
+    /// Until the new phone's 認証確認 the old phone keeps working: its token is active and it
+    /// shows a code.
+    fn old_phone_still_works(&self, n: &mut Narrator, phone: usize) -> Step {
+        n.step("meanwhile the old phone keeps working (no gap)");
+        let info = self.refresh(n, phone, "the old app")?;
         if info.status != TokenStatus::Active {
             return Err(format!("the old phone sees {:?}, not active", info.status));
         }
@@ -551,13 +547,9 @@ impl Demo<'_> {
                 "the lost phone, if it is ever switched on, learns the revocation on refresh"
             }
         });
+        let info = self.refresh(n, phone, "the app")?;
         let p = self.phone(phone)?;
         let id = p.token_id.as_deref().ok_or("no token on this phone")?;
-        let info = self
-            .runtime
-            .block_on(p.core.refresh(id))
-            .map_err(|e| CliError::from(e).render())?;
-        n.say(&format!("the app refreshes: {}", status_text(info.status)));
         let expected = match (refusal, info.status) {
             (Refusal::Replaced, TokenStatus::Replaced { .. }) => CoreError::TokenReplaced,
             (Refusal::Revoked, TokenStatus::Revoked) => CoreError::TokenRevoked,
