@@ -59,6 +59,8 @@ pub enum Command {
     /// Compute RFC 6238 codes from a hex secret (an oathtool-style calculator for operators and
     /// tests).
     Totp(TotpArgs),
+    /// 機種変更: how to move your token to a new phone, with the old phone at hand or lost.
+    PhoneChange,
     /// Start a shell (or COMMAND) with a kernel session keyring of its own, so the tokens set up
     /// in it stay readable by later commands in it (Linux; like `keyctl session -`).
     Session(SessionArgs),

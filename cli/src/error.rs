@@ -96,8 +96,9 @@ impl From<CoreError> for CliError {
             CoreError::ActivationLocked
             | CoreError::TokenExpired
             | CoreError::TokenRevoked
-            | CoreError::TokenReplaced
             | CoreError::AlreadyActiveElsewhere => CliError::new(Exit::Refused, message),
+            CoreError::TokenReplaced => CliError::new(Exit::Refused, message)
+                .next("use the token on the new phone; `softtoken phone-change` explains the move"),
             CoreError::SeedMissing => CliError::new(Exit::Refused, message).next(
                 "ask the bank to revoke the token and issue a new one, then `softtoken activate`",
             ),

@@ -58,6 +58,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => demo(args),
         Command::Totp(args) => commands::totp::run(args),
         Command::Session(args) => commands::session::run(args),
+        Command::PhoneChange => {
+            commands::phone_change::run();
+            Ok(())
+        }
         Command::Activate(args) => commands::activate::run(&data_dir()?, args),
         Command::List(args) => commands::list::run(&data_dir()?, args.json),
         Command::Code(args) => commands::code::run(&data_dir()?, args),

@@ -18,18 +18,45 @@ pub fn status_name(status: TokenStatus) -> &'static str {
 }
 
 /// A status in the user's words.
-pub fn status_text(status: TokenStatus) -> &'static str {
-    match status {
+pub fn status_text(status: TokenStatus) -> String {
+    let text = match status {
         TokenStatus::PendingConfirmation => {
             "set up; waiting for 認証確認 (type a code into internet banking)"
         }
         TokenStatus::Active => "active",
         TokenStatus::Locked => "locked after wrong codes (the bank must unlock it)",
         TokenStatus::Revoked => "revoked (失効): no codes; ask the bank for a new token",
-        TokenStatus::Replaced { .. } => "moved to a new phone (機種変更): no codes here",
+        TokenStatus::Replaced { at_ms } => {
+            return format!(
+                "this token moved to a new phone on {} (機種変更): no codes here; use the new \
+                 phone (see `softtoken phone-change`)",
+                utc_date(at_ms)
+            );
+        }
         TokenStatus::Expired => "expired before setup: ask the bank for a new token",
         TokenStatus::NeedsResetup => "must be set up again on this machine: no codes",
-    }
+    };
+    text.to_owned()
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time in milliseconds: the proleptic Gregorian calendar from
+/// the day count (H. Hinnant's `civil_from_days`), so no date crate is needed for one line.
+pub fn utc_date(unix_ms: u64) -> String {
+    let days = i64::try_from(unix_ms / 86_400_000).unwrap_or(i64::MAX / 2) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// A token as JSON.
@@ -46,6 +73,9 @@ pub struct TokenJson<'a> {
     created_at_ms: u64,
     clock_offset_ms: i64,
     clock_skewed: bool,
+    /// When the token moved to a new phone (status `replaced`), unix ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_at_ms: Option<u64>,
 }
 
 impl<'a> From<&'a TokenInfo> for TokenJson<'a> {
@@ -62,6 +92,10 @@ impl<'a> From<&'a TokenInfo> for TokenJson<'a> {
             created_at_ms: t.created_at_ms,
             clock_offset_ms: t.clock_offset_ms,
             clock_skewed: t.clock_skewed,
+            replaced_at_ms: match t.status {
+                TokenStatus::Replaced { at_ms } => Some(at_ms),
+                _ => None,
+            },
         }
     }
 }
@@ -145,6 +179,14 @@ pub fn grouped(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(951_782_400_000), "2000-02-29");
+        assert_eq!(utc_date(1_795_000_000_123), "2026-11-18");
+        assert_eq!(utc_date(4_102_444_799_999), "2099-12-31");
+    }
 
     #[test]
     fn codes_are_grouped_in_halves() {

@@ -46,7 +46,7 @@ fn demo(args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 /// How many steps the demo narrates (the setup, 取引認証, the phone change).
-const STEPS: usize = 14;
+const STEPS: usize = 16;
 
 fn assert_every_step(transcript: &str) {
     for step in 1..=STEPS {
@@ -71,6 +71,9 @@ fn assert_every_step(transcript: &str) {
         "機種変更",
         "revoke",
         "the app refreshes: revoked",
+        "the old phone still shows codes",
+        "this token moved to a new phone on",
+        "the token moved to a new phone; use the token on the new phone",
         "the token was revoked; ask the bank to issue a new token",
         "取引内容の確認",
         "the phone shows 普通 7654321",

@@ -806,9 +806,15 @@ async fn refresh_honours_retry_after_then_succeeds() {
             v: V1,
             state: TokenState::Active,
             server_time_ms,
+            replaced_at_ms: None,
             mac: Bytes(
-                key.response_mac(status.nonce.as_slice(), TokenState::Active, server_time_ms)
-                    .to_vec(),
+                key.response_mac(
+                    status.nonce.as_slice(),
+                    TokenState::Active,
+                    server_time_ms,
+                    None,
+                )
+                .to_vec(),
             ),
         };
         conn.write_all(&http(
@@ -875,6 +881,7 @@ async fn refresh_with_a_forged_status_reply_is_protocol_and_changes_nothing() {
             v: V1,
             state: TokenState::Revoked,
             server_time_ms: ServerSystemClock.now_ms(),
+            replaced_at_ms: None,
             mac: Bytes(vec![0; 32]),
         };
         conn.write_all(&http(

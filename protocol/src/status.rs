@@ -8,8 +8,13 @@
 //!                          info = "SoftToken-v1 status key" ‖ service_id ‖ user_id, L = 32)
 //! proof      = HMAC-SHA256(status_key, "SoftToken-v1 status request" ‖ nonce(16) ‖ u64be(time_ms))
 //! mac        = HMAC-SHA256(status_key, "SoftToken-v1 status response" ‖ nonce(16)
-//!                          ‖ u8(len state) ‖ state ‖ u64be(server_time_ms))
+//!                          ‖ u8(len state) ‖ state ‖ u64be(server_time_ms)
+//!                          [‖ u64be(replaced_at_ms)   only when state = "replaced"])
 //! ```
+//!
+//! The replacement time is appended only for `replaced`, so the MAC of every other state is
+//! byte for byte what it was before that state existed; a `replaced` reply without the time,
+//! or another state with one, does not verify.
 
 use std::fmt;
 
@@ -71,35 +76,43 @@ impl StatusKey {
         bool::from(self.request_proof(nonce, time_ms).as_slice().ct_eq(proof))
     }
 
-    /// The provider's MAC over its answer.
+    /// The provider's MAC over its answer. `replaced_at_ms` is covered when `state` is
+    /// [`TokenState::Replaced`] (a missing one as 0, which [`verify_response`](Self::verify_response)
+    /// never accepts) and ignored otherwise.
     pub fn response_mac(
         &self,
         nonce: &[u8],
         state: TokenState,
         server_time_ms: u64,
+        replaced_at_ms: Option<u64>,
     ) -> [u8; MAC_LEN] {
         let name = state.as_str().as_bytes();
         // State names are short ASCII constants; the length prefix keeps the layout unambiguous.
         let len = [u8::try_from(name.len()).unwrap_or(u8::MAX)];
-        self.mac(&[
-            RESPONSE_LABEL,
-            nonce,
-            &len,
-            name,
-            &server_time_ms.to_be_bytes(),
-        ])
+        let time = server_time_ms.to_be_bytes();
+        let replaced = replaced_at_ms.unwrap_or(0).to_be_bytes();
+        let mut parts: Vec<&[u8]> = vec![RESPONSE_LABEL, nonce, &len, name, &time];
+        if state == TokenState::Replaced {
+            parts.push(&replaced);
+        }
+        self.mac(&parts)
     }
 
-    /// Checks the provider's MAC in constant time.
+    /// Checks the provider's MAC in constant time. A `replaced` answer must carry its time,
+    /// and no other answer may (the time is outside the MAC of other states).
     pub fn verify_response(
         &self,
         nonce: &[u8; NONCE_LEN],
         state: TokenState,
         server_time_ms: u64,
+        replaced_at_ms: Option<u64>,
         mac: &[u8],
     ) -> bool {
+        if (state == TokenState::Replaced) != replaced_at_ms.is_some() {
+            return false;
+        }
         bool::from(
-            self.response_mac(nonce, state, server_time_ms)
+            self.response_mac(nonce, state, server_time_ms, replaced_at_ms)
                 .as_slice()
                 .ct_eq(mac),
         )

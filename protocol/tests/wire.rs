@@ -289,11 +289,24 @@ fn status_proof_binds_seed_nonce_time_and_state() {
     assert!(!key.verify_request(&nonce[..15], 1000, &proof));
     assert!(!other.verify_request(&nonce, 1000, &proof));
 
-    let mac = key.response_mac(&nonce, TokenState::Revoked, 2000);
-    assert!(key.verify_response(&nonce, TokenState::Revoked, 2000, &mac));
-    assert!(!key.verify_response(&nonce, TokenState::Active, 2000, &mac));
-    assert!(!key.verify_response(&nonce, TokenState::Revoked, 2001, &mac));
-    assert!(!other.verify_response(&nonce, TokenState::Revoked, 2000, &mac));
+    let mac = key.response_mac(&nonce, TokenState::Revoked, 2000, None);
+    assert!(key.verify_response(&nonce, TokenState::Revoked, 2000, None, &mac));
+    assert!(!key.verify_response(&nonce, TokenState::Active, 2000, None, &mac));
+    assert!(!key.verify_response(&nonce, TokenState::Revoked, 2001, None, &mac));
+    assert!(!other.verify_response(&nonce, TokenState::Revoked, 2000, None, &mac));
+    // A time beside another state is outside its MAC: refused, and ignored by the MAC itself
+    // (so every other state's MAC is what it was before `replaced` existed).
+    assert!(!key.verify_response(&nonce, TokenState::Revoked, 2000, Some(1500), &mac));
+    assert_eq!(
+        key.response_mac(&nonce, TokenState::Revoked, 2000, Some(1500)),
+        mac
+    );
+    // `replaced` covers its time, and must carry one.
+    let replaced = key.response_mac(&nonce, TokenState::Replaced, 2000, Some(1500));
+    assert!(key.verify_response(&nonce, TokenState::Replaced, 2000, Some(1500), &replaced));
+    assert!(!key.verify_response(&nonce, TokenState::Replaced, 2000, Some(1501), &replaced));
+    assert!(!key.verify_response(&nonce, TokenState::Replaced, 2000, None, &replaced));
+    assert!(!key.verify_response(&nonce, TokenState::Revoked, 2000, None, &replaced));
     assert_eq!(format!("{key:?}"), "StatusKey(<redacted>)");
 
     let request = StatusRequest {
@@ -310,6 +323,7 @@ fn status_proof_binds_seed_nonce_time_and_state() {
         v: V1,
         state: TokenState::Revoked,
         server_time_ms: 2000,
+        replaced_at_ms: None,
         mac: Bytes(mac.to_vec()),
     };
     let back: StatusResponse = wire::decode(&wire::encode(&response), 4096).unwrap();

@@ -157,6 +157,8 @@ impl ServerState {
             revoked_at_ms: token.revoked_at_ms,
             last_used_at_ms: token.last_used_at_ms,
             device_json: None,
+            replaced_at_ms: token.replaced_at_ms,
+            replaced_by: token.replaced_by,
         });
         let mut cache = write(&self.tokens);
         if cache.len() >= TOKEN_CACHE_MAX {

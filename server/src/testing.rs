@@ -120,6 +120,8 @@ pub async fn create_active_tokens(
             revoked_at_ms: None,
             last_used_at_ms: None,
             device_json: Some(r#"{"platform":"bench","model":null,"app_version":null}"#.into()),
+            replaced_at_ms: None,
+            replaced_by: None,
         });
         seeds.push((user_id, seed));
     }

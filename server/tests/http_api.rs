@@ -1003,7 +1003,7 @@ async fn migrations_are_idempotent_and_versioned() {
         let db = softtoken_server::storage::Db::open(dir.path(), false, missing)
             .await
             .unwrap();
-        assert_eq!(db.schema_version().await.unwrap(), 3);
+        assert_eq!(db.schema_version().await.unwrap(), 4);
         db.close().await;
     }
 }

@@ -404,9 +404,9 @@ async fn production_config_works_end_to_end() {
 
     // A new provider's database is made by `init`, once; `migrate` then finds it.
     let out = run_ok(&["init", "--config", f]).await;
-    assert!(out.contains("schema version 3"), "{out}");
+    assert!(out.contains("schema version 4"), "{out}");
     let out = run_ok(&["migrate", "--config", f]).await;
-    assert!(out.contains("schema version 3"), "{out}");
+    assert!(out.contains("schema version 4"), "{out}");
 
     let out = run_ok(&[
         "service",
@@ -858,7 +858,7 @@ async fn serve_never_creates_a_database_and_refuses_an_empty_or_corrupt_one() {
 
     // init creates it, once.
     let out = run_ok(&["init", "--config", f]).await;
-    assert!(out.contains("schema version 3"), "{out}");
+    assert!(out.contains("schema version 4"), "{out}");
     let stderr = run_fails(&["init", "--config", f], 1).await;
     assert!(stderr.contains("exists already"), "{stderr}");
     let mut server = serve(&serve_args[1..], &p.tmp.path().join("ok.log")).await;

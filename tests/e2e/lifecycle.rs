@@ -156,6 +156,61 @@ async fn phone_change_revoke_reissue_and_the_old_phone_stops_showing_codes() {
     );
 }
 
+/// 機種変更 with the old phone at hand (docs/protocol.md §7.5): issue → set up → 認証確認 on
+/// the new phone, and the old token retires itself; the old phone keeps working until then and
+/// learns it on its next refresh, with the date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_change_without_a_gap_the_old_phone_learns_it_was_replaced() {
+    let provider = TestProvider::start().await.unwrap();
+    let bank = provider.bank().unwrap();
+    let old_user_id = issue(&bank).await;
+    let old_phone = phone_on_provider_time(&provider);
+    let old = set_up(&old_phone, &old_user_id).await;
+    provider.settle(old.period);
+    confirm(&old_phone, &bank, &old, &old_user_id).await;
+
+    // Re-issue for the same customer; the new phone sets it up. The old phone still works.
+    let new_user_id = issue(&bank).await;
+    let new_phone = phone_on_provider_time(&provider);
+    let new = set_up(&new_phone, &new_user_id).await;
+    let step = Duration::from_secs(u64::from(old.period));
+    provider.clock().advance(step);
+    let code = old_phone.current_code(&old.id).unwrap();
+    assert_eq!(
+        verify(&bank, &old_user_id, &code.code).await,
+        VerifyResult::Accepted
+    );
+    assert_eq!(
+        old_phone.refresh(&old.id).await.unwrap().status,
+        TokenStatus::Active
+    );
+
+    // 認証確認 on the new phone at the next step retires the old token.
+    provider.clock().advance(step);
+    confirm(&new_phone, &bank, &new, &new_user_id).await;
+    let refreshed = old_phone.refresh(&old.id).await.unwrap();
+    let TokenStatus::Replaced { at_ms } = refreshed.status else {
+        panic!("{:?}", refreshed.status);
+    };
+    assert!(at_ms <= provider.now_ms() && at_ms + 60_000 > provider.now_ms());
+    assert_eq!(
+        old_phone.current_code(&old.id).unwrap_err(),
+        CoreError::TokenReplaced
+    );
+    assert_eq!(
+        verify(&bank, &old_user_id, &code.code).await,
+        VerifyResult::Replaced
+    );
+    let details = bank.details(&old_user_id).await.unwrap();
+    assert_eq!(details.state, TokenState::Replaced);
+    assert_eq!(
+        details.replaced_by.map(|u| u.to_string()),
+        Some(new_user_id)
+    );
+    // Nothing was deleted: the user removes it explicitly.
+    assert_eq!(old_phone.tokens().unwrap().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_provider_restarts_on_its_data_and_the_phone_keeps_working() {
     let mut provider = TestProvider::start().await.unwrap();

@@ -206,6 +206,7 @@ impl DeviceClient {
             &nonce,
             reply.state,
             reply.server_time_ms,
+            reply.replaced_at_ms,
             reply.mac.as_slice(),
         ) {
             return Err(DeviceError::Transport(

@@ -4,6 +4,7 @@
 pub mod activate;
 pub mod code;
 pub mod list;
+pub mod phone_change;
 pub mod refresh;
 pub mod remove;
 pub mod rename;

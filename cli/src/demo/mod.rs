@@ -20,7 +20,7 @@ use std::{
 };
 
 use rand_core::{OsRng, RngCore};
-use softtoken_core::{CoreError, OtpCode, SoftToken, TokenStatus};
+use softtoken_core::{CoreError, OtpCode, SoftToken, TokenInfo, TokenStatus};
 use softtoken_protocol::wire::{IssueTokenResponse, TokenState, VerifyResult};
 use softtoken_testkit::{
     BankClient, TestProvider,
@@ -41,7 +41,7 @@ use keystore::DemoKeystore;
 use narrator::Narrator;
 
 /// How many numbered steps the demo has.
-const STEPS: usize = 14;
+const STEPS: usize = 16;
 
 /// A failed step: what went wrong, in one line.
 type Step<T = ()> = Result<T, String>;
@@ -164,15 +164,14 @@ impl Demo<'_> {
         self.phishing_rejected(n, &world, old, &user_id)?;
         self.offline_code(n, &world, old, &user_id)?;
 
-        // Phone change: revoke, the old phone learns it, re-issue, set up the new phone.
-        self.revoke(n, &world, &user_id)?;
-        self.old_phone_refuses(n, old)?;
+        // 機種変更 with the old phone at hand: re-issue, set up the new phone; the old phone
+        // keeps working until the new phone's 認証確認 retires it (docs/protocol.md §7.5).
         let password = demo_password();
         let reissued = self.issue(
             n,
             &world,
             &password,
-            "手順1 again — the bank issues a new token for the new phone",
+            "機種変更 手順1 — the bank issues a token for the new phone (the old one is not revoked)",
         )?;
         let new_user_id = reissued.user_id.as_str().to_owned();
         let new = self.new_phone(&world, "phone-new")?;
@@ -186,14 +185,20 @@ impl Demo<'_> {
         )?
         .ok_or("no code on the new phone")?;
         drop(password);
+        self.old_phone_still_works(n, old)?;
         self.confirm(
             n,
             &world,
             new,
             &new_user_id,
             &code,
-            "手順5 認証確認 on the new phone — the token is active again",
+            "手順5 認証確認 on the new phone — it is the token now; the old one retires itself",
         )?;
+        self.phone_refuses(n, old, Refusal::Replaced)?;
+
+        // A lost phone: the bank revokes its token (then issues anew, as above).
+        self.revoke(n, &world, &new_user_id)?;
+        self.phone_refuses(n, new, Refusal::Revoked)?;
         Ok(())
     }
 
@@ -429,23 +434,20 @@ impl Demo<'_> {
         title: &str,
     ) -> Step {
         n.step(title);
-        let typed = grouped(&code.code);
-        n.say(&format!(
-            "the user types {typed} into internet banking: [認証確認]"
-        ));
-        let verdict = self
-            .runtime
-            .block_on(world.bank.verify(user_id, &typed))
-            .map_err(|e| e.to_string())?;
-        n.say(&format!(
-            "bank → provider: verify → {}",
-            wire_name(&verdict.result)
-        ));
-        if verdict.result != VerifyResult::Accepted {
-            return Err(format!(
-                "the bank's check said {}",
-                wire_name(&verdict.result)
+        let mut verdict = self.type_code(n, world, user_id, &code.code)?;
+        if verdict == VerifyResult::Replayed {
+            // A phone change: the old phone used this time step (one code per customer per
+            // step, docs/protocol.md §7.5), so the user types the next code.
+            n.say(&format!(
+                "this time step was already used by the old phone: the user waits {} for the next code",
+                human_duration(code.remaining_ms)
             ));
+            std::thread::sleep(std::time::Duration::from_millis(code.remaining_ms + 200));
+            let next = self.current(phone)?;
+            verdict = self.type_code(n, world, user_id, &next.code)?;
+        }
+        if verdict != VerifyResult::Accepted {
+            return Err(format!("the bank's check said {}", wire_name(&verdict)));
         }
         let details = self
             .runtime
@@ -457,13 +459,7 @@ impl Demo<'_> {
                 details.state
             ));
         }
-        let p = self.phone(phone)?;
-        let id = p.token_id.as_deref().ok_or("no token on this phone")?;
-        let info = self
-            .runtime
-            .block_on(p.core.refresh(id))
-            .map_err(|e| CliError::from(e).render())?;
-        n.say(&format!("the app refreshes: {}", status_text(info.status)));
+        let info = self.refresh(n, phone, "the app")?;
         if info.status != TokenStatus::Active {
             return Err(format!("the app sees {:?}", info.status));
         }
@@ -472,11 +468,9 @@ impl Demo<'_> {
         Ok(())
     }
 
-    /// 機種変更: the bank revokes the token before the phone change.
+    /// A lost phone: the bank revokes its token (トークンの失効手続き) before issuing a new one.
     fn revoke(&self, n: &mut Narrator, world: &World, user_id: &str) -> Step {
-        n.step(
-            "機種変更 — before the phone change the bank revokes the token (トークンの失効手続き)",
-        );
+        n.step("機種変更, phone lost — the bank revokes its token at once (トークンの失効手続き)");
         let details = self
             .runtime
             .block_on(world.bank.revoke(user_id))
@@ -493,30 +487,85 @@ impl Demo<'_> {
         Ok(())
     }
 
-    /// The old phone learns the revocation on refresh and shows no code any more.
-    fn old_phone_refuses(&self, n: &mut Narrator, phone: usize) -> Step {
-        n.step("the old phone learns it on refresh and refuses to show codes");
+    /// The phone's app refreshes its token from the provider and says what it learnt.
+    fn refresh(&self, n: &mut Narrator, phone: usize, who: &str) -> Step<TokenInfo> {
         let p = self.phone(phone)?;
         let id = p.token_id.as_deref().ok_or("no token on this phone")?;
         let info = self
             .runtime
             .block_on(p.core.refresh(id))
             .map_err(|e| CliError::from(e).render())?;
-        n.say(&format!("the app refreshes: {}", status_text(info.status)));
-        if info.status != TokenStatus::Revoked {
-            return Err(format!("the old phone sees {:?}, not revoked", info.status));
+        n.say(&format!("{who} refreshes: {}", status_text(info.status)));
+        Ok(info)
+    }
+
+    /// The user types `code` at internet banking; the bank asks the provider.
+    fn type_code(
+        &self,
+        n: &mut Narrator,
+        world: &World,
+        user_id: &str,
+        code: &str,
+    ) -> Step<VerifyResult> {
+        let typed = grouped(code);
+        n.say(&format!(
+            "the user types {typed} into internet banking: [認証確認]"
+        ));
+        let verdict = self
+            .runtime
+            .block_on(world.bank.verify(user_id, &typed))
+            .map_err(|e| e.to_string())?;
+        n.say(&format!(
+            "bank → provider: verify → {}",
+            wire_name(&verdict.result)
+        ));
+        Ok(verdict.result)
+    }
+
+    /// Until the new phone's 認証確認 the old phone keeps working: its token is active and it
+    /// shows a code.
+    fn old_phone_still_works(&self, n: &mut Narrator, phone: usize) -> Step {
+        n.step("meanwhile the old phone keeps working (no gap)");
+        let info = self.refresh(n, phone, "the old app")?;
+        if info.status != TokenStatus::Active {
+            return Err(format!("the old phone sees {:?}, not active", info.status));
         }
+        let code = self.current(phone)?;
+        n.say(&format!("the old phone shows {}", grouped(&code.code)));
+        n.ok("the old phone still shows codes");
+        n.pause();
+        Ok(())
+    }
+
+    /// A phone whose token was retired learns it on refresh and shows no code any more.
+    fn phone_refuses(&self, n: &mut Narrator, phone: usize, refusal: Refusal) -> Step {
+        n.step(match refusal {
+            Refusal::Replaced => {
+                "the old phone learns on refresh that its token moved, and shows no code"
+            }
+            Refusal::Revoked => {
+                "the lost phone, if it is ever switched on, learns the revocation on refresh"
+            }
+        });
+        let info = self.refresh(n, phone, "the app")?;
+        let p = self.phone(phone)?;
+        let id = p.token_id.as_deref().ok_or("no token on this phone")?;
+        let expected = match (refusal, info.status) {
+            (Refusal::Replaced, TokenStatus::Replaced { .. }) => CoreError::TokenReplaced,
+            (Refusal::Revoked, TokenStatus::Revoked) => CoreError::TokenRevoked,
+            (_, other) => return Err(format!("the phone sees {other:?}, not {refusal:?}")),
+        };
         match p.core.current_code(id) {
-            Err(err @ CoreError::TokenRevoked) => {
+            Err(err) if err == expected => {
                 n.say(&format!(
                     "asked for a code, the app says: {}",
                     CliError::from(err).render()
                 ));
             }
-            Err(other) => return Err(format!("expected 'revoked', got: {other}")),
-            Ok(_) => return Err("the revoked token still showed a code".into()),
+            Err(other) => return Err(format!("expected '{expected}', got: {other}")),
+            Ok(_) => return Err("the retired token still showed a code".into()),
         }
-        n.ok("no code is shown for a revoked token");
+        n.ok("no code is shown for a retired token");
         n.pause();
         Ok(())
     }
@@ -536,6 +585,15 @@ impl Demo<'_> {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// Why a phone's token stopped: the two ends of a phone change.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// The new phone's 認証確認 retired it.
+    Replaced,
+    /// The bank revoked it (a lost phone).
+    Revoked,
 }
 
 /// A fresh activation password, as if the user had chosen one; wiped when dropped.

@@ -199,7 +199,7 @@ impl SoftToken {
             .instrument(tracing::debug_span!(FINISH_ROUND_TRIP))
             .await
         {
-            Ok((_, offset)) => (offset, Some(self.clock.now_ms())),
+            Ok(verified) => (verified.clock_offset_ms, Some(self.clock.now_ms())),
             Err(err) => {
                 tracing::warn!(error = %err, "no authenticated provider time at activation");
                 (0, None)
@@ -284,8 +284,8 @@ impl SoftToken {
             ServiceId::parse(&record.service_id).map_err(|e| CoreError::from_id(&e))?;
         let user_id = UserId::parse(&record.user_id).map_err(|e| CoreError::from_id(&e))?;
         let seed = self.seed_of(&record)?;
-        let (state, offset) = self.verified_status(&seed, service_id, user_id).await?;
-        let updated = self.store_verified(token_id, state, offset)?;
+        let verified = self.verified_status(&seed, service_id, user_id).await?;
+        let updated = self.store_verified(token_id, &verified)?;
         let status = self.status_of(&updated)?;
         tracing::info!(token = token_id, status = ?status, clock_offset_ms = updated.clock_offset_ms, "token refreshed");
         Ok(self.info(&updated, status))
@@ -340,7 +340,7 @@ impl SoftToken {
         seed: &Seed,
         service_id: ServiceId,
         user_id: UserId,
-    ) -> Result<(RecordState, i64), CoreError> {
+    ) -> Result<Verified, CoreError> {
         let key = StatusKey::derive(seed, &service_id, &user_id);
         let mut nonce = [0u8; 16];
         OsRng.fill_bytes(&mut nonce);
@@ -375,16 +375,18 @@ impl SoftToken {
             &nonce,
             reply.state,
             reply.server_time_ms,
+            reply.replaced_at_ms,
             reply.mac.as_slice(),
         ) {
             return Err(CoreError::Protocol {
                 reason: "the status reply is not authentic".into(),
             });
         }
-        Ok((
-            record_state(reply.state),
-            timed.clock_offset_ms(reply.server_time_ms),
-        ))
+        Ok(Verified {
+            state: record_state(reply.state),
+            replaced_at_ms: reply.replaced_at_ms,
+            clock_offset_ms: timed.clock_offset_ms(reply.server_time_ms),
+        })
     }
 
     /// Stores a token state and clock offset that a reply's MAC proved (status, transaction
@@ -392,16 +394,18 @@ impl SoftToken {
     fn store_verified(
         &self,
         token_id: &str,
-        state: RecordState,
-        clock_offset_ms: i64,
+        verified: &Verified,
     ) -> Result<TokenRecord, CoreError> {
         let _guard = self.lock();
         let mut records = self.metadata.load()?;
         let Some(stored) = records.iter_mut().find(|r| r.id == token_id) else {
             return Err(CoreError::TokenNotFound);
         };
-        stored.state = state;
-        stored.clock_offset_ms = clock_offset_ms;
+        stored.state = verified.state;
+        stored.clock_offset_ms = verified.clock_offset_ms;
+        if verified.state == RecordState::Replaced {
+            stored.replaced_at_ms = verified.replaced_at_ms;
+        }
         stored.last_refresh_ms = Some(self.clock.now_ms());
         let updated = stored.clone();
         self.metadata.save(&records)?;
@@ -464,6 +468,17 @@ impl SoftToken {
                 > CLOCK_SKEW_WARNING_MS.unsigned_abs(),
         }
     }
+}
+
+/// What a reply whose MAC verified says about a token: the only input that changes a stored
+/// token after activation (see [`SoftToken::store_verified`]).
+pub(crate) struct Verified {
+    /// The token's state.
+    pub(crate) state: RecordState,
+    /// When it was replaced (state `Replaced` only; covered by the status MAC).
+    pub(crate) replaced_at_ms: Option<u64>,
+    /// Provider clock minus phone clock, ms.
+    pub(crate) clock_offset_ms: i64,
 }
 
 /// The id of a token on this phone: `<service id>-<user id>`, so re-activating the same token

@@ -26,7 +26,7 @@ use softtoken_protocol::{
     },
 };
 
-use super::{SoftToken, corrected_now, net_error, record_state, refuse_final};
+use super::{SoftToken, Verified, corrected_now, net_error, record_state, refuse_final};
 use crate::{
     error::CoreError,
     metadata::{RecordState, TokenRecord},
@@ -111,10 +111,15 @@ impl SoftToken {
                     reason: other.to_string(),
                 },
             })?;
+        // The list's MAC covers the state but no replacement time: a `replaced` token is
+        // refused before any list (410 token_replaced), and the status exchange brings its time.
         self.store_verified(
             token_id,
-            record_state(reply.state),
-            timed.clock_offset_ms(reply.server_time_ms),
+            &Verified {
+                state: record_state(reply.state),
+                replaced_at_ms: None,
+                clock_offset_ms: timed.clock_offset_ms(reply.server_time_ms),
+            },
         )?;
         let shown = transactions.iter().map(pending).collect();
         self.verified_transactions.replace(token_id, transactions);

@@ -31,8 +31,13 @@ public struct BankClient: Sendable {
     }
 
     /// Issues a token for `email` with `activationPassword`.
+    /// Each token goes to a customer of its own: a customer's new token retires the old one at
+    /// its 認証確認 (docs/protocol.md §7.5), and tests may share a provider.
     public func issue(email: String, activationPassword: String) throws -> Issued {
-        try post("tokens", ["email": email, "activation_password": activationPassword])
+        try post("tokens", [
+            "email": email, "activation_password": activationPassword,
+            "customer_ref": UUID().uuidString,
+        ])
     }
 
     /// Verifies `otp` for `userId` (認証確認 / a login).

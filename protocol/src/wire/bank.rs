@@ -159,6 +159,12 @@ pub struct TokenDetails {
     /// Revoked at, unix ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at_ms: Option<u64>,
+    /// Replaced at (state `replaced`): the 認証確認 of [`TokenDetails::replaced_by`], unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_at_ms: Option<u64>,
+    /// The customer's newer token that replaced this one (state `replaced`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<UserId>,
     /// Last accepted code at, unix ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at_ms: Option<u64>,

@@ -145,7 +145,12 @@ pub struct StatusResponse {
     pub state: TokenState,
     /// Provider clock, unix milliseconds.
     pub server_time_ms: u64,
-    /// MAC over the request nonce, the state and the time (32 bytes, [`crate::status`]), so
-    /// only the provider can tell the app its token is revoked.
+    /// When the token was replaced (its customer's new token's 認証確認), unix ms: present
+    /// exactly when `state` is `replaced`, and then covered by `mac`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_at_ms: Option<u64>,
+    /// MAC over the request nonce, the state, the time and (for `replaced`) the replacement
+    /// time (32 bytes, [`crate::status`]), so only the provider can tell the app its token is
+    /// revoked or replaced.
     pub mac: Bytes,
 }

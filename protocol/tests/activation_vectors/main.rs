@@ -35,6 +35,8 @@ use crate::{
     rng::rng,
 };
 
+/// The replacement time of the `replaced` status vector, unix ms.
+const REPLACED_AT_MS: u64 = 1_794_999_000_000;
 const PASSWORD: &str = "Sakura#2026";
 
 const DESCRIPTION: &str = "SoftToken protocol v1 worked example (docs/protocol.md §8), \
@@ -223,7 +225,20 @@ fn generate() -> Value {
             "proof": hex::encode(status.request_proof(&nonce, time_ms)),
             "state": "active",
             "server_time_ms": server_time_ms,
-            "mac": hex::encode(status.response_mac(&nonce, TokenState::Active, server_time_ms)),
+            "mac": hex::encode(status.response_mac(&nonce, TokenState::Active, server_time_ms, None)),
+        },
+        // The one state whose MAC also covers a time: u64be(replaced_at_ms) appended.
+        "status_replaced": {
+            "nonce": hex::encode(nonce),
+            "state": "replaced",
+            "server_time_ms": server_time_ms,
+            "replaced_at_ms": REPLACED_AT_MS,
+            "mac": hex::encode(status.response_mac(
+                &nonce,
+                TokenState::Replaced,
+                server_time_ms,
+                Some(REPLACED_AT_MS),
+            )),
         },
     })
 }

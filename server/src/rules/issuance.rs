@@ -102,6 +102,8 @@ pub async fn issue(
         revoked_at_ms: None,
         last_used_at_ms: None,
         device_json: None,
+        replaced_at_ms: None,
+        replaced_by: None,
     };
 
     let mut tx = state.db.write().await?;

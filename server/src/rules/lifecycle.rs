@@ -30,6 +30,8 @@ fn view(service: &ServiceCtx, token: &TokenRow, now: u64) -> TokenDetails {
         activated_at_ms: token.activated_at_ms,
         confirmed_at_ms: token.confirmed_at_ms,
         revoked_at_ms: token.revoked_at_ms,
+        replaced_at_ms: token.replaced_at_ms,
+        replaced_by: token.replaced_by,
         last_used_at_ms: token.last_used_at_ms,
         activation_attempts_left: rules
             .max_activation_attempts

@@ -4,7 +4,7 @@
 use softtoken_protocol::{
     secret::Seed,
     status::StatusKey,
-    wire::{Bytes, StatusRequest, StatusResponse, V1},
+    wire::{Bytes, StatusRequest, StatusResponse, TokenState, V1},
 };
 
 use crate::{error::ApiError, state::ServerState, storage::tokens};
@@ -38,12 +38,17 @@ pub async fn status(
     }
     let now = state.now_ms();
     let token_state = token.state_at(now);
+    let replaced_at_ms = match token_state {
+        TokenState::Replaced => Some(token.replaced_at_ms.unwrap_or(now)),
+        _ => None,
+    };
     Ok(StatusResponse {
         v: V1,
         state: token_state,
         server_time_ms: now,
+        replaced_at_ms,
         mac: Bytes(
-            key.response_mac(request.nonce.as_slice(), token_state, now)
+            key.response_mac(request.nonce.as_slice(), token_state, now, replaced_at_ms)
                 .to_vec(),
         ),
     })

@@ -9,7 +9,10 @@ use softtoken_protocol::{
     wire::{TokenState, VerifyResponse, VerifyResult},
 };
 
-use super::transactions::{self, count_token_failure};
+use super::{
+    replacement::{self, Predecessors},
+    transactions::{self, count_token_failure},
+};
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
@@ -93,11 +96,10 @@ async fn accept_fast(
             state.remember_token(&row)
         }
     };
+    // Only a token in use: a confirmation (認証確認) may retire the customer's old token,
+    // which needs the full check on the writing connection (see `replacement`).
     let token_state = token.state_at(now);
-    if !matches!(
-        token_state,
-        TokenState::Active | TokenState::PendingConfirmation
-    ) {
+    if token_state != TokenState::Active {
         return Ok(None);
     }
     let Ok(typed) = parse_otp(otp, token.params.digits()) else {
@@ -125,11 +127,6 @@ async fn accept_fast(
         .map_err(|_| ApiError::Internal)?
     {
         return Ok(None);
-    }
-    if token_state == TokenState::PendingConfirmation {
-        // The accept confirmed the token: cache it as the write left it, or the next code would
-        // find the cached state out of date and take the full check.
-        state.remember_token(&accepted_row(&token, step, now));
     }
     Ok(Some(VerifyResponse {
         result: VerifyResult::Accepted,
@@ -223,9 +220,33 @@ async fn verify_in(
         transactions::wake(state, &counted.failed);
         return Ok(response);
     };
+    // A confirmation retires the customer's token in use, in this transaction; never at a
+    // step that token already used (one code per customer per step).
+    let mut retired = (Vec::new(), Vec::new());
+    if token_state == TokenState::PendingConfirmation {
+        match replacement::predecessors(tx, &token, step).await? {
+            Predecessors::StepUsed => {
+                audit::record(
+                    tx,
+                    now,
+                    audit("replayed").with_detail("step used by the token this one replaces"),
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok((reply(VerifyResult::Replayed, token.failures), after));
+            }
+            // The accept below applies exactly when this holds (same row, same transaction).
+            Predecessors::Clear(old) if token.last_step.is_none_or(|last| last < step) => {
+                let failed = replacement::retire(tx, &old, user_id, now, actor).await?;
+                retired = (old, failed);
+            }
+            Predecessors::Clear(_) => {}
+        }
+    }
     // Accepted unless a step at or after this one was accepted before (a replay); audited
     // either way and committed, in one round trip.
     let accepted = accept_step_and_commit(tx, &service_id, user_id, step, now, actor).await?;
+    replacement::finish(state, &service_id, &retired.0, &retired.1);
     Ok(if accepted {
         (
             reply(VerifyResult::Accepted, 0),

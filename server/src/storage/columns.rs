@@ -93,6 +93,17 @@ pub(super) fn text<T: Text>(row: &SqliteRow, column: &str) -> Result<T, sqlx::Er
     T::from_stored(stored).ok_or_else(|| invalid(column, T::WHAT))
 }
 
+/// A nullable TEXT column read into its type (`None` for NULL).
+pub(super) fn optional_text<T: Text>(
+    row: &SqliteRow,
+    column: &str,
+) -> Result<Option<T>, sqlx::Error> {
+    let stored: Option<&str> = row.try_get(column)?;
+    stored
+        .map(|text| T::from_stored(text).ok_or_else(|| invalid(column, T::WHAT)))
+        .transpose()
+}
+
 /// Reads an INTEGER column as an unsigned (or narrower) number.
 pub(super) fn number<T: TryFrom<i64>>(row: &SqliteRow, column: &str) -> Result<T, sqlx::Error> {
     let stored: i64 = row.try_get(column)?;

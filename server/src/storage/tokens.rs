@@ -13,7 +13,7 @@ use sqlx::{FromRow, Row, sqlite::SqliteRow};
 use super::private::Connection as _;
 use super::{
     Connection, WriteTx,
-    columns::{int, number, optional_number, optional_sealed, params, sealed, text},
+    columns::{int, number, optional_number, optional_sealed, optional_text, params, sealed, text},
 };
 use crate::secrets::kek::Sealed;
 
@@ -23,7 +23,7 @@ macro_rules! token_columns {
         "service_id, user_id, customer_ref, email, label, state, algorithm, digits, period,
          password_file, password_file_kek_version, seed, seed_kek_version, seed_generation,
          activation_attempts, failures, last_step, issued_at_ms, expires_at_ms, activated_at_ms,
-         confirmed_at_ms, revoked_at_ms, last_used_at_ms, device_json"
+         confirmed_at_ms, revoked_at_ms, last_used_at_ms, device_json, replaced_at_ms, replaced_by"
     };
 }
 
@@ -70,6 +70,10 @@ pub struct TokenRow {
     pub last_used_at_ms: Option<u64>,
     /// Device description (JSON of `DeviceInfo`).
     pub device_json: Option<String>,
+    /// Retired at (state `replaced`): the 認証確認 of [`TokenRow::replaced_by`].
+    pub replaced_at_ms: Option<u64>,
+    /// The newer token of the same customer that retired this one (state `replaced`).
+    pub replaced_by: Option<UserId>,
 }
 
 impl TokenRow {
@@ -111,6 +115,8 @@ impl FromRow<'_, SqliteRow> for TokenRow {
             revoked_at_ms: optional_number(row, "revoked_at_ms")?,
             last_used_at_ms: optional_number(row, "last_used_at_ms")?,
             device_json: row.try_get("device_json")?,
+            replaced_at_ms: optional_number(row, "replaced_at_ms")?,
+            replaced_by: optional_text(row, "replaced_by")?,
         })
     }
 }
@@ -210,6 +216,48 @@ pub async fn unfinished_of_customer(
     .fetch_all(conn.sqlite()?)
     .await?;
     rows.iter().map(|row| text(row, "user_id")).collect()
+}
+
+/// The customer's tokens in use (`active` or `locked`) other than `except`: what the 認証確認
+/// of `except` retires (`docs/protocol.md`, "Phone change").
+pub async fn in_use_of_customer(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    customer_ref: &str,
+    except: &UserId,
+) -> Result<Vec<TokenRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM tokens WHERE service_id = ?1 AND customer_ref = ?2 AND user_id != ?3
+             AND state IN ('active', 'locked')"
+    ))
+    .bind(service_id.as_str())
+    .bind(customer_ref)
+    .bind(except.as_str())
+    .fetch_all(conn.sqlite()?)
+    .await
+}
+
+/// Retires a token in use: final state `replaced`, at `now_ms`, by `by`.
+pub async fn set_replaced(
+    conn: &mut impl Connection,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    by: &UserId,
+    now_ms: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tokens SET state = 'replaced', replaced_at_ms = ?1, replaced_by = ?2
+         WHERE service_id = ?3 AND user_id = ?4 AND state IN ('active', 'locked')",
+    )
+    .bind(int(now_ms))
+    .bind(by.as_str())
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(conn.sqlite()?)
+    .await?;
+    Ok(())
 }
 
 /// Sets a token's state (and, for `revoked`, its revocation time).

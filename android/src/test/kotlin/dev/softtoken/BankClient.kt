@@ -28,11 +28,16 @@ class BankClient(
         .connectTimeout(Duration.ofSeconds(10))
         .build()
 
-    /** Issues a token for [email] with [activationPassword]; returns its User ID. */
+    /**
+     * Issues a token for [email] with [activationPassword]; returns its User ID. Each token is
+     * issued to a customer of its own: tests share one provider, and a customer's new token
+     * retires the old one at its 認証確認 (docs/protocol.md §7.5).
+     */
     fun issue(email: String, activationPassword: String): String {
+        val customerRef = java.util.UUID.randomUUID().toString()
         val body = post(
             "/v1/services/$serviceId/tokens",
-            """{"email":"${jsonEscape(email)}","activation_password":"${jsonEscape(activationPassword)}"}""",
+            """{"email":"${jsonEscape(email)}","activation_password":"${jsonEscape(activationPassword)}","customer_ref":"$customerRef"}""",
             expect = 201,
         )
         return stringField(body, "user_id")
