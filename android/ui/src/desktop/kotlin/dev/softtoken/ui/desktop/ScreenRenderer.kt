@@ -25,9 +25,16 @@ public object ScreenRenderer {
             density = Density(density),
             content = content,
         ).use { scene ->
-            // A second frame lets effects started by the first one (layout, text) settle.
+            // Frames up to a second in let effects started by the first one (layout, text)
+            // settle and enter animations finish: a dialog drawn at 16 ms is still half
+            // transparent, with the screen behind showing through.
             scene.render(0)
-            val image = scene.render(FRAME_NANOS)
+            var nanos = 0L
+            while (nanos < SETTLE_NANOS) {
+                nanos += FRAME_NANOS
+                scene.render(nanos)
+            }
+            val image = scene.render(SETTLE_NANOS + FRAME_NANOS)
             val data = image.encodeToData(EncodedImageFormat.PNG)
                 ?: throw IllegalStateException("Skia could not encode the screen as PNG")
             data.bytes
@@ -42,4 +49,5 @@ public object ScreenRenderer {
             ?.familyName
 
     private const val FRAME_NANOS = 16_000_000L
+    private const val SETTLE_NANOS = 1_000_000_000L
 }
