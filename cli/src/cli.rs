@@ -11,8 +11,8 @@ Exit codes:
   1  failure (a demo step failed, an unexpected error)
   2  usage error (bad arguments, no terminal for a prompt)
   3  input rejected on this machine (ID typo, bad label, bad hex); nothing was sent
-  4  refused: wrong activation password, token locked, revoked, expired, in use elsewhere,
-     or to be set up again
+  4  refused: wrong activation password, token locked, revoked, moved to a new phone,
+     expired, in use elsewhere, or to be set up again
   5  network, TLS or provider reply problem
   6  keystore or local storage unavailable (e.g. no usable kernel keyring)
   7  no such token
