@@ -94,7 +94,7 @@ pub struct TokenInfo {
     /// app may suggest fixing the clock).
     pub clock_skewed: bool,
     /// When the token moved to a new phone, unix ms (provider time): set when `status` is
-    /// `Replaced`, for "this token moved to a new phone on <date>".
+    /// `Replaced`, for "this token moved to a new phone on `<date>`".
     pub replaced_at_ms: Option<i64>,
 }
 

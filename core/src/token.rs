@@ -20,7 +20,7 @@ pub enum TokenStatus {
     Revoked,
     /// Moved to a new phone: the new phone's 認証確認 retired this token. No codes.
     Replaced {
-        /// When, in the provider's Unix milliseconds (for "moved to a new phone on <date>").
+        /// When, in the provider's Unix milliseconds (for "moved to a new phone on `<date>`").
         at_ms: u64,
     },
     /// Expired before it was confirmed: no codes.
