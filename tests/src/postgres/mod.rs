@@ -300,13 +300,26 @@ impl PgCluster {
             .ok_or(PgError::State("has no postmaster.pid"))?;
         processes::kill_server(postmaster)?;
         self.running = false;
-        // The dead postmaster's pid is left in postmaster.pid, as after any crash, and the
-        // server's next start checks it is gone. A container's init may be slow to reap the
-        // zombie: once it is certainly dead, its stale lock file is removed as an operator
-        // would (its shared memory is gone with its processes).
-        if !processes::wait_reaped(postmaster, Duration::from_secs(5)) {
-            fs::remove_file(self.data_dir().join("postmaster.pid"))
-                .map_err(PgError::io("removing the killed server's postmaster.pid"))?;
+        // The dead postmaster's pid is left in its lock files (postmaster.pid, and the socket's
+        // .s.PGSQL.PORT.lock), as after any crash, and the next start refuses while that pid
+        // exists. A container's init may take a second or two to reap the zombie: as it is
+        // certainly dead, its stale lock files are removed, as an operator would (its shared
+        // memory went with its processes). Otherwise the server's own stale-lock check runs.
+        if !processes::wait_reaped(postmaster, Duration::from_millis(100)) {
+            let socket_lock = self
+                .socket_dir()
+                .join(format!(".s.PGSQL.{}.lock", self.port));
+            for lock in [self.data_dir().join("postmaster.pid"), socket_lock] {
+                match fs::remove_file(&lock) {
+                    Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(PgError::Io {
+                            what: format!("removing the killed server's {}", lock.display()),
+                            error,
+                        });
+                    }
+                    _ => {}
+                }
+            }
         }
         Ok(())
     }
