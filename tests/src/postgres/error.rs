@@ -73,6 +73,40 @@ pub enum PgError {
 }
 
 impl PgError {
+    /// The same error for another caller: a failure kept in a `OnceLock` is reported to every
+    /// caller (`io::Error` cannot be cloned, so an I/O error keeps its kind and text).
+    pub(crate) fn again(&self) -> PgError {
+        match self {
+            PgError::NotInstalled { looked_in } => PgError::NotInstalled {
+                looked_in: looked_in.clone(),
+            },
+            PgError::TooOld { found, bindir } => PgError::TooOld {
+                found: found.clone(),
+                bindir: bindir.clone(),
+            },
+            PgError::NoPostgresUser => PgError::NoPostgresUser,
+            PgError::Io { what, error } => PgError::Io {
+                what: what.clone(),
+                error: io::Error::new(error.kind(), error.to_string()),
+            },
+            PgError::Failed {
+                command,
+                status,
+                output,
+            } => PgError::Failed {
+                command: command.clone(),
+                status: status.clone(),
+                output: output.clone(),
+            },
+            PgError::BadName(name) => PgError::BadName(name.clone()),
+            PgError::Timeout { what, seconds } => PgError::Timeout {
+                what: what.clone(),
+                seconds: *seconds,
+            },
+            PgError::State(state) => PgError::State(state),
+        }
+    }
+
     /// An [`Io`](Self::Io) error saying what the harness was doing.
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(io::Error) -> Self {
         let what = what.into();

@@ -51,15 +51,11 @@ pub struct PgBinaries {
 impl PgBinaries {
     /// The installation the harness uses, found once per process.
     pub fn get() -> Result<&'static PgBinaries, PgError> {
-        static FOUND: OnceLock<Result<PgBinaries, String>> = OnceLock::new();
-        // The error is kept as text: `PgError` holds `io::Error`, which cannot be cloned for
-        // every later caller. A failure here is a missing or old installation either way.
-        match FOUND.get_or_init(|| Self::locate().map_err(|e| e.to_string())) {
-            Ok(found) => Ok(found),
-            Err(message) => Err(PgError::NotInstalled {
-                looked_in: message.clone(),
-            }),
-        }
+        static FOUND: OnceLock<Result<PgBinaries, PgError>> = OnceLock::new();
+        FOUND
+            .get_or_init(Self::locate)
+            .as_ref()
+            .map_err(PgError::again)
     }
 
     /// Searches `$SOFTTOKEN_PG_BINDIR`, `pg_config --bindir`, then the newest
