@@ -8,7 +8,10 @@
 //! standby right after a write may not see it yet (tests poll, or use
 //! [`PgCluster::wait_for_replay`]).
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use super::{PgCluster, PgError, Role, tools::run};
 
@@ -26,8 +29,9 @@ impl PgCluster {
             return Err(PgError::State("to copy for a standby is not running"));
         }
         let mut standby = Self::prepare(primary.options.clone(), Role::Standby)?;
-        standby.port = super::processes::free_port()?;
-        let name = format!("standby_{}", standby.port);
+        // Named apart from its port, which may change if another process takes it first.
+        static STANDBYS: AtomicU32 = AtomicU32::new(0);
+        let name = format!("standby_{}", STANDBYS.fetch_add(1, Ordering::Relaxed) + 1);
         let mut backup = standby
             .runner
             .server_program("pg_basebackup", standby.dir.path());
@@ -43,16 +47,15 @@ impl PgCluster {
             ))
             .args(["-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]);
         run(&mut backup)?;
-        // The copy carries the primary's harness.conf (its port, its socket) and may carry a
-        // synchronous_standby_names of its own: a promoted standby with no standby of its own
+        // The copy carries the primary's harness.conf (its port, its socket: rewritten when the
+        // standby starts on a port of its own) and may carry a synchronous_standby_names: a promoted standby with no standby of its own
         // must not wait for one on every commit. postgresql.auto.conf is read last.
-        standby.write_harness_conf()?;
         let auto_conf = standby.data_dir().join("postgresql.auto.conf");
         let mut auto = std::fs::read_to_string(&auto_conf)
             .map_err(PgError::io("reading the standby's postgresql.auto.conf"))?;
         auto.push_str("synchronous_standby_names = ''\n");
         standby.runner.write(&auto_conf, &auto)?;
-        standby.start_again()?;
+        standby.start_on_a_free_port()?;
 
         primary.psql(
             "postgres",
