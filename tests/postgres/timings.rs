@@ -1,6 +1,8 @@
 //! What the harness costs on this machine. The figures are printed (`--nocapture`) and bounded
 //! loosely, so a slow CI machine does not fail the suite but a regression by an order of
-//! magnitude (a forgotten `--no-sync`, a spread checkpoint) does.
+//! magnitude (a forgotten `--no-sync`, a spread checkpoint) does. Beside the other tests of the
+//! binary every cluster fsyncs at once and the figures grow several-fold; alone:
+//! `cargo test -p softtoken-testkit --test postgres timings -- --nocapture`.
 
 use std::time::{Duration, Instant};
 
@@ -40,7 +42,7 @@ fn starting_a_cluster_a_database_and_a_standby() {
          start again after the crash {recover:?}"
     );
     assert!(
-        start < Duration::from_secs(15),
+        start < Duration::from_secs(20),
         "cluster start took {start:?}"
     );
     assert!(
@@ -48,7 +50,7 @@ fn starting_a_cluster_a_database_and_a_standby() {
         "a database took {database:?}"
     );
     assert!(
-        standby_setup < Duration::from_secs(30),
+        standby_setup < Duration::from_secs(60),
         "a standby took {standby_setup:?}"
     );
 }
