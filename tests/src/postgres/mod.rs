@@ -116,7 +116,7 @@ pub struct PgCluster {
 }
 
 impl PgCluster {
-    /// A new durable cluster, started: about a second (`initdb` is most of it).
+    /// A new durable cluster, started: 0.7 to 1.4 s here (`initdb` is most of it).
     pub fn start() -> Result<PgCluster, PgError> {
         Self::start_with(PgOptions::default())
     }
@@ -243,7 +243,8 @@ impl PgCluster {
     }
 
     /// Makes a database owned by `postgres` and returns its URL,
-    /// `postgres://postgres@127.0.0.1:PORT/NAME`. About a tenth of a second.
+    /// `postgres://postgres@127.0.0.1:PORT/NAME`. 0.06 to 0.3 s here: the copy of `template1`
+    /// is WAL-logged and synced, as any durable write.
     pub fn create_database(&self, name: &str) -> Result<String, PgError> {
         check_name(name)?;
         self.psql("postgres", &format!("CREATE DATABASE {name}"))?;
