@@ -12,6 +12,7 @@
 //! | [`fixtures`] | the shared values: Service ID, activation password, mail address, a User ID with a typo, the test device |
 //! | [`tls`] | an HTTPS client that trusts only the provider's CA (rustls on ring) |
 //! | [`control`] | [`ClockControl`]: the provider's manual clock over plain HTTP, for the suites in other processes |
+//! | [`postgres`] | [`PgCluster`]: a throwaway PostgreSQL 15 in a temporary directory (initdb, a free port on 127.0.0.1, durable by default), one database per test, stop/kill -9/restart, a synchronous standby and its promotion |
 //! | [`relay`] | [`TamperingRelay`]: a man in the middle that changes the payee of a pending-transaction list, MAC untouched |
 //!
 //! The Kotlin and Swift suites have their own `TestProvider`/`BankClient`/`Fixtures` in their
@@ -26,6 +27,7 @@ pub mod control;
 pub mod device;
 pub mod fixtures;
 pub mod phone;
+pub mod postgres;
 pub mod provider;
 pub mod relay;
 pub mod tls;
@@ -33,5 +35,6 @@ pub mod tls;
 pub use bank::{BankClient, BankError};
 pub use control::ClockControl;
 pub use device::{Activated, DeviceClient, DeviceError};
+pub use postgres::{PgCluster, PgError, PgOptions};
 pub use provider::{KitError, TestProvider};
 pub use relay::TamperingRelay;

@@ -147,6 +147,11 @@ fn usage() -> ExitCode {
 /// Everything `cargo xtask test` promises: the Rust steps, then the bindings, the Kotlin and
 /// Swift suites over them, and the phone library's size target.
 fn test_all() -> ExitCode {
+    // Before the first cargo step: the tests start throwaway PostgreSQL clusters.
+    if let Err(err) = tools::ensure_postgres() {
+        eprintln!("xtask: {err}");
+        return ExitCode::FAILURE;
+    }
     let rust = run(TEST);
     if rust != ExitCode::SUCCESS {
         return rust;
@@ -216,7 +221,10 @@ fn run(steps: &[Step]) -> ExitCode {
 fn main() -> ExitCode {
     match env::args().nth(1).as_deref() {
         Some("test") => test_all(),
-        Some("bench") => run(BENCH),
+        Some("bench") => match tools::ensure_postgres() {
+            Ok(()) => run(BENCH),
+            Err(err) => task(Err(err)),
+        },
         Some("vectors") => run(VECTORS),
         Some("deps") => task(deps::check()),
         Some("deny") => task(deny::check()),

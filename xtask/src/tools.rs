@@ -113,6 +113,47 @@ pub fn ensure_programs(needed: &[(&str, &str)]) -> Result<(), String> {
         .filter(|(program, _)| !on_path(program))
         .map(|(_, package)| *package)
         .collect();
+    install_packages(&missing)
+}
+
+/// Makes sure a PostgreSQL server (15 on Debian bookworm) is installed: the tests start
+/// throwaway clusters of it (`tests/src/postgres/`). Debian puts `initdb` and `pg_ctl` in
+/// `/usr/lib/postgresql/<version>/bin`, off PATH, so both places count; the test kit looks in
+/// the same ones. Installed like [`ensure_programs`] installs.
+pub fn ensure_postgres() -> Result<(), String> {
+    if postgres_installed() {
+        return Ok(());
+    }
+    install_packages(&["postgresql"]).map_err(|e| {
+        format!("PostgreSQL is needed by the tests (throwaway clusters, tests/src/postgres/): {e}")
+    })?;
+    if postgres_installed() {
+        Ok(())
+    } else {
+        Err(
+            "`apt-get install postgresql` ran, but no initdb and pg_ctl are on PATH or in \
+             /usr/lib/postgresql/*/bin"
+                .to_owned(),
+        )
+    }
+}
+
+/// `initdb` and `pg_ctl` on PATH, or both in one `/usr/lib/postgresql/*/bin`.
+fn postgres_installed() -> bool {
+    if on_path("initdb") && on_path("pg_ctl") {
+        return true;
+    }
+    fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
+        versions.filter_map(Result::ok).any(|version| {
+            let bin = version.path().join("bin");
+            bin.join("initdb").is_file() && bin.join("pg_ctl").is_file()
+        })
+    })
+}
+
+/// Installs Debian packages with apt-get when we are root on a Debian-like system; otherwise
+/// the error says what to install. Nothing to install is success.
+fn install_packages(missing: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -132,7 +173,7 @@ pub fn ensure_programs(needed: &[(&str, &str)]) -> Result<(), String> {
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(&missing)
+        .args(missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
