@@ -25,6 +25,7 @@ pub mod bank;
 pub mod control;
 pub mod device;
 pub mod fixtures;
+pub mod pg_throwaway;
 pub mod phone;
 pub mod provider;
 pub mod relay;

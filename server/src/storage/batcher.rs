@@ -37,7 +37,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -86,7 +85,7 @@ pub struct BatchFailed;
 
 /// The handle requests use to have a right code recorded; starts its task on first use.
 pub struct AcceptBatcher {
-    writer: SqlitePool,
+    db: Db,
     sender: Mutex<Option<mpsc::Sender<Queued>>>,
 }
 
@@ -95,7 +94,7 @@ impl AcceptBatcher {
     /// first job, so this can be built outside a Tokio runtime.
     pub fn new(db: &Db) -> Self {
         Self {
-            writer: db.writer.clone(),
+            db: db.clone(),
             sender: Mutex::new(None),
         }
     }
@@ -126,7 +125,7 @@ impl AcceptBatcher {
             Some(sender) if !sender.is_closed() => sender.clone(),
             _ => {
                 let (sender, receiver) = mpsc::channel(QUEUE);
-                tokio::spawn(run(self.writer.clone(), receiver));
+                tokio::spawn(run(self.db.clone(), receiver));
                 *slot = Some(sender.clone());
                 sender
             }
@@ -135,11 +134,11 @@ impl AcceptBatcher {
 }
 
 /// The batcher: runs until every sender is gone (the [`AcceptBatcher`] was dropped).
-async fn run(writer: SqlitePool, mut queue: mpsc::Receiver<Queued>) {
+async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
-        let mut tx = match WriteTx::acquire(&writer).await {
+        let mut tx = match db.write().await {
             Ok(tx) => tx,
             Err(err) => {
                 tracing::error!(error = %err, "verification batch: no writing connection");
