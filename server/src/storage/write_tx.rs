@@ -60,8 +60,11 @@ impl WriteTx {
         }
         self.open = true;
         match self.raw_conn()? {
-            Raw::Sqlite(c) => drop(sqlx::query("BEGIN IMMEDIATE").execute(c).await?),
-            Raw::Postgres(c) => drop(sqlx::query("BEGIN").execute(c).await?),
+            Raw::Sqlite(c) => sqlx::query("BEGIN IMMEDIATE")
+                .execute(c)
+                .await
+                .map(|_| ())?,
+            Raw::Postgres(c) => sqlx::query("BEGIN").execute(c).await.map(|_| ())?,
         }
         Ok(())
     }
@@ -69,7 +72,7 @@ impl WriteTx {
     /// Commits the transaction, if one is open.
     pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
         if self.open {
-            on_backend!(self, |c| drop(sqlx::query("COMMIT").execute(c).await?));
+            on_backend!(self, |c| sqlx::query("COMMIT").execute(c).await.map(|_| ()))?;
             self.open = false;
         }
         Ok(())
