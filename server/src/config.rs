@@ -569,3 +569,119 @@ fn load_kek(source: &KekSource, allow_others: bool) -> Result<Kek, StartupError>
     };
     kek.map_err(|e| StartupError::Kek(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn database(toml_text: &str) -> DatabaseConfig {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    fn refusal(config: &DatabaseConfig) -> String {
+        match config.location(Path::new("/data")) {
+            Err(StartupError::Config(message)) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_url_the_database_is_sqlite_in_the_data_dir() {
+        match database("full_sync = true").location(Path::new("/data")).unwrap() {
+            DatabaseLocation::Sqlite { path, full_sync } => {
+                assert_eq!(path, Path::new("/data/softtoken.db"));
+                assert!(full_sync);
+            }
+            other => panic!("{other:?}"),
+        }
+        match database("url = \"sqlite:///srv/st/main.db\"")
+            .location(Path::new("/data"))
+            .unwrap()
+        {
+            DatabaseLocation::Sqlite { path, .. } => assert_eq!(path, Path::new("/srv/st/main.db")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_postgres_url_takes_its_keys_and_defaults() {
+        let config = database(
+            "url = \"postgres://softtoken@db.example:5433/softtoken\"\n\
+             pool_size = 20\nstatement_timeout_ms = 2500\nsslmode = \"verify-ca\"\n\
+             ca_file = \"/\"",
+        );
+        let DatabaseLocation::Postgres(settings) = config.location(Path::new("/data")).unwrap()
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(settings.pool_size, 20);
+        assert_eq!(settings.statement_timeout_ms, 2500);
+        assert_eq!(settings.sslmode, SslMode::VerifyCa);
+        let DatabaseLocation::Postgres(defaults) = database("url = \"postgresql://u@h/d\"")
+            .location(Path::new("/data"))
+            .unwrap()
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(defaults.pool_size, DEFAULT_POOL_SIZE);
+        assert_eq!(defaults.statement_timeout_ms, DEFAULT_STATEMENT_TIMEOUT_MS);
+        assert_eq!(defaults.sslmode, SslMode::VerifyFull);
+        assert!(defaults.password.is_none());
+    }
+
+    #[test]
+    fn bad_database_settings_are_refused_naming_the_key_never_the_password() {
+        let secret = "s3cr3t-pw";
+        let message = refusal(&database(&format!(
+            "url = \"postgres://softtoken:{secret}@db/softtoken\""
+        )));
+        assert!(message.contains("password_file"), "{message}");
+        assert!(!message.contains(secret), "{message}");
+        let message = refusal(&database(&format!(
+            "url = \"postgres://u@db/d?password={secret}\""
+        )));
+        assert!(!message.contains(secret), "{message}");
+        for (toml_text, key) in [
+            ("url = \"mysql://u@h/d\"", "url"),
+            ("url = \"sqlite://\"", "url"),
+            ("sslmode = \"require\"", "sslmode"),
+            ("pool_size = 5", "pool_size"),
+            ("url = \"postgres://u@h/d\"\npool_size = 0", "pool_size"),
+            ("url = \"postgres://u@h/d\"\nfull_sync = true", "full_sync"),
+            ("url = \"postgres://u@h/d?sslmode=disable\"", "sslmode"),
+            (
+                "url = \"postgres://u@h/d\"\nsslmode = \"require\"\nca_file = \"/\"",
+                "ca_file",
+            ),
+            (
+                "url = \"postgres://u@h/d\"\npassword_env = \"SOFTTOKEN_TEST_NO_SUCH_VAR\"",
+                "SOFTTOKEN_TEST_NO_SUCH_VAR",
+            ),
+            (
+                "url = \"postgres://u@h/d\"\npassword_file = \"/nonexistent/pw\"",
+                "password_file",
+            ),
+        ] {
+            let message = refusal(&database(toml_text));
+            assert!(message.contains(key), "{toml_text}: {message}");
+        }
+        assert!(toml::from_str::<DatabaseConfig>("sslmode = \"prefer\"").is_err());
+    }
+
+    #[test]
+    fn the_password_is_read_from_its_file_and_never_debug_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "hunter2-pg\n").unwrap();
+        let mut config = database("url = \"postgres://softtoken@db/softtoken\"");
+        config.password_file = Some(file);
+        let location = config.location(dir.path()).unwrap();
+        let DatabaseLocation::Postgres(settings) = &location else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(settings.password.as_deref().map(String::as_str), Some("hunter2-pg"));
+        assert!(!format!("{location:?}").contains("hunter2"));
+    }
+}
