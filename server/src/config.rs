@@ -589,7 +589,10 @@ mod tests {
 
     #[test]
     fn without_url_the_database_is_sqlite_in_the_data_dir() {
-        match database("full_sync = true").location(Path::new("/data")).unwrap() {
+        match database("full_sync = true")
+            .location(Path::new("/data"))
+            .unwrap()
+        {
             DatabaseLocation::Sqlite { path, full_sync } => {
                 assert_eq!(path, Path::new("/data/softtoken.db"));
                 assert!(full_sync);
@@ -681,7 +684,10 @@ mod tests {
         let DatabaseLocation::Postgres(settings) = &location else {
             panic!("not PostgreSQL");
         };
-        assert_eq!(settings.password.as_deref().map(String::as_str), Some("hunter2-pg"));
+        assert_eq!(
+            settings.password.as_deref().map(String::as_str),
+            Some("hunter2-pg")
+        );
         assert!(!format!("{location:?}").contains("hunter2"));
     }
 }

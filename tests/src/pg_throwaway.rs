@@ -34,6 +34,10 @@ const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// The running cluster.
 struct Cluster {
     port: u16,
+    /// The data directory.
+    data: PathBuf,
+    /// The server options `pg_ctl start` passes (port, socket directory, settings).
+    options: String,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -65,6 +69,46 @@ pub fn database_url() -> Result<String, String> {
         "postgres://postgres@127.0.0.1:{}/{name}",
         cluster.port
     ))
+}
+
+/// Stops this process's cluster (fast shutdown: connections are cut, as when a database server
+/// goes down), for a test of the provider during a database outage. It must have been started
+/// (a [`database_url`] was taken).
+pub fn stop_cluster() -> Result<(), String> {
+    let cluster = started()?;
+    run(
+        as_postgres(&bin("pg_ctl"))
+            .args(["-w", "-m", "fast", "-D"])
+            .arg(&cluster.data)
+            .arg("stop"),
+        "pg_ctl stop",
+    )
+}
+
+/// Starts this process's cluster again after [`stop_cluster`], on the same port and data.
+pub fn restart_cluster() -> Result<(), String> {
+    let cluster = started()?;
+    let log = cluster
+        .data
+        .parent()
+        .map_or_else(|| PathBuf::from("log"), |dir| dir.join("log"));
+    run(
+        as_postgres(&bin("pg_ctl"))
+            .args(["-w", "-D"])
+            .arg(&cluster.data)
+            .args(["-o", &cluster.options, "-l"])
+            .arg(log)
+            .arg("start"),
+        "pg_ctl start",
+    )
+}
+
+fn started() -> Result<&'static Cluster, String> {
+    match CLUSTER.get() {
+        Some(Ok(cluster)) => Ok(cluster),
+        Some(Err(err)) => Err(err.clone()),
+        None => Err("the throwaway cluster was never started".into()),
+    }
 }
 
 /// `initdb`, start, and the watchdog.
@@ -103,7 +147,11 @@ fn start() -> Result<Cluster, String> {
         "pg_ctl start",
     )?;
     watch(&dir, &data)?;
-    Ok(Cluster { port })
+    Ok(Cluster {
+        port,
+        data,
+        options,
+    })
 }
 
 /// A detached shell that waits for this process to end, then stops the cluster (immediate
