@@ -18,7 +18,7 @@
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
 //! stays inside this module. A statement both engines run alike is written once, with `$N`
 //! parameters (which sqlx's SQLite driver reads as `?N`), and run on either connection by
-//! [`on_backend!`], which instantiates the same code once per backend; a statement that differs
+//! `on_backend!` (`backend.rs`), which instantiates the same code once per backend; a statement that differs
 //! is written twice, beside each other, with the reason.
 //!
 //! **SQLite.** All writes go through one connection (`writer`), so every read-check-write
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Opens the database `location` names and applies pending migrations; a missing one is
-    /// created or refused, as `missing` says (see [`sqlite::open`] and [`postgres::open`] for
+    /// created or refused, as `missing` says (see `sqlite::open` and `postgres::open` for
     /// what each backend checks first).
     pub async fn open(location: &DatabaseLocation, missing: Missing) -> Result<Db, StartupError> {
         let pools = match location {
@@ -223,7 +223,7 @@ impl Db {
         }
     }
 
-    /// Closes the pools (SQLite: flushing the WAL, see [`sqlite::close`]).
+    /// Closes the pools (SQLite: flushing the WAL, see `sqlite::close`).
     pub async fn close(&self) {
         match &self.pools {
             Pools::Sqlite { writer, reader } => {

@@ -20,7 +20,7 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// The embedded SQLite migrations (`server/migrations/sqlite`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// WAL size, in pages, at which a commit also checkpoints (see [`open`]).
+/// WAL size, in pages, at which a commit also checkpoints (see `open`).
 pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
 
 /// The writing connection and the reading pool of an opened SQLite database.
