@@ -139,6 +139,9 @@ async fn issuance_validates_input() {
         json!({"email": "a@b.jp", "activation_password": "abc"}),
         json!({"email": "a@b.jp"}),
         json!({"email": "a@b.jp", "activation_password": "x".repeat(300)}),
+        // Refused alike on both backends (PostgreSQL's text cannot even hold a NUL).
+        json!({"email": "a@b.jp", "activation_password": PASSWORD, "customer_ref": "c\u{0}1"}),
+        json!({"email": "a@b.jp", "activation_password": PASSWORD, "label": "a\nb"}),
     ] {
         let (status, reply) = send(p.bank.request(Method::POST, "").json(&body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {reply}");

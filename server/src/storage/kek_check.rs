@@ -15,6 +15,20 @@ pub async fn get(conn: &mut impl Connection) -> Result<Option<Sealed>, sqlx::Err
     })
 }
 
+/// Stores the sealed check value unless the database has one (two providers starting at once
+/// on a new shared database: the first one's stays, and each then checks its key against it).
+pub async fn put_first(conn: &mut impl Connection, check: &Sealed) -> Result<(), sqlx::Error> {
+    on_backend!(conn, |c| sqlx::query(
+        "INSERT INTO kek_check (id, kek_version, sealed) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO NOTHING"
+    )
+    .bind(i64::from(check.kek_version))
+    .bind(&check.blob)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
 /// Stores (or replaces) the sealed check value.
 pub async fn put(conn: &mut impl Connection, check: &Sealed) -> Result<(), sqlx::Error> {
     on_backend!(conn, |c| {

@@ -235,6 +235,29 @@ pub async fn unfinished_of_customer(
         .collect())
 }
 
+/// Serializes, until the transaction of `tx` ends, the issuances of one customer, so that
+/// "a re-issue replaces the customer's unfinished token" holds between concurrent issuances on
+/// several connections or instances even when there is no unfinished row yet to lock.
+/// PostgreSQL: a transaction-scoped advisory lock on the customer. SQLite: nothing to do (its
+/// one writer serializes every write transaction).
+pub async fn lock_customer(
+    tx: &mut WriteTx,
+    service_id: &ServiceId,
+    customer_ref: &str,
+) -> Result<(), sqlx::Error> {
+    use super::{backend::Raw, private::Connection as _};
+    let Raw::Postgres(conn) = tx.raw()? else {
+        return Ok(());
+    };
+    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))")
+        // A Service ID has a fixed length, so the key names one customer unambiguously (and
+        // holds no NUL, which PostgreSQL text refuses).
+        .bind(format!("issue:{service_id}:{customer_ref}"))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// The customer's tokens in use (`active` or `locked`) other than `except`: what the 認証確認
 /// of `except` retires (`docs/protocol.md`, "Phone change").
 pub async fn in_use_of_customer(

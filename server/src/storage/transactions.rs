@@ -14,8 +14,8 @@ use softtoken_protocol::{
 };
 use sqlx::FromRow;
 
-use super::Backend;
 use super::columns::{StoredRow, optional_string, string};
+use super::{Backend, backend::Raw, private::Connection as _};
 use super::{
     Connection, WriteTx,
     columns::{int, number, optional_number, text},
@@ -181,6 +181,26 @@ pub async fn begin_and_get(
 ) -> Result<Option<TransactionRow>, sqlx::Error> {
     if tx.backend() == Backend::Postgres {
         tx.begin().await?;
+        // Rows are locked token first, then its transactions, on every path (a device's
+        // decision locks the token, then reads the transaction): so its token's row is locked
+        // before this one, else the two orders could deadlock. A transaction's token never
+        // changes, so reading it unlocked first is safe.
+        let Raw::Postgres(conn) = tx.raw()? else {
+            return Err(sqlx::Error::Protocol("not a PostgreSQL connection".into()));
+        };
+        let owner: Option<(String, String)> = sqlx::query_as(
+            "SELECT service_id, user_id FROM transactions WHERE transaction_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((service_id, user_id)) = owner {
+            sqlx::query("SELECT 1 FROM tokens WHERE service_id = $1 AND user_id = $2 FOR UPDATE")
+                .bind(service_id)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+        }
         return get(tx, id).await;
     }
     let batch = sqlx::query(concat!(
