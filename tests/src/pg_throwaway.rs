@@ -46,7 +46,27 @@ static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
 /// A fresh, empty database in this process's cluster (started on first use), as a
 /// `postgres://` URL without a password (`sslmode` is for the provider's config to say).
 pub fn database_url() -> Result<String, String> {
-    let cluster = CLUSTER.get_or_init(start).as_ref().map_err(Clone::clone)?;
+    let cluster = CLUSTER
+        .get_or_init(|| start("plain", None))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    create_database(cluster)
+}
+
+/// A second cluster of this process that also speaks TLS (`ssl = on`) with the given server
+/// certificate chain and key (PEM files, copied into the cluster's directory), for tests of
+/// `sslmode`; a fresh database in it, as for [`database_url`]. The first call's files stay.
+pub fn tls_database_url(cert_pem: &Path, key_pem: &Path) -> Result<String, String> {
+    let cluster = TLS_CLUSTER
+        .get_or_init(|| start("tls", Some((cert_pem, key_pem))))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    create_database(cluster)
+}
+
+static TLS_CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+fn create_database(cluster: &Cluster) -> Result<String, String> {
     let name = format!(
         "softtoken_{}_{}",
         std::process::id(),
@@ -111,12 +131,25 @@ fn started() -> Result<&'static Cluster, String> {
     }
 }
 
-/// `initdb`, start, and the watchdog.
-fn start() -> Result<Cluster, String> {
-    let dir = std::env::temp_dir().join(format!("softtoken-pg-{}", std::process::id()));
+/// `initdb`, start (with TLS if `tls` names a certificate chain and key), and the watchdog.
+fn start(kind: &str, tls: Option<(&Path, &Path)>) -> Result<Cluster, String> {
+    let dir = std::env::temp_dir().join(format!("softtoken-pg-{}-{kind}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let data = dir.join("data");
+    let mut tls_options = String::new();
+    if let Some((cert, key)) = tls {
+        // PostgreSQL refuses a key file others may read.
+        let (cert_copy, key_copy) = (dir.join("server.crt"), dir.join("server.key"));
+        std::fs::copy(cert, &cert_copy).map_err(|e| format!("{}: {e}", cert.display()))?;
+        std::fs::copy(key, &key_copy).map_err(|e| format!("{}: {e}", key.display()))?;
+        run(Command::new("chmod").arg("600").arg(&key_copy), "chmod")?;
+        tls_options = format!(
+            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert_copy.display(),
+            key_copy.display()
+        );
+    }
     if is_root() {
         run(
             Command::new("chown")
@@ -134,7 +167,7 @@ fn start() -> Result<Cluster, String> {
     let port = free_port()?;
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=200",
+         -c full_page_writes=off -c max_connections=200{tls_options}",
         dir.display()
     );
     run(
