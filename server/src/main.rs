@@ -298,12 +298,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Migrate(target) => {
             let config = resolve(&target, None)?;
+            let shown = match config.database_location()? {
+                DatabaseLocation::Sqlite { path, .. } => path.display().to_string(),
+                DatabaseLocation::Postgres(_) => "(PostgreSQL)".to_owned(),
+            };
             let (db, _) = server::open_store(&config, missing(&target)).await?;
             let version = db.schema_version().await.map_err(Failure::runtime)?;
-            println!(
-                "database {} at schema version {version}",
-                config.data_dir.display()
-            );
+            println!("database {shown} at schema version {version}");
             Ok(())
         }
         Command::Service(ServiceCommand::Add {

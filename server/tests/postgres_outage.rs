@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{Suite, start_with};
 use reqwest::StatusCode;
-use softtoken_protocol::wire::ErrorCode;
+use softtoken_protocol::wire::{ErrorCode, VerifyResult};
 use softtoken_server::config::SslMode;
 use softtoken_testkit::{
     BankError,
@@ -39,9 +39,22 @@ async fn a_database_outage_answers_503_and_the_provider_recovers_without_restart
     })
     .await;
     let before = p.bank.issue(EMAIL, PASSWORD).await.unwrap();
+    let (token, app) = p.activated(None).await;
+    assert_eq!(
+        p.verify_code(token.user_id, &app, 0).await,
+        VerifyResult::Accepted
+    );
     assert_eq!(healthz(&p).await, StatusCode::OK);
 
     pg_throwaway::stop_cluster().unwrap();
+    // The next step's code, right away (the bank's key still cached): the token row is in the
+    // fast path's cache, so only the batcher's write meets the outage — a 503 too.
+    match p.bank.verify(token.user_id, &p.code(&app, 1)).await {
+        Err(err @ BankError::Refused { status: 503, .. }) => {
+            assert_eq!(err.code(), Some(ErrorCode::Unavailable), "{err}");
+        }
+        other => panic!("expected 503 unavailable from the batcher, got {other:?}"),
+    }
     let asked = Instant::now();
     match p.bank.details(before.user_id).await {
         Err(err @ BankError::Refused { status: 503, .. }) => {

@@ -26,6 +26,14 @@
 //! transaction was opened through [`WriteTx`], whose drop closes the connection (rolling back)
 //! unless the batch's `COMMIT` went through.
 //!
+//! On PostgreSQL the batch is the same transaction with one statement per job
+//! ([`accept_steps_if_unchanged`] there: `BEGIN`, each job's conditional update and audit
+//! record as one `WITH … UPDATE … RETURNING`, `COMMIT`), its rows updated in key order so that
+//! batches of several instances cannot deadlock; each update is a compare-and-set PostgreSQL
+//! re-checks after waiting for a concurrent writer, so the guarantees above hold with any
+//! number of instances, each with its own batcher. There the connection is one of the pool's:
+//! holding it keeps no other writer out.
+//!
 //! The batcher keeps the writing connection for consecutive batches while jobs keep arriving —
 //! waiting up to [`LINGER`] for the next one — but at most [`HOLD_MAX`] at a time, so that the
 //! other writers (full checks, activations, revocations) get their turn soon: giving the
@@ -44,6 +52,7 @@ use super::{
     accept::{ACCEPT_BATCH_MAX, SeenAccept, accept_steps_if_unchanged},
     tokens::TokenRow,
 };
+use crate::error::is_unavailable;
 
 /// Most jobs in one transaction. Bounds the time a job can wait behind the others of its batch,
 /// and the statement (see [`ACCEPT_BATCH_MAX`]).
@@ -81,7 +90,11 @@ struct Queued {
 /// The batch a job was in failed (already logged by the batcher); nothing of it was kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the verification batch failed; nothing of it was kept")]
-pub struct BatchFailed;
+pub struct BatchFailed {
+    /// The database could not be reached or could not serve (see
+    /// [`is_unavailable`](crate::error::is_unavailable)): a 503, not a 500, for the request.
+    pub unavailable: bool,
+}
 
 /// The handle requests use to have a right code recorded; starts its task on first use.
 pub struct AcceptBatcher {
@@ -111,7 +124,7 @@ impl AcceptBatcher {
         }
         match answer.await {
             Ok(Ok(accepted)) => Ok(accepted),
-            Ok(Err(BatchFailed)) => Err(BatchFailed),
+            Ok(Err(failed)) => Err(failed),
             // The batcher dropped the job unanswered (it was shut down): nothing committed
             // for it that this request would know of — let the full check decide.
             Err(_) => Ok(false),
@@ -142,7 +155,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
             Ok(tx) => tx,
             Err(err) => {
                 tracing::error!(error = %err, "verification batch: no writing connection");
-                fail(&mut batch);
+                fail(&mut batch, &err);
                 continue;
             }
         };
@@ -162,7 +175,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
                     }
                     Err(err) => {
                         tracing::error!(error = %err, jobs = batch.len(), "verification batch failed");
-                        fail(&mut batch);
+                        fail(&mut batch, &err);
                         // `tx` may still hold the transaction: dropping it closes the
                         // connection, which rolls back.
                         break;
@@ -195,9 +208,12 @@ fn drain(queue: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
 }
 
 /// Answers every job of a failed batch.
-fn fail(batch: &mut Vec<Queued>) {
+fn fail(batch: &mut Vec<Queued>, err: &sqlx::Error) {
+    let failed = BatchFailed {
+        unavailable: is_unavailable(err),
+    };
     for queued in batch.drain(..) {
-        let _ = queued.reply.send(Err(BatchFailed));
+        let _ = queued.reply.send(Err(failed));
     }
 }
 
