@@ -92,7 +92,7 @@ struct Queued {
 #[error("the verification batch failed; nothing of it was kept")]
 pub struct BatchFailed {
     /// The database could not be reached or could not serve (see
-    /// [`is_unavailable`](crate::error::is_unavailable)): a 503, not a 500, for the request.
+    /// [`is_unavailable`]): a 503, not a 500, for the request.
     pub unavailable: bool,
 }
 
