@@ -26,7 +26,8 @@ use crate::{
 pub struct Config {
     /// Address to listen on, e.g. `0.0.0.0:8443` (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// Directory for the database (`softtoken.db`) and, without SMTP, the mail outbox.
+    /// Directory for the SQLite database (`softtoken.db`, unless `[database] url` names
+    /// another) and, without SMTP, the mail outbox.
     pub data_dir: PathBuf,
     /// TLS certificate chain and key.
     pub tls: TlsFiles,
@@ -194,13 +195,231 @@ impl Default for LogConfig {
     }
 }
 
-/// Database tuning.
+/// The database: which one (`url`) and its settings. Without `url`, SQLite in
+/// `data_dir/softtoken.db`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// `synchronous = FULL`: survive power loss too, at the cost of an fsync per commit.
-    /// Default `NORMAL` survives process crashes.
+    /// `sqlite://PATH` (a SQLite file) or `postgres://USER@HOST:PORT/DATABASE` (never with a
+    /// password: see `password_file`, `password_env`). Default: SQLite in the data directory.
+    pub url: Option<String>,
+    /// SQLite: `synchronous = FULL`, to survive power loss too, at the cost of an fsync per
+    /// commit. Default `NORMAL` survives process crashes.
     pub full_sync: bool,
+    /// PostgreSQL: a file holding the password (its first line).
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL: an environment variable holding the password.
+    pub password_env: Option<String>,
+    /// PostgreSQL: connections this provider opens at most (default 10).
+    pub pool_size: Option<u32>,
+    /// PostgreSQL: longest a statement may run, ms, before the server cancels it (default
+    /// 5000; 0: no limit).
+    pub statement_timeout_ms: Option<u64>,
+    /// PostgreSQL: TLS to the database (default `verify-full`).
+    pub sslmode: Option<SslMode>,
+    /// PostgreSQL: the CA certificate(s) (PEM) the server's certificate must chain to, for
+    /// `verify-ca` and `verify-full` (without it: the public web PKI roots).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// TLS to PostgreSQL, with libpq's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    /// Plain TCP (a database on the same host or a trusted network only).
+    Disable,
+    /// TLS, the server's certificate not checked (protects against eavesdroppers only).
+    Require,
+    /// TLS, the certificate must chain to `ca_file`.
+    VerifyCa,
+    /// TLS, the certificate must chain to `ca_file` and name the host of the URL.
+    VerifyFull,
+}
+
+/// File name of the SQLite database inside the data directory (when no `url` names another).
+pub const DB_FILE: &str = "softtoken.db";
+
+/// Default of `[database] pool_size`.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
+/// Largest `[database] pool_size` (PostgreSQL's own default `max_connections` is 100).
+pub const MAX_POOL_SIZE: u32 = 1000;
+/// Default of `[database] statement_timeout_ms`.
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5000;
+
+/// Where the database is, with what opening it takes ([`DatabaseConfig::location`]).
+#[derive(Debug, Clone)]
+pub enum DatabaseLocation {
+    /// A SQLite file.
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// `synchronous = FULL`.
+        full_sync: bool,
+    },
+    /// A PostgreSQL database.
+    Postgres(PostgresSettings),
+}
+
+/// How to reach a PostgreSQL database. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct PostgresSettings {
+    /// The URL as configured (no password in it).
+    pub url: String,
+    /// The password, if one is configured.
+    pub password: Option<zeroize::Zeroizing<String>>,
+    /// Most connections.
+    pub pool_size: u32,
+    /// Statement timeout, ms (0: none).
+    pub statement_timeout_ms: u64,
+    /// TLS mode.
+    pub sslmode: SslMode,
+    /// CA file for `verify-ca`/`verify-full`.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for PostgresSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSettings")
+            .field("url", &self.url)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("pool_size", &self.pool_size)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .field("sslmode", &self.sslmode)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+impl DatabaseConfig {
+    /// The database these settings name, checked: the URL's scheme, no password in it, the
+    /// keys that apply to its backend only, a password read if one is configured. Errors name
+    /// the key and never show a password.
+    pub fn location(&self, data_dir: &Path) -> Result<DatabaseLocation, StartupError> {
+        let bad = |message: String| Err(StartupError::Config(format!("[database] {message}")));
+        let url = self.url.as_deref().unwrap_or("");
+        if url.is_empty() || url.starts_with("sqlite:") {
+            let postgres_only = [
+                ("password_file", self.password_file.is_some()),
+                ("password_env", self.password_env.is_some()),
+                ("pool_size", self.pool_size.is_some()),
+                ("statement_timeout_ms", self.statement_timeout_ms.is_some()),
+                ("sslmode", self.sslmode.is_some()),
+                ("ca_file", self.ca_file.is_some()),
+            ];
+            if let Some((key, _)) = postgres_only.iter().find(|(_, set)| *set) {
+                return bad(format!("{key} applies to a PostgreSQL url only"));
+            }
+            let path = match url
+                .strip_prefix("sqlite://")
+                .or(url.strip_prefix("sqlite:"))
+            {
+                None => data_dir.join(DB_FILE),
+                Some("") => return bad("url: sqlite:// needs the database file's path".into()),
+                Some(path) => PathBuf::from(path),
+            };
+            return Ok(DatabaseLocation::Sqlite {
+                path,
+                full_sync: self.full_sync,
+            });
+        }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return bad(
+                "url must start with sqlite:// or postgres:// (the scheme is not shown here, \
+                 in case the value is a secret)"
+                    .into(),
+            );
+        }
+        if self.full_sync {
+            return bad("full_sync applies to SQLite only (PostgreSQL commits durably)".into());
+        }
+        if url_has_password(url) {
+            return bad(
+                "url must not hold a password: put it in password_file or password_env".into(),
+            );
+        }
+        if let Some(key) = url_query_keys(url)
+            .into_iter()
+            .find(|key| ["password", "sslmode", "sslrootcert"].contains(&key.as_str()))
+        {
+            return bad(format!(
+                "url: set {key} with its own key in [database], not in the url"
+            ));
+        }
+        let password = match (&self.password_file, &self.password_env) {
+            (Some(_), Some(_)) => {
+                return bad("set at most one of password_file and password_env".into());
+            }
+            (Some(file), None) => Some(read_password_file(file)?),
+            (None, Some(var)) => match std::env::var(var) {
+                Ok(value) if !value.is_empty() => Some(zeroize::Zeroizing::new(value)),
+                _ => {
+                    return bad(format!(
+                        "password_env: environment variable {var} is not set"
+                    ));
+                }
+            },
+            (None, None) => None,
+        };
+        let pool_size = self.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
+        if !(1..=MAX_POOL_SIZE).contains(&pool_size) {
+            return bad(format!("pool_size must be between 1 and {MAX_POOL_SIZE}"));
+        }
+        let sslmode = self.sslmode.unwrap_or(SslMode::VerifyFull);
+        if let Some(ca_file) = &self.ca_file {
+            if !matches!(sslmode, SslMode::VerifyCa | SslMode::VerifyFull) {
+                return bad("ca_file needs sslmode verify-ca or verify-full".into());
+            }
+            if let Err(e) = std::fs::metadata(ca_file) {
+                return bad(format!("ca_file {}: {e}", ca_file.display()));
+            }
+        }
+        Ok(DatabaseLocation::Postgres(PostgresSettings {
+            url: url.to_owned(),
+            password,
+            pool_size,
+            statement_timeout_ms: self
+                .statement_timeout_ms
+                .unwrap_or(DEFAULT_STATEMENT_TIMEOUT_MS),
+            sslmode,
+            ca_file: self.ca_file.clone(),
+        }))
+    }
+}
+
+/// Whether a `postgres://` URL has a password in its authority (`user:password@host`).
+fn url_has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
+/// The keys of a URL's query string.
+fn url_query_keys(url: &str) -> Vec<String> {
+    url.split_once('?')
+        .map(|(_, query)| {
+            query
+                .split('&')
+                .map(|pair| pair.split('=').next().unwrap_or("").to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first line of a password file.
+fn read_password_file(file: &Path) -> Result<zeroize::Zeroizing<String>, StartupError> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+        StartupError::Config(format!("[database] password_file {}: {e}", file.display()))
+    })?);
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(StartupError::Config(format!(
+            "[database] password_file {} is empty",
+            file.display()
+        )));
+    }
+    Ok(zeroize::Zeroizing::new(line.to_owned()))
 }
 
 /// Transaction authentication (`docs/protocol.md` §9, `docs/server.md` "Transactions").
@@ -323,6 +542,11 @@ impl Config {
         KeyRing::new(current, previous).map_err(|e| StartupError::Kek(e.to_string()))
     }
 
+    /// The database this configuration names (see [`DatabaseConfig::location`]).
+    pub fn database_location(&self) -> Result<DatabaseLocation, StartupError> {
+        self.database.location(&self.data_dir)
+    }
+
     /// The mail outbox directory.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
@@ -344,4 +568,126 @@ fn load_kek(source: &KekSource, allow_others: bool) -> Result<Kek, StartupError>
         }
     };
     kek.map_err(|e| StartupError::Kek(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn database(toml_text: &str) -> DatabaseConfig {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    fn refusal(config: &DatabaseConfig) -> String {
+        match config.location(Path::new("/data")) {
+            Err(StartupError::Config(message)) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_url_the_database_is_sqlite_in_the_data_dir() {
+        match database("full_sync = true")
+            .location(Path::new("/data"))
+            .unwrap()
+        {
+            DatabaseLocation::Sqlite { path, full_sync } => {
+                assert_eq!(path, Path::new("/data/softtoken.db"));
+                assert!(full_sync);
+            }
+            other => panic!("{other:?}"),
+        }
+        match database("url = \"sqlite:///srv/st/main.db\"")
+            .location(Path::new("/data"))
+            .unwrap()
+        {
+            DatabaseLocation::Sqlite { path, .. } => assert_eq!(path, Path::new("/srv/st/main.db")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_postgres_url_takes_its_keys_and_defaults() {
+        let config = database(
+            "url = \"postgres://softtoken@db.example:5433/softtoken\"\n\
+             pool_size = 20\nstatement_timeout_ms = 2500\nsslmode = \"verify-ca\"\n\
+             ca_file = \"/\"",
+        );
+        let DatabaseLocation::Postgres(settings) = config.location(Path::new("/data")).unwrap()
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(settings.pool_size, 20);
+        assert_eq!(settings.statement_timeout_ms, 2500);
+        assert_eq!(settings.sslmode, SslMode::VerifyCa);
+        let DatabaseLocation::Postgres(defaults) = database("url = \"postgresql://u@h/d\"")
+            .location(Path::new("/data"))
+            .unwrap()
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(defaults.pool_size, DEFAULT_POOL_SIZE);
+        assert_eq!(defaults.statement_timeout_ms, DEFAULT_STATEMENT_TIMEOUT_MS);
+        assert_eq!(defaults.sslmode, SslMode::VerifyFull);
+        assert!(defaults.password.is_none());
+    }
+
+    #[test]
+    fn bad_database_settings_are_refused_naming_the_key_never_the_password() {
+        let secret = "s3cr3t-pw";
+        let message = refusal(&database(&format!(
+            "url = \"postgres://softtoken:{secret}@db/softtoken\""
+        )));
+        assert!(message.contains("password_file"), "{message}");
+        assert!(!message.contains(secret), "{message}");
+        let message = refusal(&database(&format!(
+            "url = \"postgres://u@db/d?password={secret}\""
+        )));
+        assert!(!message.contains(secret), "{message}");
+        for (toml_text, key) in [
+            ("url = \"mysql://u@h/d\"", "url"),
+            ("url = \"sqlite://\"", "url"),
+            ("sslmode = \"require\"", "sslmode"),
+            ("pool_size = 5", "pool_size"),
+            ("url = \"postgres://u@h/d\"\npool_size = 0", "pool_size"),
+            ("url = \"postgres://u@h/d\"\nfull_sync = true", "full_sync"),
+            ("url = \"postgres://u@h/d?sslmode=disable\"", "sslmode"),
+            (
+                "url = \"postgres://u@h/d\"\nsslmode = \"require\"\nca_file = \"/\"",
+                "ca_file",
+            ),
+            (
+                "url = \"postgres://u@h/d\"\npassword_env = \"SOFTTOKEN_TEST_NO_SUCH_VAR\"",
+                "SOFTTOKEN_TEST_NO_SUCH_VAR",
+            ),
+            (
+                "url = \"postgres://u@h/d\"\npassword_file = \"/nonexistent/pw\"",
+                "password_file",
+            ),
+        ] {
+            let message = refusal(&database(toml_text));
+            assert!(message.contains(key), "{toml_text}: {message}");
+        }
+        assert!(toml::from_str::<DatabaseConfig>("sslmode = \"prefer\"").is_err());
+    }
+
+    #[test]
+    fn the_password_is_read_from_its_file_and_never_debug_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "hunter2-pg\n").unwrap();
+        let mut config = database("url = \"postgres://softtoken@db/softtoken\"");
+        config.password_file = Some(file);
+        let location = config.location(dir.path()).unwrap();
+        let DatabaseLocation::Postgres(settings) = &location else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(
+            settings.password.as_deref().map(String::as_str),
+            Some("hunter2-pg")
+        );
+        assert!(!format!("{location:?}").contains("hunter2"));
+    }
 }

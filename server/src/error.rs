@@ -144,10 +144,42 @@ impl From<sqlx::Error> for ApiError {
                 detail: err.to_string(),
             };
         }
+        if is_unavailable(&err) {
+            // The provider is fine and will be again once the database is back (the pool
+            // reconnects on its own): 503, not 500.
+            tracing::error!(error = %err, "database unavailable");
+            return ApiError::Unavailable;
+        }
         tracing::error!(error = %err, "database error");
         ApiError::Internal
     }
 }
+
+/// Whether `err` says the database cannot be reached or cannot serve now, rather than that a
+/// statement was wrong: no connection within the pool's wait (PostgreSQL down or every
+/// connection busy), an I/O or TLS failure on the connection, the pool closed at shutdown, or
+/// PostgreSQL's SQLSTATE classes for a lost or refused connection (08), an operator
+/// intervention such as a shutdown or a cancelled statement (57), and insufficient resources
+/// (53). SQLite's I/O errors are not among them: they are its own numeric codes, left to
+/// [`is_corruption`] and the 500 of any other failure.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.len() == SQLSTATE_LEN
+                && (code.starts_with("08") || code.starts_with("57") || code.starts_with("53"))
+        }),
+        _ => false,
+    }
+}
+
+/// Length of a PostgreSQL SQLSTATE (SQLite's codes are decimal numbers of at most four digits,
+/// so the two never mix up).
+const SQLSTATE_LEN: usize = 5;
 
 impl From<crate::secrets::kek::KekError> for ApiError {
     fn from(err: crate::secrets::kek::KekError) -> Self {
@@ -163,6 +195,8 @@ pub fn is_corruption(err: &sqlx::Error) -> bool {
     let code = err
         .as_database_error()
         .and_then(|e| e.code())
+        // A PostgreSQL SQLSTATE may be all digits too (`23505`): never read it as SQLite's.
+        .filter(|code| code.len() < SQLSTATE_LEN)
         .and_then(|code| code.parse::<u32>().ok());
     matches!(code.map(|code| code & 0xff), Some(11 | 26))
 }

@@ -22,14 +22,14 @@ use softtoken_protocol::{
     totp::{Algorithm, TokenParams},
 };
 use softtoken_server::{
-    config::{Config, LogFormat},
+    config::{Config, DatabaseLocation, LogFormat},
     ops::{
         self,
         services::{ServiceRules, ServiceSpec},
     },
     secrets::kek::generate_kek_file,
     server::{self, StartOptions},
-    storage::{DB_FILE, Missing},
+    storage::{Missing, postgres},
 };
 
 #[derive(Parser)]
@@ -269,30 +269,42 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Init(target) => {
             let config = resolve(&target, None)?;
-            let file = config.data_dir.join(DB_FILE);
-            if file.exists() {
-                return Err(Failure::runtime(format!(
-                    "{} exists already; `init` never touches an existing database",
-                    file.display()
-                )));
-            }
+            let location = config.database_location()?;
+            let shown = match &location {
+                DatabaseLocation::Sqlite { path, .. } => {
+                    if path.exists() {
+                        return Err(Failure::runtime(format!(
+                            "{} exists already; `init` never touches an existing database",
+                            path.display()
+                        )));
+                    }
+                    path.display().to_string()
+                }
+                DatabaseLocation::Postgres(settings) => {
+                    if postgres::is_initialised(settings).await? {
+                        return Err(Failure::runtime(
+                            "the PostgreSQL database has the provider's schema already; `init` \
+                             never touches an existing database",
+                        ));
+                    }
+                    "(PostgreSQL)".to_owned()
+                }
+            };
             let (db, _) = server::open_store(&config, Missing::Create).await?;
             let version = db.schema_version().await.map_err(Failure::runtime)?;
             db.close().await;
-            println!(
-                "initialised database {} at schema version {version}",
-                file.display()
-            );
+            println!("initialised database {shown} at schema version {version}");
             Ok(())
         }
         Command::Migrate(target) => {
             let config = resolve(&target, None)?;
+            let shown = match config.database_location()? {
+                DatabaseLocation::Sqlite { path, .. } => path.display().to_string(),
+                DatabaseLocation::Postgres(_) => "(PostgreSQL)".to_owned(),
+            };
             let (db, _) = server::open_store(&config, missing(&target)).await?;
             let version = db.schema_version().await.map_err(Failure::runtime)?;
-            println!(
-                "database {} at schema version {version}",
-                config.data_dir.display()
-            );
+            println!("database {shown} at schema version {version}");
             Ok(())
         }
         Command::Service(ServiceCommand::Add {

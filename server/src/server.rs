@@ -134,7 +134,7 @@ async fn wait_for_signal() {
 /// missing database is created only when `missing` says so (`init`, `--dev`).
 pub async fn open_store(config: &Config, missing: Missing) -> Result<(Db, KeyRing), StartupError> {
     let keys = config.key_ring()?;
-    let db = Db::open(&config.data_dir, config.database.full_sync, missing).await?;
+    let db = Db::open(&config.database_location()?, missing).await?;
     ops::kek::check(&db, &keys).await?;
     Ok((db, keys))
 }

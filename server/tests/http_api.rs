@@ -139,6 +139,9 @@ async fn issuance_validates_input() {
         json!({"email": "a@b.jp", "activation_password": "abc"}),
         json!({"email": "a@b.jp"}),
         json!({"email": "a@b.jp", "activation_password": "x".repeat(300)}),
+        // Refused alike on both backends (PostgreSQL's text cannot even hold a NUL).
+        json!({"email": "a@b.jp", "activation_password": PASSWORD, "customer_ref": "c\u{0}1"}),
+        json!({"email": "a@b.jp", "activation_password": PASSWORD, "label": "a\nb"}),
     ] {
         let (status, reply) = send(p.bank.request(Method::POST, "").json(&body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {reply}");
@@ -164,8 +167,10 @@ async fn issuance_refuses_addresses_the_mailer_cannot_send_to_and_stores_nothing
         assert_eq!(status, StatusCode::BAD_REQUEST, "{email} → {reply}");
         assert_eq!(reply["error"], "bad_request");
     }
-    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
-        .fetch_one(p.state().db.reader_pool())
+    let tokens = p
+        .state()
+        .db
+        .test_scalar("SELECT COUNT(*) FROM tokens", &[])
         .await
         .unwrap();
     assert_eq!(tokens, 0, "no token stored");
@@ -237,16 +242,26 @@ async fn failed_bank_authentication_is_audited_then_limited_per_address() {
     );
 
     // One audit row per failure (the 429s are not failures of a key), none with a secret.
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT event, outcome, actor, detail FROM audit WHERE event = 'bank_auth' ORDER BY id",
-    )
-    .fetch_all(p.state().db.reader_pool())
-    .await
-    .unwrap();
+    let rows = p
+        .state()
+        .db
+        .test_texts(
+            "SELECT event, outcome, actor, detail FROM audit WHERE event = 'bank_auth' \
+             ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(rows.len(), secrets.len(), "{rows:?}");
-    for (n, (event, outcome, actor, detail)) in rows.iter().enumerate() {
-        assert_eq!((event.as_str(), outcome.as_str()), ("bank_auth", "failed"));
-        assert_eq!(actor, &format!("bank:{n:016x}"));
+    for (n, row) in rows.iter().enumerate() {
+        let [event, outcome, actor, detail] = row.as_slice() else {
+            panic!("{row:?}")
+        };
+        assert_eq!(
+            (event.as_deref(), outcome.as_deref()),
+            (Some("bank_auth"), Some("failed"))
+        );
+        assert_eq!(actor.as_deref(), Some(format!("bank:{n:016x}").as_str()));
         assert_eq!(detail.as_deref(), Some("client 127.0.0.1"));
     }
     let text = format!("{rows:?}");
@@ -998,9 +1013,16 @@ async fn audit_records_what_happened_without_secrets() {
 #[tokio::test]
 async fn migrations_are_idempotent_and_versioned() {
     let dir = tempfile::tempdir().unwrap();
+    // This suite's backend: SQLite in `dir`, or a fresh database of the throwaway cluster.
+    let mut settings = softtoken_server::config::DatabaseConfig::default();
+    if softtoken_testkit::pg_throwaway::postgres_selected() {
+        settings.url = Some(softtoken_testkit::pg_throwaway::database_url().unwrap());
+        settings.sslmode = Some(softtoken_server::config::SslMode::Disable);
+    }
+    let location = settings.location(dir.path()).unwrap();
     for _ in 0..2 {
         let missing = softtoken_server::storage::Missing::Create;
-        let db = softtoken_server::storage::Db::open(dir.path(), false, missing)
+        let db = softtoken_server::storage::Db::open(&location, missing)
             .await
             .unwrap();
         assert_eq!(db.schema_version().await.unwrap(), 4);
@@ -1084,8 +1106,8 @@ async fn kek_rotation_rewraps_every_secret() {
         };
         c.kek.previous = vec![old];
     };
-    let mut config =
-        softtoken_server::config::Config::dev(&data, ([127, 0, 0, 1], 0).into()).unwrap();
+    // The provider's own config: its database (SQLite in `data`, or PostgreSQL).
+    let mut config = provider.config().clone();
     rotate(&mut config);
     let missing = softtoken_server::storage::Missing::Refuse;
     let (db, keys) = server::open_store(&config, missing).await.unwrap();

@@ -26,6 +26,7 @@ pub mod bank;
 pub mod control;
 pub mod device;
 pub mod fixtures;
+pub mod pg_throwaway;
 pub mod phone;
 pub mod postgres;
 pub mod provider;

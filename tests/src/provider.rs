@@ -3,6 +3,10 @@
 //! [`ManualClock`] the test moves. It can be stopped and started again on the same data
 //! directory and the same port, so a phone configured against it keeps working.
 //!
+//! With `SOFTTOKEN_TEST_DATABASE=postgres` each provider's database is a fresh one of the test
+//! process's throwaway PostgreSQL cluster ([`pg_throwaway`]) instead of SQLite in its data
+//! directory; everything else is the same.
+//!
 //! Defaults differ from `serve --dev` in one way: the per-IP limit on device endpoints is off,
 //! because a suite activates many tokens from one address; tests of the limit turn it on with
 //! [`TestProvider::start_with`].
@@ -15,12 +19,12 @@ use std::{
 
 use softtoken_protocol::clock::{Clock, ManualClock};
 use softtoken_server::{
-    config::Config,
+    config::{Config, SslMode},
     error::StartupError,
     server::{self, RunningServer, StartOptions},
 };
 
-use crate::{bank::BankClient, device::DeviceClient, fixtures};
+use crate::{bank::BankClient, device::DeviceClient, fixtures, pg_throwaway};
 
 /// Why the kit could not set something up.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,9 @@ pub enum KitError {
     /// An HTTPS client could not be built.
     #[error("TLS client: {0}")]
     Tls(String),
+    /// The throwaway PostgreSQL cluster or its database could not be made.
+    #[error("PostgreSQL for the test provider: {0}")]
+    Postgres(String),
     /// The provider was already stopped.
     #[error("the test provider is stopped")]
     Stopped,
@@ -112,6 +119,12 @@ impl TestProvider {
     ) -> Result<TestProvider, KitError> {
         let mut config = Config::dev(data.path(), SocketAddr::from(([127, 0, 0, 1], 0)))?;
         config.limits.device_requests_per_minute = 0;
+        if pg_throwaway::postgres_selected() {
+            // The data directory's database of this process's throwaway cluster, plain TCP on
+            // 127.0.0.1.
+            config.database.url = Some(postgres_database(data.path())?);
+            config.database.sslmode = Some(SslMode::Disable);
+        }
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new());
         let server = launch(&config, &clock).await?;
@@ -233,6 +246,22 @@ impl TestProvider {
         self.server = Some(server);
         Ok(())
     }
+}
+
+/// File in a data directory naming its PostgreSQL database, so that a provider started again on
+/// the same directory ([`TestProvider::start_in`]) finds the same database, as it would find
+/// the same SQLite file.
+const POSTGRES_URL_FILE: &str = "test-postgres-url";
+
+/// The PostgreSQL database of `data_dir`: the one named there, or a fresh one, named there.
+fn postgres_database(data_dir: &Path) -> Result<String, KitError> {
+    let file = data_dir.join(POSTGRES_URL_FILE);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Ok(url.trim().to_owned());
+    }
+    let url = pg_throwaway::database_url().map_err(KitError::Postgres)?;
+    std::fs::write(&file, &url).map_err(|error| KitError::File { path: file, error })?;
+    Ok(url)
 }
 
 async fn launch(config: &Config, clock: &Arc<ManualClock>) -> Result<RunningServer, KitError> {

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's build and test tasks, in Rust so they run the same everywhere.
 //!
-//! - `cargo xtask test`: formatting check, clippy with warnings denied, and every test. This is
+//! - `cargo xtask test`: formatting check, clippy with warnings denied, and every test (the
+//!   provider's HTTP suites twice: on SQLite, then on a throwaway PostgreSQL cluster). This is
 //!   the command README and CI promise.
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask vectors`: regenerate `docs/vectors/` after a deliberate protocol change.
@@ -83,6 +84,33 @@ const TEST: &[Step] = &[
         args: &["test", "--workspace", "--locked"],
         env: &[],
         keyring_session: true,
+    },
+    Step {
+        // The same suites again with the provider on PostgreSQL: each test binary starts its
+        // own throwaway cluster (tests/src/pg_throwaway.rs), each provider gets a fresh
+        // database in it. (Tests of SQLite's own faults — storage_faults — and of the process
+        // — process, connections — stay SQLite-only.)
+        what: "provider suites on PostgreSQL",
+        args: &[
+            "test",
+            "-p",
+            "softtoken-server",
+            "--locked",
+            "--test",
+            "http_api",
+            "--test",
+            "activation_privacy",
+            "--test",
+            "phone_change",
+            "--test",
+            "rejections",
+            "--test",
+            "transactions",
+            "--test",
+            "verify_fast_path",
+        ],
+        env: &[("SOFTTOKEN_TEST_DATABASE", "postgres")],
+        keyring_session: false,
     },
     Step {
         what: "doc tests and rustdoc (warnings denied)",

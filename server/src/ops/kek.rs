@@ -24,29 +24,38 @@ const KEK_CHECK_PLAINTEXT: &[u8] = b"softtoken kek check";
 pub async fn check(db: &Db, keys: &KeyRing) -> Result<(), StartupError> {
     let database = |e: sqlx::Error| StartupError::Database(e.to_string());
     let mut conn = db.write().await.map_err(database)?;
-    match kek_check::get(&mut conn).await.map_err(database)? {
-        Some(sealed) => {
-            let version = sealed.kek_version;
-            let opened = keys
-                .open(Purpose::Check, b"", version, &sealed.blob)
-                .map_err(|e| {
-                    StartupError::Kek(format!(
-                        "the configured key-encryption keys cannot open this database's secrets \
-                     (sealed with KEK version {version}): {e}"
-                    ))
-                })?;
-            if opened.as_slice() != KEK_CHECK_PLAINTEXT {
-                return Err(StartupError::Kek("KEK check value mismatch".into()));
-            }
-            Ok(())
-        }
+    let sealed = match kek_check::get(&mut conn).await.map_err(database)? {
+        Some(sealed) => sealed,
         None => {
             let sealed = keys
                 .seal(Purpose::Check, b"", KEK_CHECK_PLAINTEXT)
                 .map_err(|e| StartupError::Kek(e.to_string()))?;
-            kek_check::put(&mut conn, &sealed).await.map_err(database)
+            // Only if still none: another provider starting on the same new database may have
+            // stored its own first; whichever is stored is what every key is checked against.
+            kek_check::put_first(&mut conn, &sealed)
+                .await
+                .map_err(database)?;
+            kek_check::get(&mut conn)
+                .await
+                .map_err(database)?
+                .ok_or_else(|| {
+                    StartupError::Database("the KEK check value was not stored".into())
+                })?
         }
+    };
+    let version = sealed.kek_version;
+    let opened = keys
+        .open(Purpose::Check, b"", version, &sealed.blob)
+        .map_err(|e| {
+            StartupError::Kek(format!(
+                "the configured key-encryption keys cannot open this database's secrets \
+                 (sealed with KEK version {version}): {e}"
+            ))
+        })?;
+    if opened.as_slice() != KEK_CHECK_PLAINTEXT {
+        return Err(StartupError::Kek("KEK check value mismatch".into()));
     }
+    Ok(())
 }
 
 /// Re-seals every secret under the current KEK (after adding a new `kek.current` and moving

@@ -46,6 +46,19 @@ pub async fn issue(
     }
     let password = prepare_password(&request.activation_password)
         .map_err(|e| ApiError::BadRequest(format!("activation_password: {e}")))?;
+    // Free text the bank chooses, stored as given: control characters are refused (a NUL is
+    // not even storable in PostgreSQL's text, and no reference or label needs one), so both
+    // backends answer the same 400.
+    for (field, value) in [
+        ("customer_ref", request.customer_ref.as_deref()),
+        ("label", request.label.as_deref()),
+    ] {
+        if value.is_some_and(|text| text.chars().any(char::is_control)) {
+            return Err(ApiError::BadRequest(format!(
+                "{field} must not contain control characters"
+            )));
+        }
+    }
     let service_id = service.row.service_id;
     let params = service.row.rules.params;
     let customer_ref = request
@@ -108,7 +121,9 @@ pub async fn issue(
 
     let mut tx = state.db.write().await?;
     tx.begin().await?;
-    // Re-issuing for the same customer replaces an unfinished token (the manual's 「戻る」).
+    // Re-issuing for the same customer replaces an unfinished token (the manual's 「戻る」);
+    // concurrent issuances for one customer take turns, so the last one replaces the others.
+    tokens::lock_customer(&mut tx, &service_id, &customer_ref).await?;
     for old in tokens::unfinished_of_customer(&mut tx, &service_id, &customer_ref).await? {
         tokens::set_state(&mut tx, &service_id, &old, TokenState::Revoked, now).await?;
         activations::delete_of_token(&mut tx, &service_id, &old).await?;

@@ -120,12 +120,13 @@ async fn accept_fast(
         actor: actor.to_owned(),
     };
     // A failed batch was logged by the batcher, and nothing of it was kept.
-    if !state
-        .accepts
-        .accept(job)
-        .await
-        .map_err(|_| ApiError::Internal)?
-    {
+    if !state.accepts.accept(job).await.map_err(|failed| {
+        if failed.unavailable {
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal
+        }
+    })? {
         return Ok(None);
     }
     Ok(Some(VerifyResponse {

@@ -5,7 +5,11 @@
 //!
 //! Only SQLite's sqlx driver runs several statements in one prepared query, and sqlx has
 //! deprecated that (launchbadge/sqlx#3108); the verification tests fail if an upgrade stops
-//! running them.
+//! running them. On PostgreSQL each accept is one statement instead — the token's update and the
+//! audit record in one `WITH … UPDATE … RETURNING` — and `BEGIN`/`COMMIT` are statements of
+//! their own: the update is a compare-and-set on the row (`last_step < step`, and for the
+//! batch "still as seen"), which PostgreSQL re-checks on the newest row version after waiting
+//! for a concurrent writer, so it holds at READ COMMITTED with any number of instances.
 
 use std::sync::OnceLock;
 
@@ -16,7 +20,9 @@ use sqlx::{
     sqlite::{SqliteArguments, SqliteRow},
 };
 
-use super::{WriteTx, columns::int, tokens::TokenRow};
+use super::{
+    Backend, WriteTx, backend::Raw, columns::int, private::Connection as _, tokens::TokenRow,
+};
 
 /// Records an accepted code at `step` in the transaction begun by
 /// [`tokens::begin_and_get`](super::tokens::begin_and_get), atomically with the replay check
@@ -32,6 +38,11 @@ pub async fn accept_step_and_commit(
     now_ms: u64,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
+    if tx.backend() == Backend::Postgres {
+        let accepted = accept_step_postgres(tx, service_id, user_id, step, now_ms, actor).await?;
+        tx.commit().await?;
+        return Ok(accepted);
+    }
     // `changes()` in the INSERT is the row count of the UPDATE just before it.
     let batch = sqlx::query(
         "UPDATE tokens SET last_step = ?1, failures = 0, last_used_at_ms = ?2,
@@ -57,6 +68,46 @@ pub async fn accept_step_and_commit(
             outcomes.len()
         ))),
     }
+}
+
+/// [`accept_step_and_commit`]'s statement on PostgreSQL (without the `COMMIT`): the update and
+/// the audit record whose outcome says whether the update applied.
+async fn accept_step_postgres(
+    tx: &mut WriteTx,
+    service_id: &ServiceId,
+    user_id: &UserId,
+    step: u64,
+    now_ms: u64,
+    actor: &str,
+) -> Result<bool, sqlx::Error> {
+    let Raw::Postgres(conn) = tx.raw()? else {
+        return Err(not_postgres());
+    };
+    let outcome: String = sqlx::query_scalar(
+        "WITH accepted AS (
+             UPDATE tokens SET last_step = $1, failures = 0, last_used_at_ms = $2,
+                 state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
+                 confirmed_at_ms = COALESCE(confirmed_at_ms, $2)
+             WHERE service_id = $3 AND user_id = $4 AND (last_step IS NULL OR last_step < $1)
+             RETURNING 1)
+         INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+         SELECT $2, $3, $4, 'verify',
+             CASE WHEN EXISTS (SELECT 1 FROM accepted) THEN 'accepted' ELSE 'replayed' END,
+             $5, NULL
+         RETURNING outcome",
+    )
+    .bind(int(step))
+    .bind(int(now_ms))
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .bind(actor)
+    .fetch_one(conn)
+    .await?;
+    Ok(outcome == "accepted")
+}
+
+fn not_postgres() -> sqlx::Error {
+    sqlx::Error::Protocol("a PostgreSQL statement on a SQLite connection".into())
 }
 
 /// Most accepts [`accept_steps_if_unchanged`] takes at once.
@@ -91,6 +142,9 @@ pub async fn accept_steps_if_unchanged(
     if accepts.is_empty() {
         return Ok(Vec::new());
     }
+    if tx.backend() == Backend::Postgres {
+        return accept_steps_postgres(tx, accepts).await;
+    }
     let batch = batch_statement(accepts.len())?;
     let mut query = sqlx::query(&batch.sql);
     for accept in accepts {
@@ -115,6 +169,66 @@ pub async fn accept_steps_if_unchanged(
             }
         }
     }
+    Ok(accepted)
+}
+
+/// [`accept_steps_if_unchanged`] on PostgreSQL: `BEGIN`, one statement per accept (the update
+/// of [`ACCEPT_IF_UNCHANGED`] and its audit record together), `COMMIT`. The rows are updated in
+/// key order, not arrival order, so that two instances' batches lock shared tokens in the same
+/// order and cannot deadlock each other; accepts of the same token keep their order, so the
+/// outcome per token is the one sequential accepts would have had.
+async fn accept_steps_postgres(
+    tx: &mut WriteTx,
+    accepts: &[SeenAccept<'_>],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let mut order: Vec<usize> = (0..accepts.len()).collect();
+    let key = |index: usize| {
+        let seen = accepts[index].seen;
+        (seen.service_id.as_str(), seen.user_id.as_str())
+    };
+    // Stable: accepts of one token stay in arrival order.
+    order.sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let mut accepted = vec![false; accepts.len()];
+    tx.begin().await?;
+    for index in order {
+        let accept = &accepts[index];
+        let seen = accept.seen;
+        let Raw::Postgres(conn) = tx.raw()? else {
+            return Err(not_postgres());
+        };
+        let recorded: Option<i64> = sqlx::query_scalar(
+            "WITH accepted AS (
+                 UPDATE tokens SET last_step = $1, failures = 0, last_used_at_ms = $2,
+                     state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
+                     confirmed_at_ms = COALESCE(confirmed_at_ms, $2)
+                 WHERE service_id = $3 AND user_id = $4 AND (last_step IS NULL OR last_step < $1)
+                     AND state = $5 AND seed = $6 AND seed_generation = $7
+                     AND expires_at_ms = $8 AND algorithm = $9 AND digits = $10 AND period = $11
+                 RETURNING 1)
+             INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+             SELECT $2, $3, $4, 'verify', 'accepted', $12, NULL
+             WHERE EXISTS (SELECT 1 FROM accepted)
+             RETURNING id",
+        )
+        .bind(int(accept.step))
+        .bind(int(accept.now_ms))
+        .bind(seen.service_id.as_str())
+        .bind(seen.user_id.as_str())
+        .bind(seen.state.as_str())
+        .bind(seen.seed.as_ref().map(|seed| seed.blob.as_slice()))
+        .bind(int(seen.seed_generation))
+        .bind(int(seen.expires_at_ms))
+        .bind(seen.params.algorithm().as_str())
+        .bind(i64::from(seen.params.digits()))
+        .bind(i64::from(seen.params.period()))
+        .bind(accept.actor)
+        .fetch_optional(conn)
+        .await?;
+        if let Some(slot) = accepted.get_mut(index) {
+            *slot = recorded.is_some();
+        }
+    }
+    tx.commit().await?;
     Ok(accepted)
 }
 

@@ -1,8 +1,9 @@
 //! Table `activations`: activations between KE2 and KE3, with the sealed OPAQUE server state.
 
 use softtoken_protocol::ids::{ServiceId, UserId};
-use sqlx::{FromRow, Row, sqlite::SqliteRow};
+use sqlx::FromRow;
 
+use super::columns::{StoredRow, string};
 use super::{
     Connection,
     columns::{int, number, sealed, text},
@@ -31,10 +32,10 @@ pub struct ActivationRow {
     pub expires_at_ms: u64,
 }
 
-impl FromRow<'_, SqliteRow> for ActivationRow {
-    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+impl<R: StoredRow + sqlx::Row> FromRow<'_, R> for ActivationRow {
+    fn from_row(row: &R) -> Result<Self, sqlx::Error> {
         Ok(ActivationRow {
-            activation_id: row.try_get("activation_id")?,
+            activation_id: string(row, "activation_id")?,
             service_id: text(row, "service_id")?,
             user_id: text(row, "user_id")?,
             state: sealed(row, "state", "state_kek_version")?,
@@ -45,10 +46,10 @@ impl FromRow<'_, SqliteRow> for ActivationRow {
 
 /// Inserts an activation.
 pub async fn insert(conn: &mut impl Connection, row: &ActivationRow) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!(
+    on_backend!(conn, |c| sqlx::query(concat!(
         "INSERT INTO activations (",
         activation_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        ") VALUES ($1, $2, $3, $4, $5, $6)"
     ))
     .bind(&row.activation_id)
     .bind(row.service_id.as_str())
@@ -56,8 +57,9 @@ pub async fn insert(conn: &mut impl Connection, row: &ActivationRow) -> Result<(
     .bind(&row.state.blob)
     .bind(i64::from(row.state.kek_version))
     .bind(int(row.expires_at_ms))
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -66,13 +68,13 @@ pub async fn take(
     conn: &mut impl Connection,
     activation_id: &str,
 ) -> Result<Option<ActivationRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "DELETE FROM activations WHERE activation_id = ?1 RETURNING ",
+    on_backend!(conn, |c| sqlx::query_as(concat!(
+        "DELETE FROM activations WHERE activation_id = $1 RETURNING ",
         activation_columns!()
     ))
     .bind(activation_id)
-    .fetch_optional(conn.sqlite()?)
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// Deletes a token's activations in flight (on revocation).
@@ -81,19 +83,25 @@ pub async fn delete_of_token(
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM activations WHERE service_id = ?1 AND user_id = ?2")
-        .bind(service_id.as_str())
-        .bind(user_id.as_str())
-        .execute(conn.sqlite()?)
-        .await?;
+    on_backend!(conn, |c| sqlx::query(
+        "DELETE FROM activations WHERE service_id = $1 AND user_id = $2"
+    )
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// Deletes the activations whose deadline is at or before `now_ms`; returns how many.
 pub async fn purge_expired(conn: &mut impl Connection, now_ms: u64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM activations WHERE expires_at_ms <= ?1")
-        .bind(int(now_ms))
-        .execute(conn.sqlite()?)
-        .await?;
-    Ok(done.rows_affected())
+    let done: u64 = on_backend!(conn, |c| sqlx::query(
+        "DELETE FROM activations WHERE expires_at_ms <= $1"
+    )
+    .bind(int(now_ms))
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done)
 }

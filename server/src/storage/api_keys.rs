@@ -1,8 +1,9 @@
 //! Table `api_keys`: the banks' API keys, each by its public id with a SHA-256 of its secret.
 
 use softtoken_protocol::ids::ServiceId;
-use sqlx::{FromRow, Row, sqlite::SqliteRow};
+use sqlx::FromRow;
 
+use super::columns::{StoredRow, bytes, optional_string, string};
 use super::{
     Connection,
     columns::{int, number, optional_number, text},
@@ -32,13 +33,13 @@ pub struct ApiKeyRow {
     pub revoked_at_ms: Option<u64>,
 }
 
-impl FromRow<'_, SqliteRow> for ApiKeyRow {
-    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+impl<R: StoredRow + sqlx::Row> FromRow<'_, R> for ApiKeyRow {
+    fn from_row(row: &R) -> Result<Self, sqlx::Error> {
         Ok(ApiKeyRow {
-            key_id: row.try_get("key_id")?,
+            key_id: string(row, "key_id")?,
             service_id: text(row, "service_id")?,
-            secret_sha256: row.try_get("secret_sha256")?,
-            label: row.try_get("label")?,
+            secret_sha256: bytes(row, "secret_sha256")?,
+            label: optional_string(row, "label")?,
             created_at_ms: number(row, "created_at_ms")?,
             revoked_at_ms: optional_number(row, "revoked_at_ms")?,
         })
@@ -47,10 +48,10 @@ impl FromRow<'_, SqliteRow> for ApiKeyRow {
 
 /// Inserts an API key.
 pub async fn insert(conn: &mut impl Connection, row: &ApiKeyRow) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!(
+    on_backend!(conn, |c| sqlx::query(concat!(
         "INSERT INTO api_keys (",
         api_key_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        ") VALUES ($1, $2, $3, $4, $5, $6)"
     ))
     .bind(&row.key_id)
     .bind(row.service_id.as_str())
@@ -58,8 +59,9 @@ pub async fn insert(conn: &mut impl Connection, row: &ApiKeyRow) -> Result<(), s
     .bind(&row.label)
     .bind(int(row.created_at_ms))
     .bind(row.revoked_at_ms.map(int))
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -68,25 +70,25 @@ pub async fn get(
     conn: &mut impl Connection,
     key_id: &str,
 ) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    on_backend!(conn, |c| sqlx::query_as(concat!(
         "SELECT ",
         api_key_columns!(),
-        " FROM api_keys WHERE key_id = ?1"
+        " FROM api_keys WHERE key_id = $1"
     ))
     .bind(key_id)
-    .fetch_optional(conn.sqlite()?)
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// All API keys, by service and age.
 pub async fn all(conn: &mut impl Connection) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    on_backend!(conn, |c| sqlx::query_as(concat!(
         "SELECT ",
         api_key_columns!(),
         " FROM api_keys ORDER BY service_id, created_at_ms"
     ))
-    .fetch_all(conn.sqlite()?)
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// Revokes an API key; returns whether a live key was revoked.
@@ -95,12 +97,13 @@ pub async fn revoke(
     key_id: &str,
     now_ms: u64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE api_keys SET revoked_at_ms = ?1 WHERE key_id = ?2 AND revoked_at_ms IS NULL",
+    let done: u64 = on_backend!(conn, |c| sqlx::query(
+        "UPDATE api_keys SET revoked_at_ms = $1 WHERE key_id = $2 AND revoked_at_ms IS NULL",
     )
     .bind(int(now_ms))
     .bind(key_id)
-    .execute(conn.sqlite()?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
 }

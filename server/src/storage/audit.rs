@@ -1,8 +1,9 @@
 //! Table `audit`: what happened, by whom — never with a secret in any field.
 
 use softtoken_protocol::ids::{ServiceId, UserId};
-use sqlx::{FromRow, Row, sqlite::SqliteRow};
+use sqlx::FromRow;
 
+use super::columns::{StoredRow, optional_string, string};
 use super::{
     Connection,
     columns::{int, number},
@@ -72,9 +73,9 @@ pub async fn record(
     now_ms: u64,
     event: AuditEvent<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on_backend!(conn, |c| sqlx::query(
         "INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(int(now_ms))
     .bind(event.service_id.as_ref().map(ServiceId::as_str))
@@ -83,8 +84,9 @@ pub async fn record(
     .bind(event.outcome)
     .bind(event.actor)
     .bind(event.detail)
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -103,14 +105,14 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-impl FromRow<'_, SqliteRow> for AuditRecord {
-    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+impl<R: StoredRow + sqlx::Row> FromRow<'_, R> for AuditRecord {
+    fn from_row(row: &R) -> Result<Self, sqlx::Error> {
         Ok(AuditRecord {
             at_ms: number(row, "at_ms")?,
-            event: row.try_get("event")?,
-            outcome: row.try_get("outcome")?,
-            actor: row.try_get("actor")?,
-            detail: row.try_get("detail")?,
+            event: string(row, "event")?,
+            outcome: string(row, "outcome")?,
+            actor: string(row, "actor")?,
+            detail: optional_string(row, "detail")?,
         })
     }
 }
@@ -121,12 +123,12 @@ pub async fn of_token(
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
-    sqlx::query_as(
+    on_backend!(conn, |c| sqlx::query_as(
         "SELECT at_ms, event, outcome, actor, detail FROM audit
-         WHERE service_id = ?1 AND user_id = ?2 ORDER BY id",
+         WHERE service_id = $1 AND user_id = $2 ORDER BY id",
     )
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .fetch_all(conn.sqlite()?)
-    .await
+    .fetch_all(c)
+    .await)
 }

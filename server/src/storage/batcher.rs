@@ -26,6 +26,14 @@
 //! transaction was opened through [`WriteTx`], whose drop closes the connection (rolling back)
 //! unless the batch's `COMMIT` went through.
 //!
+//! On PostgreSQL the batch is the same transaction with one statement per job
+//! ([`accept_steps_if_unchanged`] there: `BEGIN`, each job's conditional update and audit
+//! record as one `WITH … UPDATE … RETURNING`, `COMMIT`), its rows updated in key order so that
+//! batches of several instances cannot deadlock; each update is a compare-and-set PostgreSQL
+//! re-checks after waiting for a concurrent writer, so the guarantees above hold with any
+//! number of instances, each with its own batcher. There the connection is one of the pool's:
+//! holding it keeps no other writer out.
+//!
 //! The batcher keeps the writing connection for consecutive batches while jobs keep arriving —
 //! waiting up to [`LINGER`] for the next one — but at most [`HOLD_MAX`] at a time, so that the
 //! other writers (full checks, activations, revocations) get their turn soon: giving the
@@ -37,7 +45,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -45,6 +52,7 @@ use super::{
     accept::{ACCEPT_BATCH_MAX, SeenAccept, accept_steps_if_unchanged},
     tokens::TokenRow,
 };
+use crate::error::is_unavailable;
 
 /// Most jobs in one transaction. Bounds the time a job can wait behind the others of its batch,
 /// and the statement (see [`ACCEPT_BATCH_MAX`]).
@@ -82,11 +90,15 @@ struct Queued {
 /// The batch a job was in failed (already logged by the batcher); nothing of it was kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the verification batch failed; nothing of it was kept")]
-pub struct BatchFailed;
+pub struct BatchFailed {
+    /// The database could not be reached or could not serve (see
+    /// [`is_unavailable`]): a 503, not a 500, for the request.
+    pub unavailable: bool,
+}
 
 /// The handle requests use to have a right code recorded; starts its task on first use.
 pub struct AcceptBatcher {
-    writer: SqlitePool,
+    db: Db,
     sender: Mutex<Option<mpsc::Sender<Queued>>>,
 }
 
@@ -95,7 +107,7 @@ impl AcceptBatcher {
     /// first job, so this can be built outside a Tokio runtime.
     pub fn new(db: &Db) -> Self {
         Self {
-            writer: db.writer.clone(),
+            db: db.clone(),
             sender: Mutex::new(None),
         }
     }
@@ -112,7 +124,7 @@ impl AcceptBatcher {
         }
         match answer.await {
             Ok(Ok(accepted)) => Ok(accepted),
-            Ok(Err(BatchFailed)) => Err(BatchFailed),
+            Ok(Err(failed)) => Err(failed),
             // The batcher dropped the job unanswered (it was shut down): nothing committed
             // for it that this request would know of — let the full check decide.
             Err(_) => Ok(false),
@@ -126,7 +138,7 @@ impl AcceptBatcher {
             Some(sender) if !sender.is_closed() => sender.clone(),
             _ => {
                 let (sender, receiver) = mpsc::channel(QUEUE);
-                tokio::spawn(run(self.writer.clone(), receiver));
+                tokio::spawn(run(self.db.clone(), receiver));
                 *slot = Some(sender.clone());
                 sender
             }
@@ -135,15 +147,15 @@ impl AcceptBatcher {
 }
 
 /// The batcher: runs until every sender is gone (the [`AcceptBatcher`] was dropped).
-async fn run(writer: SqlitePool, mut queue: mpsc::Receiver<Queued>) {
+async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
-        let mut tx = match WriteTx::acquire(&writer).await {
+        let mut tx = match db.write().await {
             Ok(tx) => tx,
             Err(err) => {
                 tracing::error!(error = %err, "verification batch: no writing connection");
-                fail(&mut batch);
+                fail(&mut batch, &err);
                 continue;
             }
         };
@@ -163,7 +175,7 @@ async fn run(writer: SqlitePool, mut queue: mpsc::Receiver<Queued>) {
                     }
                     Err(err) => {
                         tracing::error!(error = %err, jobs = batch.len(), "verification batch failed");
-                        fail(&mut batch);
+                        fail(&mut batch, &err);
                         // `tx` may still hold the transaction: dropping it closes the
                         // connection, which rolls back.
                         break;
@@ -196,9 +208,12 @@ fn drain(queue: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
 }
 
 /// Answers every job of a failed batch.
-fn fail(batch: &mut Vec<Queued>) {
+fn fail(batch: &mut Vec<Queued>, err: &sqlx::Error) {
+    let failed = BatchFailed {
+        unavailable: is_unavailable(err),
+    };
     for queued in batch.drain(..) {
-        let _ = queued.reply.send(Err(BatchFailed));
+        let _ = queued.reply.send(Err(failed));
     }
 }
 

@@ -13,9 +13,61 @@ use softtoken_protocol::{
     },
     wire::TokenState,
 };
-use sqlx::{Row, sqlite::SqliteRow};
+use sqlx::{Row, postgres::PgRow, sqlite::SqliteRow};
 
 use crate::secrets::kek::Sealed;
+
+/// A row of either backend, read by column name. The same Rust types come out of both: TEXT
+/// as `&str`, INTEGER (SQLite) and BIGINT (PostgreSQL) as `i64`, BLOB and BYTEA as bytes.
+pub(super) trait StoredRow {
+    /// A TEXT column, `None` for NULL.
+    fn optional_str(&self, column: &str) -> Result<Option<&str>, sqlx::Error>;
+    /// An integer column, `None` for NULL.
+    fn optional_i64(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
+    /// A blob column, `None` for NULL.
+    fn optional_bytes(&self, column: &str) -> Result<Option<Vec<u8>>, sqlx::Error>;
+}
+
+macro_rules! stored_row {
+    ($($row:ty),*) => {$(
+        impl StoredRow for $row {
+            fn optional_str(&self, column: &str) -> Result<Option<&str>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn optional_i64(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn optional_bytes(&self, column: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+                self.try_get(column)
+            }
+        }
+    )*};
+}
+
+stored_row!(SqliteRow, PgRow);
+
+/// A NULL where the schema allows none.
+fn required<T>(value: Option<T>, column: &str) -> Result<T, sqlx::Error> {
+    value.ok_or_else(|| invalid(column, "a value (it is NULL)"))
+}
+
+/// Reads a TEXT column as a string.
+pub(super) fn string(row: &impl StoredRow, column: &str) -> Result<String, sqlx::Error> {
+    required(row.optional_str(column)?, column).map(str::to_owned)
+}
+
+/// Reads a nullable TEXT column as a string.
+pub(super) fn optional_string(
+    row: &impl StoredRow,
+    column: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(row.optional_str(column)?.map(str::to_owned))
+}
+
+/// Reads a blob column.
+pub(super) fn bytes(row: &impl StoredRow, column: &str) -> Result<Vec<u8>, sqlx::Error> {
+    required(row.optional_bytes(column)?, column)
+}
 
 /// A value kept in a TEXT column by its canonical spelling.
 pub(super) trait Text: Sized {
@@ -88,41 +140,44 @@ canonical_text! {
 }
 
 /// Reads a TEXT column as `T`.
-pub(super) fn text<T: Text>(row: &SqliteRow, column: &str) -> Result<T, sqlx::Error> {
-    let stored: &str = row.try_get(column)?;
+pub(super) fn text<T: Text>(row: &impl StoredRow, column: &str) -> Result<T, sqlx::Error> {
+    let stored = required(row.optional_str(column)?, column)?;
     T::from_stored(stored).ok_or_else(|| invalid(column, T::WHAT))
 }
 
 /// A nullable TEXT column read into its type (`None` for NULL).
 pub(super) fn optional_text<T: Text>(
-    row: &SqliteRow,
+    row: &impl StoredRow,
     column: &str,
 ) -> Result<Option<T>, sqlx::Error> {
-    let stored: Option<&str> = row.try_get(column)?;
+    let stored = row.optional_str(column)?;
     stored
         .map(|text| T::from_stored(text).ok_or_else(|| invalid(column, T::WHAT)))
         .transpose()
 }
 
 /// Reads an INTEGER column as an unsigned (or narrower) number.
-pub(super) fn number<T: TryFrom<i64>>(row: &SqliteRow, column: &str) -> Result<T, sqlx::Error> {
-    let stored: i64 = row.try_get(column)?;
+pub(super) fn number<T: TryFrom<i64>>(
+    row: &impl StoredRow,
+    column: &str,
+) -> Result<T, sqlx::Error> {
+    let stored = required(row.optional_i64(column)?, column)?;
     T::try_from(stored).map_err(|_| invalid(column, "a number in range"))
 }
 
 /// Reads a nullable INTEGER column (see [`number`]).
 pub(super) fn optional_number<T: TryFrom<i64>>(
-    row: &SqliteRow,
+    row: &impl StoredRow,
     column: &str,
 ) -> Result<Option<T>, sqlx::Error> {
-    let stored: Option<i64> = row.try_get(column)?;
+    let stored = row.optional_i64(column)?;
     stored
         .map(|value| T::try_from(value).map_err(|_| invalid(column, "a number in range")))
         .transpose()
 }
 
 /// Reads the token parameters stored in the columns `algorithm`, `digits` and `period`.
-pub(super) fn params(row: &SqliteRow) -> Result<TokenParams, sqlx::Error> {
+pub(super) fn params(row: &impl StoredRow) -> Result<TokenParams, sqlx::Error> {
     TokenParams::new(
         text(row, "algorithm")?,
         number(row, "digits")?,
@@ -132,9 +187,13 @@ pub(super) fn params(row: &SqliteRow) -> Result<TokenParams, sqlx::Error> {
 }
 
 /// Reads a sealed secret: the blob in `blob` and its KEK version in `version`.
-pub(super) fn sealed(row: &SqliteRow, blob: &str, version: &str) -> Result<Sealed, sqlx::Error> {
+pub(super) fn sealed(
+    row: &impl StoredRow,
+    blob: &str,
+    version: &str,
+) -> Result<Sealed, sqlx::Error> {
     Ok(Sealed {
-        blob: row.try_get(blob)?,
+        blob: bytes(row, blob)?,
         kek_version: number(row, version)?,
     })
 }
@@ -142,11 +201,11 @@ pub(super) fn sealed(row: &SqliteRow, blob: &str, version: &str) -> Result<Seale
 /// Reads a sealed secret that may be absent (both columns NULL); one column without the other
 /// is an error.
 pub(super) fn optional_sealed(
-    row: &SqliteRow,
+    row: &impl StoredRow,
     blob: &str,
     version: &str,
 ) -> Result<Option<Sealed>, sqlx::Error> {
-    match (row.try_get(blob)?, optional_number(row, version)?) {
+    match (row.optional_bytes(blob)?, optional_number(row, version)?) {
         (Some(blob), Some(kek_version)) => Ok(Some(Sealed { kek_version, blob })),
         (None, None) => Ok(None),
         _ => Err(invalid(
@@ -156,7 +215,8 @@ pub(super) fn optional_sealed(
     }
 }
 
-/// An unsigned time, step or counter for an INTEGER column (SQLite's are `i64`); values beyond
+/// An unsigned time, step or counter for an INTEGER (SQLite) or BIGINT (PostgreSQL) column,
+/// both `i64`; values beyond
 /// `i64::MAX` (the year 292 million) saturate.
 pub(super) fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)

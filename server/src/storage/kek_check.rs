@@ -1,27 +1,43 @@
 //! Table `kek_check`: one sealed check value proving the configured KEK is the one this
 //! database's secrets were sealed under.
 
-use sqlx::sqlite::SqliteRow;
-
 use super::{Connection, columns::sealed};
 use crate::secrets::kek::Sealed;
 
 /// The sealed check value, if the database has one.
 pub async fn get(conn: &mut impl Connection) -> Result<Option<Sealed>, sqlx::Error> {
-    let row: Option<SqliteRow> =
-        sqlx::query("SELECT kek_version, sealed FROM kek_check WHERE id = 1")
-            .fetch_optional(conn.sqlite()?)
+    on_backend!(conn, |c| {
+        let row = sqlx::query("SELECT kek_version, sealed FROM kek_check WHERE id = 1")
+            .fetch_optional(c)
             .await?;
-    row.map(|row| sealed(&row, "sealed", "kek_version"))
-        .transpose()
+        row.map(|row| sealed(&row, "sealed", "kek_version"))
+            .transpose()
+    })
+}
+
+/// Stores the sealed check value unless the database has one (two providers starting at once
+/// on a new shared database: the first one's stays, and each then checks its key against it).
+pub async fn put_first(conn: &mut impl Connection, check: &Sealed) -> Result<(), sqlx::Error> {
+    on_backend!(conn, |c| sqlx::query(
+        "INSERT INTO kek_check (id, kek_version, sealed) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO NOTHING"
+    )
+    .bind(i64::from(check.kek_version))
+    .bind(&check.blob)
+    .execute(c)
+    .await
+    .map(|_| ()))
 }
 
 /// Stores (or replaces) the sealed check value.
 pub async fn put(conn: &mut impl Connection, check: &Sealed) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR REPLACE INTO kek_check (id, kek_version, sealed) VALUES (1, ?1, ?2)")
+    on_backend!(conn, |c| {
+        sqlx::query("INSERT INTO kek_check (id, kek_version, sealed) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET kek_version = excluded.kek_version, sealed = excluded.sealed")
         .bind(i64::from(check.kek_version))
         .bind(&check.blob)
-        .execute(conn.sqlite()?)
-        .await?;
+        .execute(c)
+        .await.map(|done| done.rows_affected())
+    })?;
     Ok(())
 }

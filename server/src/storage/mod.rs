@@ -1,37 +1,50 @@
-//! Storage: the SQLite database and every SQL statement the provider runs — the only place
-//! that names SQL or sqlx (`server/tests/layers.rs` checks it). One file per table; each holds
-//! the table's row type and its statements, and converts columns to and from their types at
-//! this edge (`columns.rs`), so the layers above see [`ServiceId`](softtoken_protocol::ids::ServiceId),
-//! [`TokenState`](softtoken_protocol::wire::TokenState) and unsigned times, never stored strings.
+//! Storage: the database — SQLite or PostgreSQL, as the config's `[database] url` says — and
+//! every SQL statement the provider runs: the only place that names SQL or sqlx
+//! (`server/tests/layers.rs` checks it). One file per table; each holds the table's row type and
+//! its statements, and converts columns to and from their types at this edge (`columns.rs`), so
+//! the layers above see [`ServiceId`](softtoken_protocol::ids::ServiceId),
+//! [`TokenState`](softtoken_protocol::wire::TokenState) and unsigned times, never stored strings
+//! — nor which backend runs.
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`Db`] (here) | opening, migrating and closing the database; its two connection pools |
-//! | [`ReadConn`], [`WriteTx`] | a reading connection; the writing connection and its transaction |
+//! | [`Db`] (here) | opening, migrating and closing the database; its connection pools |
+//! | [`sqlite`], [`postgres`] | what opening each backend takes (settings, migrations) |
+//! | [`ReadConn`], [`WriteTx`] | a reading connection; a writing connection and its transaction |
 //! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
 //!
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
-//! stays inside this module. When a PostgreSQL backend comes beside SQLite, what differs lives
-//! here, once per backend.
+//! stays inside this module. A statement both engines run alike is written once, with `$N`
+//! parameters (which sqlx's SQLite driver reads as `?N`), and run on either connection by
+//! `on_backend!` (`backend.rs`), which instantiates the same code once per backend; a statement that differs
+//! is written twice, beside each other, with the reason.
 //!
-//! All writes go through one connection (`writer`), so every read-check-write sequence in a
-//! transaction is serialized without SQLITE_BUSY retries: that is what makes "of two
-//! concurrent identical codes exactly one is accepted" hold. Reads that need no consistency
+//! **SQLite.** All writes go through one connection (`writer`), so every read-check-write
+//! sequence in a transaction is serialized without SQLITE_BUSY retries: that is what makes "of
+//! two concurrent identical codes exactly one is accepted" hold. Reads that need no consistency
 //! with a following write use the `reader` pool, which WAL lets run beside the writer.
-//!
 //! Durability: WAL with `synchronous = NORMAL` survives a crash of the process (a committed
 //! transaction is in the WAL file before the reply is sent); only an OS crash or power loss can
-//! lose the last transactions. Set `synchronous = FULL` in the config for that too.
+//! lose the last transactions. Set `full_sync` in the config for that too. Each connection is
+//! served by its own thread (sqlx), so every statement is a round trip between threads: the hot
+//! path (verification) therefore uses [`WriteTx`], which sends `BEGIN` and `COMMIT` in the same
+//! batch as the statements beside them, records the right codes of concurrent requests in one
+//! transaction ([`batcher`]), and connections are not pinged when taken from a pool (they are
+//! when given back, which the batcher avoids by keeping the writing connection while codes keep
+//! coming).
 //!
-//! Each connection is served by its own thread (sqlx), so every statement is a round trip
-//! between threads: the hot path (verification) therefore uses [`WriteTx`], which sends `BEGIN`
-//! and `COMMIT` in the same batch as the statements beside them, records the right codes of
-//! concurrent requests in one transaction ([`batcher`]), and connections are not pinged when
-//! taken from a pool (they are when given back, which the batcher avoids by keeping the writing
-//! connection while codes keep coming).
+//! **PostgreSQL.** One pool serves reads and writes, shared by any number of provider
+//! instances, at READ COMMITTED. Nothing relies on a single writer there: a read-check-write
+//! sequence reads its row with `SELECT … FOR UPDATE` (the row stays locked until the
+//! transaction ends, so a concurrent one waits and then reads the new row), and every counter,
+//! replay guard and insert-once is one compare-and-set statement (`UPDATE … WHERE <as
+//! expected>`, `INSERT … ON CONFLICT`), which PostgreSQL re-checks on the newest row version
+//! after waiting for a concurrent writer.
 
+#[macro_use]
+mod backend;
 pub mod accept;
 pub mod activations;
 pub mod api_keys;
@@ -39,7 +52,9 @@ pub mod audit;
 pub mod batcher;
 mod columns;
 pub mod kek_check;
+pub mod postgres;
 pub mod services;
+pub mod sqlite;
 pub mod tokenless_attempts;
 pub mod tokens;
 pub mod transactions;
@@ -47,32 +62,20 @@ pub mod unknown_service_setup;
 pub mod used_challenges;
 mod write_tx;
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+pub use sqlite::WAL_AUTOCHECKPOINT_PAGES;
 pub use write_tx::WriteTx;
 
-use std::{
-    io::Read,
-    path::Path,
-    str::FromStr,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+pub use crate::{config::DB_FILE, error::is_corruption};
+use crate::{config::DatabaseLocation, error::StartupError};
+use backend::{Pooled, Raw};
 
-use sqlx::{
-    Sqlite, SqliteConnection, SqlitePool,
-    pool::PoolConnection,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
-
-pub use crate::error::is_corruption;
-use crate::{
-    error::StartupError,
-    files::{create_private_dir, create_private_file},
-};
-
-/// What [`Db::open`] does when there is no database file.
+/// What [`Db::open`] does when there is no database (SQLite: no file; PostgreSQL: no provider
+/// schema in the database the URL names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
     /// Create it (`softtoken-server init`, and `--dev`, which initialises for itself).
@@ -81,94 +84,73 @@ pub enum Missing {
     Refuse,
 }
 
-/// The first 16 bytes of every SQLite 3 database file.
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
-
-/// The embedded migrations (`server/migrations`).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-/// File name of the database inside the data directory.
-pub const DB_FILE: &str = "softtoken.db";
-
-/// WAL size, in pages, at which a commit also checkpoints (see [`Db::open`]).
-pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
-
-/// The database: one writing connection and a few reading ones.
-#[derive(Debug, Clone)]
+/// The database.
+#[derive(Clone)]
 pub struct Db {
-    /// The single writing connection.
-    writer: SqlitePool,
-    /// Read-only connections.
-    reader: SqlitePool,
+    pools: Pools,
     /// Set once SQLite has reported the file corrupt (`SQLITE_CORRUPT`, `SQLITE_NOTADB`).
     corrupt: Arc<AtomicBool>,
 }
 
+/// The connection pools of each backend.
+#[derive(Clone)]
+enum Pools {
+    /// One writing connection and a few reading ones.
+    Sqlite {
+        writer: sqlx::SqlitePool,
+        reader: sqlx::SqlitePool,
+    },
+    /// One pool for reads and writes.
+    Postgres(sqlx::PgPool),
+}
+
+/// Which backend runs (for a few tests and log lines; the rules never ask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl std::fmt::Debug for Db {
+    /// The backend only: a pool's options may hold the database password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Db {
-    /// Opens `data_dir/softtoken.db` and applies pending migrations. A missing database is
-    /// created (the data directory 0700, the file 0600 before SQLite opens it, so its `-wal`
-    /// and `-shm` get the same mode) or refused, as `missing` says. An empty (0-byte) file or
-    /// one that is not a SQLite database is always refused: it is a truncated or damaged
-    /// database, and starting fresh on it would silently lose every token.
-    pub async fn open(
-        data_dir: &Path,
-        full_sync: bool,
-        missing: Missing,
-    ) -> Result<Db, StartupError> {
-        let path = data_dir.join(DB_FILE);
-        check_file(&path, missing)?;
-        let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|e| StartupError::Database(e.to_string()))?
-            .create_if_missing(false)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if full_sync {
-                SqliteSynchronous::Full
-            } else {
-                SqliteSynchronous::Normal
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // Checkpoint every 8000 WAL pages (32 MiB) rather than SQLite's 1000. A checkpoint
-            // runs inside the commit that crosses the threshold and, with its two fsyncs,
-            // holds every queued request up (10-20 ms at 1000 pages, 50-70 ms at 8000 on the
-            // benchmark machine). A verification writes about 3 pages, so at 3,000/s 1000
-            // pages meant ~10 stalls a second — enough to put the p99 latency at the stall
-            // (12-14 ms at 4 connections); 8000 means about one a second (p99 ~2 ms, max
-            // ~70 ms). Durability is unchanged: commits are in the WAL either way.
-            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
-            // Room for every statement the writer runs prepared, including one verification
-            // batch statement per batch size (up to 32, [`batcher`]), so none is
-            // evicted and re-prepared under load.
-            .statement_cache_capacity(256);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            // A local SQLite connection has no network to lose: the ping sqlx sends on every
-            // acquire would only add a round trip to the connection's thread, inside the
-            // writer's critical section. (sqlx still pings on release, and a dead connection
-            // fails its next statement.)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
-            .await
-            .map_err(|e| open_error(&path, "cannot open", &e))?;
-        MIGRATOR.run(&writer).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(e) => open_error(&path, "migration failed", &e),
-            other => StartupError::Database(format!("migration failed: {other}")),
-        })?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(|e| open_error(&path, "cannot open", &e))?;
+    /// Opens the database `location` names and applies pending migrations; a missing one is
+    /// created or refused, as `missing` says (see `sqlite::open` and `postgres::open` for
+    /// what each backend checks first).
+    pub async fn open(location: &DatabaseLocation, missing: Missing) -> Result<Db, StartupError> {
+        let pools = match location {
+            DatabaseLocation::Sqlite { path, full_sync } => {
+                let opened = sqlite::open(path, *full_sync, missing).await?;
+                Pools::Sqlite {
+                    writer: opened.writer,
+                    reader: opened.reader,
+                }
+            }
+            DatabaseLocation::Postgres(settings) => {
+                Pools::Postgres(postgres::open(settings, missing).await?)
+            }
+        };
         Ok(Db {
-            writer,
-            reader,
+            pools,
             corrupt: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Which backend runs.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Records that SQLite reported the database corrupt; logs it (at error level) the first
@@ -189,129 +171,171 @@ impl Db {
         self.corrupt.load(Ordering::SeqCst)
     }
 
-    /// A read that reaches the file (the health check's): its error, if any.
+    /// A read that reaches the database (the health check's): its error, if any.
     pub async fn probe(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT count(*) FROM kek_check")
-            .fetch_one(&self.reader)
-            .await
-            .map(|_| ())
+        let mut conn = self.read().await?;
+        on_backend!(&mut conn, |c| {
+            sqlx::query("SELECT count(*) FROM kek_check")
+                .fetch_one(c)
+                .await
+                .map(|_| ())
+        })
     }
 
-    /// A reading connection (WAL: it runs beside the writer and sees the last commit).
+    /// A reading connection (SQLite: WAL lets it run beside the writer and see the last
+    /// commit; PostgreSQL: one of the pool's).
     pub async fn read(&self) -> Result<ReadConn, sqlx::Error> {
-        Ok(ReadConn(self.reader.acquire().await?))
+        Ok(ReadConn(match &self.pools {
+            Pools::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
+            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        }))
     }
 
-    /// The writing connection (waiting for it), with no transaction begun yet: statements on
-    /// it commit one by one until [`WriteTx::begin`] or a statement that begins one.
+    /// A writing connection (SQLite: the one, waiting for it), with no transaction begun yet:
+    /// statements on it commit one by one until [`WriteTx::begin`] or a statement that begins
+    /// one.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
-        WriteTx::acquire(&self.writer).await
+        WriteTx::acquire(self.writing_pool()).await
     }
 
-    /// The schema version (`PRAGMA user_version`).
+    /// Where [`Db::write`] takes its connections.
+    fn writing_pool(&self) -> WritingPool {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => WritingPool::Sqlite(writer.clone()),
+            Pools::Postgres(pool) => WritingPool::Postgres(pool.clone()),
+        }
+    }
+
+    /// The schema version: the last migration applied (both backends number them alike;
+    /// SQLite's migrations also set `PRAGMA user_version` to it, which is what this reads
+    /// there).
     pub async fn schema_version(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&self.reader)
-            .await
-    }
-
-    /// Closes both pools, flushing the WAL.
-    ///
-    /// SQLite folds the WAL into the database and deletes it when the last connection closes,
-    /// but only if that connection may write: a read-only reader whose handle its worker thread
-    /// drops a moment after the pool's `close` returned would be the last, and leave the WAL.
-    /// So the writer checkpoints with `TRUNCATE` once the readers are closed, whatever the order
-    /// in which the handles finally go.
-    pub async fn close(&self) {
-        self.reader.close().await;
-        match self.writer.acquire().await {
-            Ok(mut conn) => {
-                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&mut *conn)
-                    .await
-                {
-                    tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
-                }
+        let mut conn = self.read().await?;
+        match conn.0.raw() {
+            Raw::Sqlite(c) => sqlx::query_scalar("PRAGMA user_version").fetch_one(c).await,
+            Raw::Postgres(c) => {
+                sqlx::query_scalar(
+                    "SELECT COALESCE(max(version), 0) FROM _sqlx_migrations WHERE success",
+                )
+                .fetch_one(c)
+                .await
             }
-            Err(err) => tracing::warn!(error = %err, "no writing connection at shutdown"),
         }
-        self.writer.close().await;
     }
 
-    /// The writing pool, for tests and benchmarks that cause a fault or read a setting with SQL
-    /// of their own. The provider itself never goes around [`Db::write`].
-    #[cfg(feature = "testing")]
-    pub fn writer_pool(&self) -> &SqlitePool {
-        &self.writer
+    /// Closes the pools (SQLite: flushing the WAL, see `sqlite::close`).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { writer, reader } => {
+                sqlite::close(&sqlite::Pools {
+                    writer: writer.clone(),
+                    reader: reader.clone(),
+                })
+                .await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 
-    /// The reading pool, for tests and benchmarks (see [`Db::writer_pool`]).
+    /// The SQLite writing pool, for tests and benchmarks that cause a fault or read a setting
+    /// with SQL of their own. The provider itself never goes around [`Db::write`].
+    ///
+    /// # Panics
+    ///
+    /// On PostgreSQL (a test that calls it is a SQLite test).
     #[cfg(feature = "testing")]
-    pub fn reader_pool(&self) -> &SqlitePool {
-        &self.reader
+    #[allow(clippy::panic)]
+    pub fn writer_pool(&self) -> &sqlx::SqlitePool {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => writer,
+            Pools::Postgres(_) => panic!("writer_pool: the database is PostgreSQL (pg_pool)"),
+        }
+    }
+
+    /// The SQLite reading pool, for tests and benchmarks (see [`Db::writer_pool`]).
+    ///
+    /// # Panics
+    ///
+    /// On PostgreSQL.
+    #[cfg(feature = "testing")]
+    #[allow(clippy::panic)]
+    pub fn reader_pool(&self) -> &sqlx::SqlitePool {
+        match &self.pools {
+            Pools::Sqlite { reader, .. } => reader,
+            Pools::Postgres(_) => panic!("reader_pool: the database is PostgreSQL (pg_pool)"),
+        }
+    }
+
+    /// The PostgreSQL pool, for tests (see [`Db::writer_pool`]); `None` on SQLite.
+    #[cfg(feature = "testing")]
+    pub fn pg_pool(&self) -> Option<&sqlx::PgPool> {
+        match &self.pools {
+            Pools::Postgres(pool) => Some(pool),
+            Pools::Sqlite { .. } => None,
+        }
     }
 }
 
-/// A failure to open, saying what to do when the file is damaged.
-fn open_error(path: &Path, what: &str, err: &sqlx::Error) -> StartupError {
-    if is_corruption(err) {
-        StartupError::Database(format!(
-            "{} is corrupt ({err}); restore it from a backup",
-            path.display()
-        ))
-    } else {
-        StartupError::Database(format!("{what} {}: {err}", path.display()))
+/// SQL of a test's own on either backend (for tests only: `$N` parameters, text binds), so one
+/// test body serves both backends without naming a pool.
+#[cfg(feature = "testing")]
+impl Db {
+    /// Runs a statement; returns the rows it changed.
+    pub async fn test_execute(&self, sql: &str, binds: &[&str]) -> Result<u64, sqlx::Error> {
+        let mut conn = self.write().await?;
+        on_backend!(&mut conn, |c| {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query.execute(c).await.map(|done| done.rows_affected())
+        })
+    }
+
+    /// The first column of the one row a query returns, as an integer (`COUNT(*)`: a BIGINT on
+    /// both backends).
+    pub async fn test_scalar(&self, sql: &str, binds: &[&str]) -> Result<i64, sqlx::Error> {
+        let mut conn = self.read().await?;
+        on_backend!(&mut conn, |c| {
+            let mut query = sqlx::query_scalar(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query.fetch_one(c).await
+        })
+    }
+
+    /// Every row of a query whose columns are all TEXT (NULL as `None`).
+    pub async fn test_texts(
+        &self,
+        sql: &str,
+        binds: &[&str],
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        use sqlx::Row as _;
+        let mut conn = self.read().await?;
+        on_backend!(&mut conn, |c| {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(|row| (0..row.len()).map(|i| row.try_get(i)).collect())
+                .collect()
+        })
     }
 }
 
-/// Before SQLite opens `path`: creates it (mode 0600) if missing and allowed, refuses it if
-/// missing and not, and refuses an empty file or one without SQLite's header.
-fn check_file(path: &Path, missing: Missing) -> Result<(), StartupError> {
-    let database = |message: String| StartupError::Database(message);
-    let shown = path.display();
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return match missing {
-                Missing::Refuse => Err(database(format!(
-                    "no database at {shown}; create one with `softtoken-server init` (a new \
-                     provider), or point data_dir at the existing one"
-                ))),
-                Missing::Create => {
-                    if let Some(dir) = path.parent() {
-                        create_private_dir(dir).map_err(|e| {
-                            database(format!("cannot create data dir {}: {e}", dir.display()))
-                        })?;
-                    }
-                    create_private_file(path)
-                        .map(drop)
-                        .map_err(|e| database(format!("cannot create {shown}: {e}")))
-                }
-            };
-        }
-        Err(e) => return Err(database(format!("cannot open {shown}: {e}"))),
-    };
-    let mut header = [0u8; 16];
-    let read = file
-        .read(&mut header)
-        .map_err(|e| database(format!("cannot read {shown}: {e}")))?;
-    if read == 0 {
-        return Err(database(format!(
-            "{shown} is empty (0 bytes): the database was truncated or never initialised. \
-             Restore it from a backup; only if this provider is new, delete the file and run \
-             `softtoken-server init`"
-        )));
-    }
-    if read < header.len() || &header != SQLITE_HEADER {
-        return Err(database(format!(
-            "{shown} is not a SQLite database (corrupt or another file); restore it from a backup"
-        )));
-    }
-    Ok(())
+/// Where writing connections come from.
+enum WritingPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 /// A reading connection, given back to its pool when dropped.
-pub struct ReadConn(PoolConnection<Sqlite>);
+pub struct ReadConn(Pooled);
 
 /// Where a statement runs: a [`ReadConn`] or the [`WriteTx`]. The connection behind it is for
 /// storage's statements only (the layers test keeps SQL out of every other module).
@@ -321,18 +345,25 @@ impl Connection for ReadConn {}
 impl Connection for WriteTx {}
 
 impl private::Connection for ReadConn {
-    fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
-        Ok(&mut self.0)
+    fn raw(&mut self) -> Result<Raw<'_>, sqlx::Error> {
+        Ok(self.0.raw())
     }
 }
 
 /// The sealed part of [`Connection`]: a trait outside code cannot name, so no other type can be
 /// a `Connection` and no caller holding a `ReadConn` or `WriteTx` can reach its connection.
-mod private {
-    use sqlx::SqliteConnection;
+pub(crate) mod private {
+    use super::backend::Raw;
 
     pub trait Connection: Send {
-        /// The SQLite connection statements run on.
-        fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error>;
+        /// The connection statements run on, of whichever backend.
+        fn raw(&mut self) -> Result<Raw<'_>, sqlx::Error>;
+
+        /// Whether a row read to decide a write must be locked until the transaction ends
+        /// (`SELECT … FOR UPDATE`): on PostgreSQL inside a write transaction, where other
+        /// connections and instances write beside this one at READ COMMITTED.
+        fn locks_reads(&self) -> bool {
+            false
+        }
     }
 }

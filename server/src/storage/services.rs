@@ -1,8 +1,9 @@
 //! Table `services`: one row per bank (tenant), with its rules and its sealed OPAQUE setup.
 
 use softtoken_protocol::{ids::ServiceId, totp::TokenParams};
-use sqlx::{FromRow, Row, sqlite::SqliteRow};
+use sqlx::FromRow;
 
+use super::columns::{StoredRow, string};
 use super::{
     Connection,
     columns::{int, number, params, sealed, text},
@@ -47,11 +48,11 @@ pub struct ServiceRow {
     pub created_at_ms: u64,
 }
 
-impl FromRow<'_, SqliteRow> for ServiceRow {
-    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+impl<R: StoredRow + sqlx::Row> FromRow<'_, R> for ServiceRow {
+    fn from_row(row: &R) -> Result<Self, sqlx::Error> {
         Ok(ServiceRow {
             service_id: text(row, "service_id")?,
-            name: row.try_get("name")?,
+            name: string(row, "name")?,
             rules: ServiceRules {
                 params: params(row)?,
                 max_activation_attempts: number(row, "max_activation_attempts")?,
@@ -67,10 +68,10 @@ impl FromRow<'_, SqliteRow> for ServiceRow {
 
 /// Inserts a service.
 pub async fn insert(conn: &mut impl Connection, row: &ServiceRow) -> Result<(), sqlx::Error> {
-    sqlx::query(concat!(
+    on_backend!(conn, |c| sqlx::query(concat!(
         "INSERT INTO services (",
         service_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
     .bind(row.service_id.as_str())
     .bind(&row.name)
@@ -84,8 +85,9 @@ pub async fn insert(conn: &mut impl Connection, row: &ServiceRow) -> Result<(), 
     .bind(&row.opaque_setup.blob)
     .bind(i64::from(row.opaque_setup.kek_version))
     .bind(int(row.created_at_ms))
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -94,25 +96,25 @@ pub async fn get(
     conn: &mut impl Connection,
     service_id: &ServiceId,
 ) -> Result<Option<ServiceRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    on_backend!(conn, |c| sqlx::query_as(concat!(
         "SELECT ",
         service_columns!(),
-        " FROM services WHERE service_id = ?1"
+        " FROM services WHERE service_id = $1"
     ))
     .bind(service_id.as_str())
-    .fetch_optional(conn.sqlite()?)
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// All services, by Service ID.
 pub async fn all(conn: &mut impl Connection) -> Result<Vec<ServiceRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    on_backend!(conn, |c| sqlx::query_as(concat!(
         "SELECT ",
         service_columns!(),
         " FROM services ORDER BY service_id"
     ))
-    .fetch_all(conn.sqlite()?)
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// Replaces a service's sealed OPAQUE setup (KEK rotation).
@@ -121,14 +123,15 @@ pub async fn update_setup(
     service_id: &ServiceId,
     setup: &Sealed,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE services SET opaque_setup = ?1, opaque_setup_kek_version = ?2
-         WHERE service_id = ?3",
+    on_backend!(conn, |c| sqlx::query(
+        "UPDATE services SET opaque_setup = $1, opaque_setup_kek_version = $2
+         WHERE service_id = $3",
     )
     .bind(&setup.blob)
     .bind(i64::from(setup.kek_version))
     .bind(service_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }

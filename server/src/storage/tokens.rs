@@ -7,13 +7,14 @@ use softtoken_protocol::{
     totp::TokenParams,
     wire::TokenState,
 };
-use sqlx::{FromRow, Row, sqlite::SqliteRow};
+use sqlx::FromRow;
 
-#[cfg(feature = "testing")]
-use super::private::Connection as _;
 use super::{
-    Connection, WriteTx,
-    columns::{int, number, optional_number, optional_sealed, optional_text, params, sealed, text},
+    Backend, Connection, WriteTx,
+    columns::{
+        StoredRow, int, number, optional_number, optional_sealed, optional_string, optional_text,
+        params, sealed, string, text,
+    },
 };
 use crate::secrets::kek::Sealed;
 
@@ -92,14 +93,14 @@ impl TokenRow {
     }
 }
 
-impl FromRow<'_, SqliteRow> for TokenRow {
-    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+impl<R: StoredRow + sqlx::Row> FromRow<'_, R> for TokenRow {
+    fn from_row(row: &R) -> Result<Self, sqlx::Error> {
         Ok(TokenRow {
             service_id: text(row, "service_id")?,
             user_id: text(row, "user_id")?,
-            customer_ref: row.try_get("customer_ref")?,
-            email: row.try_get("email")?,
-            label: row.try_get("label")?,
+            customer_ref: string(row, "customer_ref")?,
+            email: string(row, "email")?,
+            label: optional_string(row, "label")?,
             state: text(row, "state")?,
             params: params(row)?,
             password_file: sealed(row, "password_file", "password_file_kek_version")?,
@@ -114,7 +115,7 @@ impl FromRow<'_, SqliteRow> for TokenRow {
             confirmed_at_ms: optional_number(row, "confirmed_at_ms")?,
             revoked_at_ms: optional_number(row, "revoked_at_ms")?,
             last_used_at_ms: optional_number(row, "last_used_at_ms")?,
-            device_json: row.try_get("device_json")?,
+            device_json: optional_string(row, "device_json")?,
             replaced_at_ms: optional_number(row, "replaced_at_ms")?,
             replaced_by: optional_text(row, "replaced_by")?,
         })
@@ -127,25 +128,35 @@ pub async fn get(
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM tokens WHERE service_id = ?1 AND user_id = ?2"
-    ))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .fetch_optional(conn.sqlite()?)
-    .await
+    let sql = select_locking!(
+        conn,
+        concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens WHERE service_id = $1 AND user_id = $2"
+        )
+    );
+    on_backend!(conn, |c| sqlx::query_as(sql)
+        .bind(service_id.as_str())
+        .bind(user_id.as_str())
+        .fetch_optional(c)
+        .await)
 }
 
-/// Begins the transaction of `tx` (`BEGIN IMMEDIATE`: the write lock is taken at once, so the
-/// row cannot change before the transaction's own update) and reads one token in it, in one
-/// round trip.
+/// Begins the transaction of `tx` and reads one token in it so that the row cannot change before
+/// the transaction's own update: SQLite, `BEGIN IMMEDIATE` (the write lock is taken at once) in
+/// the same round trip as the `SELECT`; PostgreSQL, `BEGIN` then `SELECT … FOR UPDATE`.
 pub async fn begin_and_get(
     tx: &mut WriteTx,
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
+    if tx.backend() == Backend::Postgres {
+        // One statement per query there; `get` locks the row (`FOR UPDATE`) in the
+        // transaction, which is what `BEGIN IMMEDIATE` achieves on SQLite.
+        tx.begin().await?;
+        return get(tx, service_id, user_id).await;
+    }
     // Two statements in one query: see `accept` on sqlx running them.
     let batch = sqlx::query(concat!(
         "BEGIN IMMEDIATE; SELECT ",
@@ -166,22 +177,23 @@ pub async fn exists(
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM tokens WHERE service_id = ?1 AND user_id = ?2")
-            .bind(service_id.as_str())
-            .bind(user_id.as_str())
-            .fetch_optional(conn.sqlite()?)
-            .await?;
+    let found: Option<i64> = on_backend!(conn, |c| sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) FROM tokens WHERE service_id = $1 AND user_id = $2",
+    )
+    .bind(service_id.as_str())
+    .bind(user_id.as_str())
+    .fetch_optional(c)
+    .await)?;
     Ok(found.is_some())
 }
 
 /// Inserts a freshly issued token (the columns an issued token has; the rest take their
 /// defaults).
 pub async fn insert(conn: &mut impl Connection, row: &TokenRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on_backend!(conn, |c| sqlx::query(
         "INSERT INTO tokens (service_id, user_id, customer_ref, email, label, state, algorithm,
              digits, period, password_file, password_file_kek_version, issued_at_ms, expires_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(row.service_id.as_str())
     .bind(row.user_id.as_str())
@@ -196,8 +208,9 @@ pub async fn insert(conn: &mut impl Connection, row: &TokenRow) -> Result<(), sq
     .bind(i64::from(row.password_file.kek_version))
     .bind(int(row.issued_at_ms))
     .bind(int(row.expires_at_ms))
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -207,15 +220,42 @@ pub async fn unfinished_of_customer(
     service_id: &ServiceId,
     customer_ref: &str,
 ) -> Result<Vec<UserId>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT user_id FROM tokens WHERE service_id = ?1 AND customer_ref = ?2
-             AND state IN ('issued', 'pending_confirmation')",
-    )
-    .bind(service_id.as_str())
-    .bind(customer_ref)
-    .fetch_all(conn.sqlite()?)
-    .await?;
-    rows.iter().map(|row| text(row, "user_id")).collect()
+    let sql = select_locking!(
+        conn,
+        "SELECT user_id FROM tokens WHERE service_id = $1 AND customer_ref = $2
+             AND state IN ('issued', 'pending_confirmation')"
+    );
+    on_backend!(conn, |c| sqlx::query(sql)
+        .bind(service_id.as_str())
+        .bind(customer_ref)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|row| text(row, "user_id"))
+        .collect())
+}
+
+/// Serializes, until the transaction of `tx` ends, the issuances of one customer, so that
+/// "a re-issue replaces the customer's unfinished token" holds between concurrent issuances on
+/// several connections or instances even when there is no unfinished row yet to lock.
+/// PostgreSQL: a transaction-scoped advisory lock on the customer. SQLite: nothing to do (its
+/// one writer serializes every write transaction).
+pub async fn lock_customer(
+    tx: &mut WriteTx,
+    service_id: &ServiceId,
+    customer_ref: &str,
+) -> Result<(), sqlx::Error> {
+    use super::{backend::Raw, private::Connection as _};
+    let Raw::Postgres(conn) = tx.raw()? else {
+        return Ok(());
+    };
+    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, 0))")
+        // A Service ID has a fixed length, so the key names one customer unambiguously (and
+        // holds no NUL, which PostgreSQL text refuses).
+        .bind(format!("issue:{service_id}:{customer_ref}"))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// The customer's tokens in use (`active` or `locked`) other than `except`: what the 認証確認
@@ -226,17 +266,21 @@ pub async fn in_use_of_customer(
     customer_ref: &str,
     except: &UserId,
 ) -> Result<Vec<TokenRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM tokens WHERE service_id = ?1 AND customer_ref = ?2 AND user_id != ?3
-             AND state IN ('active', 'locked')"
-    ))
-    .bind(service_id.as_str())
-    .bind(customer_ref)
-    .bind(except.as_str())
-    .fetch_all(conn.sqlite()?)
-    .await
+    let sql = select_locking!(
+        conn,
+        concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens WHERE service_id = $1 AND customer_ref = $2 AND user_id != $3
+                 AND state IN ('active', 'locked')"
+        )
+    );
+    on_backend!(conn, |c| sqlx::query_as(sql)
+        .bind(service_id.as_str())
+        .bind(customer_ref)
+        .bind(except.as_str())
+        .fetch_all(c)
+        .await)
 }
 
 /// Retires a token in use: final state `replaced`, at `now_ms`, by `by`.
@@ -247,16 +291,17 @@ pub async fn set_replaced(
     by: &UserId,
     now_ms: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET state = 'replaced', replaced_at_ms = ?1, replaced_by = ?2
-         WHERE service_id = ?3 AND user_id = ?4 AND state IN ('active', 'locked')",
+    on_backend!(conn, |c| sqlx::query(
+        "UPDATE tokens SET state = 'replaced', replaced_at_ms = $1, replaced_by = $2
+         WHERE service_id = $3 AND user_id = $4 AND state IN ('active', 'locked')",
     )
     .bind(int(now_ms))
     .bind(by.as_str())
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -268,18 +313,19 @@ pub async fn set_state(
     state: TokenState,
     now_ms: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET state = ?1,
-             revoked_at_ms = CASE WHEN ?1 = 'revoked' THEN COALESCE(revoked_at_ms, ?2)
+    on_backend!(conn, |c| sqlx::query(
+        "UPDATE tokens SET state = $1,
+             revoked_at_ms = CASE WHEN $1 = 'revoked' THEN COALESCE(revoked_at_ms, $2)
                  ELSE revoked_at_ms END
-         WHERE service_id = ?3 AND user_id = ?4",
+         WHERE service_id = $3 AND user_id = $4",
     )
     .bind(state.as_str())
     .bind(int(now_ms))
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -294,23 +340,25 @@ pub async fn count_activation_attempt(
     max_attempts: u32,
     now_ms: u64,
 ) -> Result<(u32, TokenState), sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE tokens SET activation_attempts = activation_attempts + 1,
+    on_backend!(conn, |c| {
+        let row = sqlx::query(
+            "UPDATE tokens SET activation_attempts = activation_attempts + 1,
              state = CASE
                  WHEN state NOT IN ('issued', 'pending_confirmation') THEN state
-                 WHEN ?1 >= expires_at_ms THEN 'expired'
-                 WHEN activation_attempts >= ?2 THEN 'activation_locked'
+                 WHEN $1 >= expires_at_ms THEN 'expired'
+                 WHEN activation_attempts >= $2 THEN 'activation_locked'
                  ELSE state END
-         WHERE service_id = ?3 AND user_id = ?4
+         WHERE service_id = $3 AND user_id = $4
          RETURNING activation_attempts, state",
-    )
-    .bind(int(now_ms))
-    .bind(i64::from(max_attempts))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .fetch_one(conn.sqlite()?)
-    .await?;
-    Ok((number(&row, "activation_attempts")?, text(&row, "state")?))
+        )
+        .bind(int(now_ms))
+        .bind(i64::from(max_attempts))
+        .bind(service_id.as_str())
+        .bind(user_id.as_str())
+        .fetch_one(c)
+        .await?;
+        Ok((number(&row, "activation_attempts")?, text(&row, "state")?))
+    })
 }
 
 /// Stores a newly activated seed: state `pending_confirmation`, counters reset.
@@ -322,11 +370,11 @@ pub async fn store_activated_seed(
     device_json: &str,
     now_ms: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET state = 'pending_confirmation', seed = ?1, seed_kek_version = ?2,
+    on_backend!(conn, |c| sqlx::query(
+        "UPDATE tokens SET state = 'pending_confirmation', seed = $1, seed_kek_version = $2,
              seed_generation = seed_generation + 1, activation_attempts = 0, failures = 0,
-             last_step = NULL, activated_at_ms = ?3, confirmed_at_ms = NULL, device_json = ?4
-         WHERE service_id = ?5 AND user_id = ?6",
+             last_step = NULL, activated_at_ms = $3, confirmed_at_ms = NULL, device_json = $4
+         WHERE service_id = $5 AND user_id = $6",
     )
     .bind(&seed.blob)
     .bind(i64::from(seed.kek_version))
@@ -334,8 +382,9 @@ pub async fn store_activated_seed(
     .bind(device_json)
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -347,20 +396,22 @@ pub async fn count_failure(
     user_id: &UserId,
     max_failures: u32,
 ) -> Result<u32, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE tokens SET failures = failures + 1,
-             locked_from = CASE WHEN failures + 1 >= ?1 AND state != 'locked' THEN state
+    on_backend!(conn, |c| {
+        let row = sqlx::query(
+            "UPDATE tokens SET failures = failures + 1,
+             locked_from = CASE WHEN failures + 1 >= $1 AND state != 'locked' THEN state
                  ELSE locked_from END,
-             state = CASE WHEN failures + 1 >= ?1 THEN 'locked' ELSE state END
-         WHERE service_id = ?2 AND user_id = ?3
+             state = CASE WHEN failures + 1 >= $1 THEN 'locked' ELSE state END
+         WHERE service_id = $2 AND user_id = $3
          RETURNING failures",
-    )
-    .bind(i64::from(max_failures))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .fetch_one(conn.sqlite()?)
-    .await?;
-    number(&row, "failures")
+        )
+        .bind(i64::from(max_failures))
+        .bind(service_id.as_str())
+        .bind(user_id.as_str())
+        .fetch_one(c)
+        .await?;
+        number(&row, "failures")
+    })
 }
 
 /// A right transaction or offline code (`docs/protocol.md` §9.6): the consecutive-failure
@@ -372,15 +423,16 @@ pub async fn reset_failures(
     user_id: &UserId,
     now_ms: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET failures = 0, last_used_at_ms = ?1
-         WHERE service_id = ?2 AND user_id = ?3",
+    on_backend!(conn, |c| sqlx::query(
+        "UPDATE tokens SET failures = 0, last_used_at_ms = $1
+         WHERE service_id = $2 AND user_id = $3",
     )
     .bind(int(now_ms))
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -392,23 +444,25 @@ pub async fn unlock(
     service_id: &ServiceId,
     user_id: &UserId,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done: u64 = on_backend!(conn, |c| {
+        sqlx::query(
         "UPDATE tokens SET state = COALESCE(locked_from, 'active'), locked_from = NULL, failures = 0
-         WHERE service_id = ?1 AND user_id = ?2 AND state = 'locked'",
+         WHERE service_id = $1 AND user_id = $2 AND state = 'locked'",
     )
     .bind(service_id.as_str())
     .bind(user_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(c)
+    .await.map(|done| done.rows_affected())
+    })?;
+    Ok(done == 1)
 }
 
 /// Replaces a token's sealed secrets (KEK rotation).
 pub async fn update_secrets(conn: &mut impl Connection, row: &TokenRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET password_file = ?1, password_file_kek_version = ?2, seed = ?3,
-             seed_kek_version = ?4
-         WHERE service_id = ?5 AND user_id = ?6",
+    on_backend!(conn, |c| sqlx::query(
+        "UPDATE tokens SET password_file = $1, password_file_kek_version = $2, seed = $3,
+             seed_kek_version = $4
+         WHERE service_id = $5 AND user_id = $6",
     )
     .bind(&row.password_file.blob)
     .bind(i64::from(row.password_file.kek_version))
@@ -416,20 +470,25 @@ pub async fn update_secrets(conn: &mut impl Connection, row: &TokenRow) -> Resul
     .bind(row.seed.as_ref().map(|seed| i64::from(seed.kek_version)))
     .bind(row.service_id.as_str())
     .bind(row.user_id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// Every token (for KEK rotation).
 pub async fn all(conn: &mut impl Connection) -> Result<Vec<TokenRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", token_columns!(), " FROM tokens"))
-        .fetch_all(conn.sqlite()?)
-        .await
+    on_backend!(conn, |c| sqlx::query_as(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM tokens"
+    ))
+    .fetch_all(c)
+    .await)
 }
 
 /// Rows per multi-row `INSERT` of [`insert_active`] (18 bound values per row: 9 000 per
-/// statement, well under SQLite's 32 766).
+/// statement, well under SQLite's 32 766 and PostgreSQL's 65 535).
 #[cfg(feature = "testing")]
 const ROWS_PER_INSERT: usize = 500;
 
@@ -439,34 +498,36 @@ const ROWS_PER_INSERT: usize = 500;
 #[cfg(feature = "testing")]
 pub async fn insert_active(tx: &mut WriteTx, rows: &[TokenRow]) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO tokens (service_id, user_id, customer_ref, email, state, algorithm,
-                 digits, period, password_file, password_file_kek_version, seed,
-                 seed_kek_version, seed_generation, issued_at_ms, expires_at_ms,
-                 activated_at_ms, confirmed_at_ms, device_json) ",
-        );
-        insert.push_values(chunk, |mut values, row| {
-            values
-                .push_bind(row.service_id.as_str())
-                .push_bind(row.user_id.as_str())
-                .push_bind(row.customer_ref.as_str())
-                .push_bind(row.email.as_str())
-                .push_bind(row.state.as_str())
-                .push_bind(row.params.algorithm().as_str())
-                .push_bind(i64::from(row.params.digits()))
-                .push_bind(i64::from(row.params.period()))
-                .push_bind(row.password_file.blob.as_slice())
-                .push_bind(i64::from(row.password_file.kek_version))
-                .push_bind(row.seed.as_ref().map(|seed| seed.blob.as_slice()))
-                .push_bind(row.seed.as_ref().map(|seed| i64::from(seed.kek_version)))
-                .push_bind(int(row.seed_generation))
-                .push_bind(int(row.issued_at_ms))
-                .push_bind(int(row.expires_at_ms))
-                .push_bind(row.activated_at_ms.map(int))
-                .push_bind(row.confirmed_at_ms.map(int))
-                .push_bind(row.device_json.as_deref());
+        on_backend!(tx, |c| {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO tokens (service_id, user_id, customer_ref, email, state, algorithm,
+                     digits, period, password_file, password_file_kek_version, seed,
+                     seed_kek_version, seed_generation, issued_at_ms, expires_at_ms,
+                     activated_at_ms, confirmed_at_ms, device_json) ",
+            );
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.service_id.as_str())
+                    .push_bind(row.user_id.as_str())
+                    .push_bind(row.customer_ref.as_str())
+                    .push_bind(row.email.as_str())
+                    .push_bind(row.state.as_str())
+                    .push_bind(row.params.algorithm().as_str())
+                    .push_bind(i64::from(row.params.digits()))
+                    .push_bind(i64::from(row.params.period()))
+                    .push_bind(row.password_file.blob.as_slice())
+                    .push_bind(i64::from(row.password_file.kek_version))
+                    .push_bind(row.seed.as_ref().map(|seed| seed.blob.as_slice()))
+                    .push_bind(row.seed.as_ref().map(|seed| i64::from(seed.kek_version)))
+                    .push_bind(int(row.seed_generation))
+                    .push_bind(int(row.issued_at_ms))
+                    .push_bind(int(row.expires_at_ms))
+                    .push_bind(row.activated_at_ms.map(int))
+                    .push_bind(row.confirmed_at_ms.map(int))
+                    .push_bind(row.device_json.as_deref());
+            });
+            insert.build().execute(c).await?;
         });
-        insert.build().execute(tx.sqlite()?).await?;
     }
     Ok(())
 }

@@ -12,8 +12,10 @@ use softtoken_protocol::{
     transaction::{Amount, Payee, Transaction, TransactionId, TransactionState},
     wire::{MAX_CODE_ATTEMPTS, TransactionRecord},
 };
-use sqlx::{FromRow, Row, sqlite::SqliteRow};
+use sqlx::FromRow;
 
+use super::columns::{StoredRow, optional_string, string};
+use super::{Backend, backend::Raw, private::Connection as _};
 use super::{
     Connection, WriteTx,
     columns::{int, number, optional_number, text},
@@ -79,12 +81,12 @@ impl TransactionRow {
     }
 }
 
-impl FromRow<'_, SqliteRow> for TransactionRow {
-    fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
-        let currency: &str = row.try_get("currency")?;
-        let amount = Amount::new(number(row, "amount")?, currency)
+impl<R: StoredRow + sqlx::Row> FromRow<'_, R> for TransactionRow {
+    fn from_row(row: &R) -> Result<Self, sqlx::Error> {
+        let currency = string(row, "currency")?;
+        let amount = Amount::new(number(row, "amount")?, &currency)
             .map_err(|_| columns_invalid("amount, currency"))?;
-        let reference: Option<String> = row.try_get("reference")?;
+        let reference: Option<String> = optional_string(row, "reference")?;
         Ok(TransactionRow {
             transaction: Transaction {
                 id: text(row, "transaction_id")?,
@@ -124,10 +126,10 @@ fn columns_invalid(column: &str) -> sqlx::Error {
 /// Inserts a newly registered transaction.
 pub async fn insert(conn: &mut impl Connection, row: &TransactionRow) -> Result<(), sqlx::Error> {
     let txn = &row.transaction;
-    sqlx::query(concat!(
+    on_backend!(conn, |c| sqlx::query(concat!(
         "INSERT INTO transactions (",
         transaction_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(txn.id.as_str())
     .bind(txn.service_id.as_str())
@@ -145,8 +147,9 @@ pub async fn insert(conn: &mut impl Connection, row: &TransactionRow) -> Result<
     .bind(int(txn.expires_at_ms))
     .bind(row.decided_at_ms.map(int))
     .bind(i64::from(row.failures))
-    .execute(conn.sqlite()?)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -155,22 +158,51 @@ pub async fn get(
     conn: &mut impl Connection,
     id: &TransactionId,
 ) -> Result<Option<TransactionRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions WHERE transaction_id = ?1"
-    ))
-    .bind(id.as_str())
-    .fetch_optional(conn.sqlite()?)
-    .await
+    let sql = select_locking!(
+        conn,
+        concat!(
+            "SELECT ",
+            transaction_columns!(),
+            " FROM transactions WHERE transaction_id = $1"
+        )
+    );
+    on_backend!(conn, |c| sqlx::query_as(sql)
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await)
 }
 
-/// Begins the transaction of `tx` (`BEGIN IMMEDIATE`) and reads one transaction in it, in one
-/// round trip (as [`tokens::begin_and_get`](super::tokens::begin_and_get) does for a token).
+/// Begins the transaction of `tx` and reads one transaction in it, locked as
+/// [`tokens::begin_and_get`](super::tokens::begin_and_get) locks a token (SQLite: `BEGIN
+/// IMMEDIATE` in the same round trip; PostgreSQL: `BEGIN`, then `SELECT … FOR UPDATE`).
 pub async fn begin_and_get(
     tx: &mut WriteTx,
     id: &TransactionId,
 ) -> Result<Option<TransactionRow>, sqlx::Error> {
+    if tx.backend() == Backend::Postgres {
+        tx.begin().await?;
+        // Rows are locked token first, then its transactions, on every path (a device's
+        // decision locks the token, then reads the transaction): so its token's row is locked
+        // before this one, else the two orders could deadlock. A transaction's token never
+        // changes, so reading it unlocked first is safe.
+        let Raw::Postgres(conn) = tx.raw()? else {
+            return Err(sqlx::Error::Protocol("not a PostgreSQL connection".into()));
+        };
+        let owner: Option<(String, String)> = sqlx::query_as(
+            "SELECT service_id, user_id FROM transactions WHERE transaction_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((service_id, user_id)) = owner {
+            sqlx::query("SELECT 1 FROM tokens WHERE service_id = $1 AND user_id = $2 FOR UPDATE")
+                .bind(service_id)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        return get(tx, id).await;
+    }
     let batch = sqlx::query(concat!(
         "BEGIN IMMEDIATE; SELECT ",
         transaction_columns!(),
@@ -192,19 +224,23 @@ pub async fn pending_of_token(
     now_ms: u64,
     limit: u32,
 ) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions WHERE service_id = ?1 AND user_id = ?2 AND state = 'pending'
-              AND expires_at_ms > ?3
-          ORDER BY created_at_ms, transaction_id LIMIT ?4"
-    ))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .bind(int(now_ms))
-    .bind(i64::from(limit))
-    .fetch_all(conn.sqlite()?)
-    .await
+    let sql = select_locking!(
+        conn,
+        concat!(
+            "SELECT ",
+            transaction_columns!(),
+            " FROM transactions WHERE service_id = $1 AND user_id = $2 AND state = 'pending'
+                  AND expires_at_ms > $3
+              ORDER BY created_at_ms, transaction_id LIMIT $4"
+        )
+    );
+    on_backend!(conn, |c| sqlx::query_as(sql)
+        .bind(service_id.as_str())
+        .bind(user_id.as_str())
+        .bind(int(now_ms))
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await)
 }
 
 /// How many pending transactions a token has that have not expired by `now_ms`.
@@ -214,16 +250,18 @@ pub async fn count_pending(
     user_id: &UserId,
     now_ms: u64,
 ) -> Result<u32, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT count(*) AS pending FROM transactions
-         WHERE service_id = ?1 AND user_id = ?2 AND state = 'pending' AND expires_at_ms > ?3",
-    )
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .bind(int(now_ms))
-    .fetch_one(conn.sqlite()?)
-    .await?;
-    number(&row, "pending")
+    on_backend!(conn, |c| {
+        let row = sqlx::query(
+            "SELECT count(*) AS pending FROM transactions
+         WHERE service_id = $1 AND user_id = $2 AND state = 'pending' AND expires_at_ms > $3",
+        )
+        .bind(service_id.as_str())
+        .bind(user_id.as_str())
+        .bind(int(now_ms))
+        .fetch_one(c)
+        .await?;
+        number(&row, "pending")
+    })
 }
 
 /// Moves a pending transaction to the final state `to` at `now_ms` (an expiry is dated at the
@@ -234,17 +272,18 @@ pub async fn finish(
     to: TransactionState,
     now_ms: u64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE transactions SET state = ?1,
-             decided_at_ms = CASE WHEN ?1 = 'expired' THEN expires_at_ms ELSE ?2 END
-         WHERE transaction_id = ?3 AND state = 'pending'",
+    let done: u64 = on_backend!(conn, |c| sqlx::query(
+        "UPDATE transactions SET state = $1,
+             decided_at_ms = CASE WHEN $1 = 'expired' THEN expires_at_ms ELSE $2 END
+         WHERE transaction_id = $3 AND state = 'pending'",
     )
     .bind(to.as_str())
     .bind(int(now_ms))
     .bind(id.as_str())
-    .execute(conn.sqlite()?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Counts a wrong typed code on a pending transaction; at `max_failures` it becomes `failed`.
@@ -255,19 +294,21 @@ pub async fn count_failure(
     max_failures: u32,
     now_ms: u64,
 ) -> Result<(u32, TransactionState), sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE transactions SET failures = failures + 1,
-             state = CASE WHEN failures + 1 >= ?1 THEN 'failed' ELSE state END,
-             decided_at_ms = CASE WHEN failures + 1 >= ?1 THEN ?2 ELSE decided_at_ms END
-         WHERE transaction_id = ?3 AND state = 'pending'
+    on_backend!(conn, |c| {
+        let row = sqlx::query(
+            "UPDATE transactions SET failures = failures + 1,
+             state = CASE WHEN failures + 1 >= $1 THEN 'failed' ELSE state END,
+             decided_at_ms = CASE WHEN failures + 1 >= $1 THEN $2 ELSE decided_at_ms END
+         WHERE transaction_id = $3 AND state = 'pending'
          RETURNING failures, state",
-    )
-    .bind(i64::from(max_failures))
-    .bind(int(now_ms))
-    .bind(id.as_str())
-    .fetch_one(conn.sqlite()?)
-    .await?;
-    Ok((number(&row, "failures")?, text(&row, "state")?))
+        )
+        .bind(i64::from(max_failures))
+        .bind(int(now_ms))
+        .bind(id.as_str())
+        .fetch_one(c)
+        .await?;
+        Ok((number(&row, "failures")?, text(&row, "state")?))
+    })
 }
 
 /// Fails every pending transaction of a token (it was locked or revoked); returns their ids,
@@ -278,17 +319,19 @@ pub async fn fail_pending_of_token(
     user_id: &UserId,
     now_ms: u64,
 ) -> Result<Vec<TransactionId>, sqlx::Error> {
-    let rows = sqlx::query(
-        "UPDATE transactions SET state = 'failed', decided_at_ms = ?1
-         WHERE service_id = ?2 AND user_id = ?3 AND state = 'pending'
+    on_backend!(conn, |c| {
+        let rows = sqlx::query(
+            "UPDATE transactions SET state = 'failed', decided_at_ms = $1
+         WHERE service_id = $2 AND user_id = $3 AND state = 'pending'
          RETURNING transaction_id",
-    )
-    .bind(int(now_ms))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .fetch_all(conn.sqlite()?)
-    .await?;
-    rows.iter().map(|row| text(row, "transaction_id")).collect()
+        )
+        .bind(int(now_ms))
+        .bind(service_id.as_str())
+        .bind(user_id.as_str())
+        .fetch_all(c)
+        .await?;
+        rows.iter().map(|row| text(row, "transaction_id")).collect()
+    })
 }
 
 /// Writes `expired` on every pending transaction past its deadline at `now_ms`; returns their
@@ -297,15 +340,17 @@ pub async fn expire_due(
     conn: &mut impl Connection,
     now_ms: u64,
 ) -> Result<Vec<TransactionId>, sqlx::Error> {
-    let rows = sqlx::query(
-        "UPDATE transactions SET state = 'expired', decided_at_ms = expires_at_ms
-         WHERE state = 'pending' AND expires_at_ms <= ?1
+    on_backend!(conn, |c| {
+        let rows = sqlx::query(
+            "UPDATE transactions SET state = 'expired', decided_at_ms = expires_at_ms
+         WHERE state = 'pending' AND expires_at_ms <= $1
          RETURNING transaction_id",
-    )
-    .bind(int(now_ms))
-    .fetch_all(conn.sqlite()?)
-    .await?;
-    rows.iter().map(|row| text(row, "transaction_id")).collect()
+        )
+        .bind(int(now_ms))
+        .fetch_all(c)
+        .await?;
+        rows.iter().map(|row| text(row, "transaction_id")).collect()
+    })
 }
 
 /// Deletes the transactions created before `cutoff_ms` (the retention); returns how many.
@@ -313,9 +358,12 @@ pub async fn purge_created_before(
     conn: &mut impl Connection,
     cutoff_ms: u64,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM transactions WHERE created_at_ms < ?1")
-        .bind(int(cutoff_ms))
-        .execute(conn.sqlite()?)
-        .await?;
-    Ok(done.rows_affected())
+    let done: u64 = on_backend!(conn, |c| sqlx::query(
+        "DELETE FROM transactions WHERE created_at_ms < $1"
+    )
+    .bind(int(cutoff_ms))
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done)
 }

@@ -17,9 +17,9 @@ pub async fn record(
     step: u64,
     now_ms: u64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done: u64 = on_backend!(conn, |c| sqlx::query(
         "INSERT INTO used_challenges (service_id, user_id, challenge_mac, step, used_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (service_id, user_id, challenge_mac, step) DO NOTHING",
     )
     .bind(service_id.as_str())
@@ -27,17 +27,21 @@ pub async fn record(
     .bind(challenge_mac.as_slice())
     .bind(int(step))
     .bind(int(now_ms))
-    .execute(conn.sqlite()?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Deletes the uses recorded before `cutoff_ms` (their steps are outside every verification
 /// window, so no code for them verifies again anyway); returns how many.
 pub async fn purge_before(conn: &mut impl Connection, cutoff_ms: u64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM used_challenges WHERE used_at_ms < ?1")
-        .bind(int(cutoff_ms))
-        .execute(conn.sqlite()?)
-        .await?;
-    Ok(done.rows_affected())
+    let done: u64 = on_backend!(conn, |c| sqlx::query(
+        "DELETE FROM used_challenges WHERE used_at_ms < $1"
+    )
+    .bind(int(cutoff_ms))
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done)
 }

@@ -1,22 +1,25 @@
 //! The writing connection and the transaction on it, whose `BEGIN`, `COMMIT` and `ROLLBACK` it
 //! owns.
 
-use sqlx::{
-    Execute, Executor, Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection,
-    sqlite::SqliteRow,
+use sqlx::{Execute, Executor, Sqlite, SqliteConnection, sqlite::SqliteRow};
+
+use super::{
+    Backend, WritingPool,
+    backend::{Pooled, Raw},
+    private,
 };
 
-use super::private;
-
-/// The writing connection, and the transaction on it once one is begun.
+/// A writing connection (SQLite: the one), and the transaction on it once one is begun.
 ///
-/// A transaction begins with [`WriteTx::begin`], or with a statement of `storage` that sends
-/// `BEGIN IMMEDIATE` in the same batch as its first statement (`BEGIN IMMEDIATE; SELECT …`:
-/// [`tokens::begin_and_get`](super::tokens::begin_and_get)); it ends with [`WriteTx::commit`],
-/// or with a statement that sends `COMMIT` in the same batch as its last ones
-/// ([`accept`](super::accept)), or it is rolled back. Batching `BEGIN` and `COMMIT` saves a
-/// round trip each to the connection's thread, which [`sqlx::Transaction`] would spend (and
-/// wait for). Only the methods here know whether a transaction is open; nobody outside marks it.
+/// A transaction begins with [`WriteTx::begin`], or (SQLite) with a statement of `storage` that
+/// sends `BEGIN IMMEDIATE` in the same batch as its first statement (`BEGIN IMMEDIATE; SELECT
+/// …`: [`tokens::begin_and_get`](super::tokens::begin_and_get)); it ends with
+/// [`WriteTx::commit`], or (SQLite) with a statement that sends `COMMIT` in the same batch as
+/// its last ones ([`accept`](super::accept)), or it is rolled back. Batching `BEGIN` and
+/// `COMMIT` saves a round trip each to the connection's thread, which [`sqlx::Transaction`]
+/// would spend (and wait for); PostgreSQL's driver runs one statement per query, so there they
+/// are statements of their own. Only the methods here know whether a transaction is open;
+/// nobody outside marks it.
 ///
 /// Dropped with a transaction open — an early return, an error, or the request future dropped
 /// half-way — it rolls the transaction back before the connection goes back to the pool (in a
@@ -25,7 +28,7 @@ use super::private;
 /// opens a fresh one. Either way no open transaction ever reaches the pool.
 pub struct WriteTx {
     /// Taken only by `drop`.
-    conn: Option<PoolConnection<Sqlite>>,
+    conn: Option<Pooled>,
     /// Whether a transaction may be open: set before a batch that begins one is sent (the batch
     /// may have begun it even if its reply never arrives), cleared when a `COMMIT` or
     /// `ROLLBACK` went through.
@@ -33,17 +36,22 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    /// Takes the writing connection (waiting for it). No transaction is open yet.
-    pub(super) async fn acquire(writer: &SqlitePool) -> Result<WriteTx, sqlx::Error> {
+    /// Takes a writing connection (waiting for it). No transaction is open yet.
+    pub(super) async fn acquire(writer: WritingPool) -> Result<WriteTx, sqlx::Error> {
+        let conn = match writer {
+            WritingPool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            WritingPool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        };
         Ok(WriteTx {
-            conn: Some(writer.acquire().await?),
+            conn: Some(conn),
             open: false,
         })
     }
 
-    /// Begins a transaction (`BEGIN IMMEDIATE`: the write lock is taken at once, so nothing read
-    /// in it can change before its writes). A round trip of its own; the hot path begins with
-    /// its first statement instead.
+    /// Begins a transaction. SQLite: `BEGIN IMMEDIATE` (the write lock is taken at once, so
+    /// nothing read in it can change before its writes), a round trip of its own; the hot path
+    /// begins with its first statement instead. PostgreSQL: `BEGIN` (READ COMMITTED); what the
+    /// transaction reads to decide a write it locks with `SELECT … FOR UPDATE`.
     pub async fn begin(&mut self) -> Result<(), sqlx::Error> {
         if self.open {
             return Err(sqlx::Error::Protocol(
@@ -51,14 +59,20 @@ impl WriteTx {
             ));
         }
         self.open = true;
-        sqlx::query("BEGIN IMMEDIATE").execute(self.live()?).await?;
+        match self.raw_conn()? {
+            Raw::Sqlite(c) => sqlx::query("BEGIN IMMEDIATE")
+                .execute(c)
+                .await
+                .map(|_| ())?,
+            Raw::Postgres(c) => sqlx::query("BEGIN").execute(c).await.map(|_| ())?,
+        }
         Ok(())
     }
 
     /// Commits the transaction, if one is open.
     pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
         if self.open {
-            sqlx::query("COMMIT").execute(self.live()?).await?;
+            on_backend!(self, |c| sqlx::query("COMMIT").execute(c).await.map(|_| ()))?;
             self.open = false;
         }
         Ok(())
@@ -102,15 +116,42 @@ impl WriteTx {
         self.fetch_all_committing(batch).await
     }
 
-    /// The connection (always there until `drop` takes it).
+    /// The SQLite connection: the batches above are SQLite's only.
     fn live(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
-        self.conn.as_deref_mut().ok_or(sqlx::Error::PoolClosed)
+        match self.raw_conn()? {
+            Raw::Sqlite(conn) => Ok(conn),
+            Raw::Postgres(_) => Err(sqlx::Error::Protocol(
+                "a SQLite statement batch on a PostgreSQL connection".into(),
+            )),
+        }
+    }
+
+    /// The connection (always there until `drop` takes it).
+    fn raw_conn(&mut self) -> Result<Raw<'_>, sqlx::Error> {
+        self.conn
+            .as_mut()
+            .map(Pooled::raw)
+            .ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// Which backend the connection is of.
+    pub(super) fn backend(&self) -> Backend {
+        match self.conn {
+            Some(Pooled::Postgres(_)) => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
     }
 }
 
 impl private::Connection for WriteTx {
-    fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
-        self.live()
+    fn raw(&mut self) -> Result<Raw<'_>, sqlx::Error> {
+        self.raw_conn()
+    }
+
+    /// PostgreSQL, in a transaction: what the transaction reads, it reads to decide a write
+    /// (SQLite's `BEGIN IMMEDIATE` gives the same by locking the whole database).
+    fn locks_reads(&self) -> bool {
+        self.open && self.backend() == Backend::Postgres
     }
 }
 
@@ -130,14 +171,18 @@ impl Drop for WriteTx {
 
 /// A connection that may hold an open transaction: rolled back and returned to the pool, or
 /// closed if that cannot be done (the task was dropped, or `ROLLBACK` failed).
-struct RollBack(Option<PoolConnection<Sqlite>>);
+struct RollBack(Option<Pooled>);
 
 impl RollBack {
     async fn run(mut self) {
         let Some(conn) = self.0.as_mut() else {
             return;
         };
-        match sqlx::query("ROLLBACK").execute(&mut **conn).await {
+        let rolled_back = match conn.raw() {
+            Raw::Sqlite(c) => sqlx::query("ROLLBACK").execute(c).await.map(drop),
+            Raw::Postgres(c) => sqlx::query("ROLLBACK").execute(c).await.map(drop),
+        };
+        match rolled_back {
             // Back to the pool, with no transaction.
             Ok(_) => drop(self.0.take()),
             Err(err) => {
