@@ -31,10 +31,14 @@ class BankClient(
     /**
      * Issues a token for [email] with [activationPassword]; returns its User ID. Each token is
      * issued to a customer of its own: tests share one provider, and a customer's new token
-     * retires the old one at its 認証確認 (docs/protocol.md §7.5).
+     * retires the old one at its 認証確認 (docs/protocol.md §7.5); a test of that change passes
+     * the old token's [customerRef].
      */
-    fun issue(email: String, activationPassword: String): String {
-        val customerRef = java.util.UUID.randomUUID().toString()
+    fun issue(
+        email: String,
+        activationPassword: String,
+        customerRef: String = java.util.UUID.randomUUID().toString(),
+    ): String {
         val body = post(
             "/v1/services/$serviceId/tokens",
             """{"email":"${jsonEscape(email)}","activation_password":"${jsonEscape(activationPassword)}","customer_ref":"$customerRef"}""",
@@ -53,7 +57,7 @@ class BankClient(
         return stringField(body, "result")
     }
 
-    /** Revokes the token (before a phone change). */
+    /** Revokes the token (a lost phone). */
     fun revoke(userId: String) {
         post("/v1/services/$serviceId/tokens/$userId/revoke", "", expect = 200)
     }

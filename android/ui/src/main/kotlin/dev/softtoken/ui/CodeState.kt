@@ -85,7 +85,11 @@ public class CodeState(
             changed = before != null && after != null && after != before
             previousRemainingMs = null
         }
-        val current = countdown ?: return
+        val current = countdown ?: run {
+            // No code to count down: an earlier "10 seconds left" must not stay on screen.
+            announcement = ""
+            return
+        }
         val remaining = current.remainingMs(now)
         val due = Announcement.due(previousRemainingMs, remaining, changed)
         previousRemainingMs = remaining

@@ -34,13 +34,14 @@ class ScreenshotsTest {
     }
 
     private fun renderAll(strings: Strings, dark: Boolean, dir: File) = TestPhone(strings).use { phone ->
-        fun shot(name: String) {
+        fun shot(name: String, app: AppState = phone.app) {
             val file = File(dir, "$name-${strings.language}-${if (dark) "dark" else "light"}.png")
-            file.writeBytes(ScreenRenderer.png { SoftTokenApp(phone.app, darkTheme = dark) })
+            file.writeBytes(ScreenRenderer.png { SoftTokenApp(app, darkTheme = dark) })
             assertTrue(file.length() > 10_000, "$file is not a picture of a screen")
         }
         val app = phone.app
-        val userId = TestPhone.issue()
+        val customerRef = java.util.UUID.randomUUID().toString()
+        val userId = TestPhone.issue(customerRef)
         app.setup.onServiceIdChange(TestProvider.serviceId)
         app.setup.onUserIdChange(userId.chunked(4).joinToString(" "))
         app.setup.onPasswordChange(Fixtures.ACTIVATION_PASSWORD)
@@ -75,14 +76,38 @@ class ScreenshotsTest {
         app.openPhoneChange()
         shot("phone-change")
         app.back()
-        TestProvider.bank.revoke(userId)
-        runBlocking { app.refresh().join() }
-        waitFor { app.code?.token?.status == TokenStatus.REVOKED }
-        shot("code-revoked")
+        // 機種変更 without a gap: the customer's new token, set up on a new phone; its 認証確認
+        // retires this phone's token, which then says it moved.
+        TestPhone(strings).use { newPhone ->
+            val newUserId = TestPhone.issue(customerRef)
+            val setup = newPhone.app.setup
+            setup.onServiceIdChange(TestProvider.serviceId)
+            setup.onUserIdChange(newUserId)
+            setup.onPasswordChange(Fixtures.ACTIVATION_PASSWORD)
+            runBlocking { setup.submit()?.join() }
+            newPhone.app.next()
+            waitFor { newPhone.app.code?.copyText != null }
+            val first = assertNotNull(newPhone.app.code?.copyText)
+            var verdict = TestProvider.bank.verify(newUserId, first)
+            if (verdict == "replayed") {
+                // This phone's code was used in this time step: one code per customer per step.
+                waitFor(35_000) { newPhone.app.code?.copyText.let { it != null && it != first } }
+                verdict = TestProvider.bank.verify(newUserId, assertNotNull(newPhone.app.code?.copyText))
+            }
+            check(verdict == "accepted") { "the new phone's 認証確認 said $verdict" }
+            runBlocking { app.refresh().join() }
+            waitFor { app.code?.token?.status == TokenStatus.REPLACED }
+            shot("code-replaced")
+            // A lost phone: the bank revokes its token.
+            TestProvider.bank.revoke(newUserId)
+            runBlocking { newPhone.app.refresh().join() }
+            waitFor { newPhone.app.code?.token?.status == TokenStatus.REVOKED }
+            shot("code-revoked", newPhone.app)
+        }
     }
 
-    private fun waitFor(condition: () -> Boolean) {
-        val until = System.currentTimeMillis() + 15_000
+    private fun waitFor(timeoutMs: Long = 15_000, condition: () -> Boolean) {
+        val until = System.currentTimeMillis() + timeoutMs
         while (!condition()) {
             check(System.currentTimeMillis() < until) { "timed out" }
             Thread.sleep(50)

@@ -53,8 +53,9 @@ class TestPhone(
     }
 
     companion object {
-        /** A token issued at the bank: its User ID. */
-        fun issue(): String = TestProvider.bank.issue(Fixtures.EMAIL, Fixtures.ACTIVATION_PASSWORD)
+        /** A token issued at the bank: its User ID (to a customer of its own unless [customerRef] is given). */
+        fun issue(customerRef: String = java.util.UUID.randomUUID().toString()): String =
+            TestProvider.bank.issue(Fixtures.EMAIL, Fixtures.ACTIVATION_PASSWORD, customerRef)
     }
 }
 
