@@ -191,10 +191,10 @@ impl PgCluster {
 
     /// The cluster the tests of one test binary share, started on first use; each test makes
     /// its own database on it. [Fast](PgOptions::fast): its tests make many writes and never
-    /// crash the machine (the six provider suites on PostgreSQL take 25 s here, 65 s on a
-    /// durable cluster); a benchmark starts a durable cluster of its own
-    /// ([`start`](Self::start)). Never dropped: its watchdog stops it when the test binary
-    /// exits.
+    /// crash the machine, so syncing buys them nothing (on this machine's disk the difference
+    /// is lost in the noise; on a slow disk it is not); a benchmark starts a durable cluster of
+    /// its own ([`start`](Self::start)). Never dropped: its watchdog stops it when the test
+    /// binary exits.
     pub fn shared() -> Result<&'static PgCluster, &'static PgError> {
         static SHARED: OnceLock<Result<PgCluster, PgError>> = OnceLock::new();
         SHARED
