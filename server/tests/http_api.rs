@@ -1013,10 +1013,10 @@ async fn audit_records_what_happened_without_secrets() {
 #[tokio::test]
 async fn migrations_are_idempotent_and_versioned() {
     let dir = tempfile::tempdir().unwrap();
-    // This suite's backend: SQLite in `dir`, or a fresh database of the throwaway cluster.
+    // This suite's backend: SQLite in `dir`, or a fresh database on the shared cluster.
     let mut settings = softtoken_server::config::DatabaseConfig::default();
-    if softtoken_testkit::pg_throwaway::postgres_selected() {
-        settings.url = Some(softtoken_testkit::pg_throwaway::database_url().unwrap());
+    if softtoken_testkit::provider::postgres_selected() {
+        settings.url = Some(softtoken_testkit::provider::postgres_database_url().unwrap());
         settings.sslmode = Some(softtoken_server::config::SslMode::Disable);
     }
     let location = settings.location(dir.path()).unwrap();

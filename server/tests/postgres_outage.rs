@@ -2,8 +2,8 @@
 //! documented `503 unavailable` (not 500, not a hang), `/healthz` fails, and once the database
 //! is back the same provider serves again — its pool reconnects, no restart.
 //!
-//! Always on PostgreSQL (its own throwaway cluster, which it stops and starts: hence a test
-//! binary of its own, with nothing else on that cluster).
+//! Always on PostgreSQL: a throwaway cluster of its own (`PgCluster`, not the shared one of
+//! the suites), which it stops and starts again on the same port and data.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -15,9 +15,8 @@ use reqwest::StatusCode;
 use softtoken_protocol::wire::{ErrorCode, VerifyResult};
 use softtoken_server::config::SslMode;
 use softtoken_testkit::{
-    BankError,
+    BankError, PgCluster, PgOptions,
     fixtures::{ACTIVATION_PASSWORD as PASSWORD, EMAIL},
-    pg_throwaway,
 };
 
 async fn healthz(p: &Suite) -> StatusCode {
@@ -32,7 +31,8 @@ async fn healthz(p: &Suite) -> StatusCode {
 
 #[tokio::test]
 async fn a_database_outage_answers_503_and_the_provider_recovers_without_restart() {
-    let url = pg_throwaway::database_url().unwrap();
+    let mut cluster = PgCluster::start_with(PgOptions::fast()).unwrap();
+    let url = cluster.create_database("outage").unwrap();
     let p = start_with(|c| {
         c.database.url = Some(url);
         c.database.sslmode = Some(SslMode::Disable);
@@ -46,7 +46,8 @@ async fn a_database_outage_answers_503_and_the_provider_recovers_without_restart
     );
     assert_eq!(healthz(&p).await, StatusCode::OK);
 
-    pg_throwaway::stop_cluster().unwrap();
+    // A fast shutdown: the provider's connections are cut, as when a database server goes down.
+    cluster.stop().unwrap();
     // The next step's code, right away (the bank's key still cached): the token row is in the
     // fast path's cache, so only the batcher's write meets the outage — a 503 too.
     match p.bank.verify(token.user_id, &p.code(&app, 1)).await {
@@ -70,7 +71,7 @@ async fn a_database_outage_answers_503_and_the_provider_recovers_without_restart
     );
     assert_eq!(healthz(&p).await, StatusCode::SERVICE_UNAVAILABLE);
 
-    pg_throwaway::restart_cluster().unwrap();
+    cluster.start_again().unwrap();
     // The same provider, no restart: the pool opens new connections on demand.
     let deadline = Instant::now() + Duration::from_secs(10);
     let details = loop {

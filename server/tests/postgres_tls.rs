@@ -12,7 +12,7 @@ use softtoken_server::{
     storage::{Db, Missing},
     tls::ensure_dev_tls,
 };
-use softtoken_testkit::pg_throwaway;
+use softtoken_testkit::{PgCluster, PgOptions};
 
 fn location(url: &str, sslmode: SslMode, ca_file: Option<PathBuf>, dir: &Path) -> DatabaseLocation {
     DatabaseConfig {
@@ -42,7 +42,9 @@ async fn verify_full_checks_the_servers_certificate_against_ca_file() {
     let dir = tempfile::tempdir().unwrap();
     // A CA and a server certificate for 127.0.0.1 (the development CA the provider makes).
     let server = ensure_dev_tls(&dir.path().join("db-tls")).unwrap();
-    let url = pg_throwaway::tls_database_url(&server.cert_pem, &server.key_pem).unwrap();
+    let cluster =
+        PgCluster::start_with(PgOptions::fast().tls(&server.cert_pem, &server.key_pem)).unwrap();
+    let url = cluster.create_database("tls").unwrap();
 
     let trusted = location(
         &url,

@@ -1,4 +1,7 @@
-//! The shared cluster, one database per test, the durable defaults and the typed errors.
+//! The shared cluster (fast), one database per test, the options (fast, settings, TLS) and the
+//! typed errors.
+
+use std::os::unix::fs::PermissionsExt;
 
 use softtoken_testkit::{
     PgCluster, PgError, PgOptions,
@@ -31,7 +34,7 @@ async fn each_test_gets_its_own_database_on_the_shared_cluster() {
 }
 
 #[tokio::test]
-async fn the_shared_cluster_is_one_server_and_durable() {
+async fn the_shared_cluster_is_one_server_and_fast() {
     let cluster = shared();
     assert!(std::ptr::eq(cluster, shared()));
     assert!(cluster.is_running());
@@ -47,10 +50,10 @@ async fn the_shared_cluster_is_one_server_and_durable() {
     assert_eq!(
         settings,
         [
-            "fsync=on",
-            "full_page_writes=on",
+            "fsync=off",
+            "full_page_writes=off",
             "listen_addresses=127.0.0.1",
-            "synchronous_commit=on"
+            "synchronous_commit=off"
         ]
     );
     let version = texts(
@@ -75,6 +78,43 @@ fn fast_options_turn_durability_off_and_settings_are_applied() {
     assert_eq!(
         shown,
         "cluster_name=kit's test fsync=off full_page_writes=off synchronous_commit=off"
+    );
+}
+
+#[test]
+fn fresh_databases_have_names_of_their_own() {
+    let cluster = shared();
+    let first = cluster.fresh_database("databases_fresh").unwrap();
+    let second = cluster.fresh_database("databases_fresh").unwrap();
+    assert_ne!(first, second);
+    assert!(
+        first.starts_with(&cluster.url("databases_fresh_")),
+        "{first}"
+    );
+}
+
+#[test]
+fn tls_places_the_certificate_and_a_key_only_its_owner_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = softtoken_server::tls::ensure_dev_tls(&dir.path().join("pki")).unwrap();
+    let cluster =
+        PgCluster::start_with(PgOptions::fast().tls(&pki.cert_pem, &pki.key_pem)).unwrap();
+    let shown = cluster
+        .psql(
+            "postgres",
+            "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings \
+             WHERE name IN ('ssl', 'ssl_cert_file', 'ssl_key_file')",
+        )
+        .unwrap();
+    assert_eq!(
+        shown,
+        "ssl=on ssl_cert_file=server.crt ssl_key_file=server.key"
+    );
+    let key = std::fs::metadata(cluster.data_dir().join("server.key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read(cluster.data_dir().join("server.crt")).unwrap(),
+        std::fs::read(&pki.cert_pem).unwrap()
     );
 }
 

@@ -18,6 +18,18 @@ use crate::{connect, execute, texts};
 #[tokio::test]
 async fn stop_and_start_again_keep_the_port_and_the_data() {
     let mut cluster = PgCluster::start().unwrap();
+    // Durable by default: what a bank's database runs with (the shared cluster is not).
+    let durability = cluster
+        .psql(
+            "postgres",
+            "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings \
+             WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')",
+        )
+        .unwrap();
+    assert_eq!(
+        durability,
+        "fsync=on full_page_writes=on synchronous_commit=on"
+    );
     let url = cluster.create_database("faults_stop").unwrap();
     let pool = connect(&url).await;
     execute(&pool, "CREATE TABLE t (v text)").await;

@@ -4,8 +4,8 @@
 //!
 //! | file | what it shows |
 //! |---|---|
-//! | `databases` | the shared cluster, a database per test reached through its URL, durable settings by default, the typed errors |
-//! | `faults` | stop, a crash by SIGKILL, starting again on the same port and data, restart, cleanup on drop and after a killed test process |
+//! | `databases` | the shared cluster (fast), a database per test reached through its URL, the options (fast, settings, TLS), the typed errors |
+//! | `faults` | durable settings by default, stop, a crash by SIGKILL, starting again on the same port and data, restart, cleanup on drop and after a killed test process |
 //! | `failover` | a synchronous standby: write on the primary, read on the standby, crash the primary, promote, write |
 //! | `timings` | what starting a cluster, making a database and a standby cost here (`--nocapture` prints them) |
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]

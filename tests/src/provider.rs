@@ -3,9 +3,9 @@
 //! [`ManualClock`] the test moves. It can be stopped and started again on the same data
 //! directory and the same port, so a phone configured against it keeps working.
 //!
-//! With `SOFTTOKEN_TEST_DATABASE=postgres` each provider's database is a fresh one of the test
-//! process's throwaway PostgreSQL cluster ([`pg_throwaway`]) instead of SQLite in its data
-//! directory; everything else is the same.
+//! With `SOFTTOKEN_TEST_DATABASE=postgres` ([`BACKEND_ENV`]) each provider's database is a
+//! fresh one on the test binary's shared throwaway PostgreSQL cluster ([`PgCluster::shared`])
+//! instead of SQLite in its data directory; everything else is the same.
 //!
 //! Defaults differ from `serve --dev` in one way: the per-IP limit on device endpoints is off,
 //! because a suite activates many tokens from one address; tests of the limit turn it on with
@@ -24,7 +24,30 @@ use softtoken_server::{
     server::{self, RunningServer, StartOptions},
 };
 
-use crate::{bank::BankClient, device::DeviceClient, fixtures, pg_throwaway};
+use crate::{
+    bank::BankClient,
+    device::DeviceClient,
+    fixtures,
+    postgres::{PgCluster, PgError},
+};
+
+/// The environment variable that selects the suites' backend: `postgres`, or unset (SQLite).
+/// `cargo xtask test` runs the provider suites once with each.
+pub const BACKEND_ENV: &str = "SOFTTOKEN_TEST_DATABASE";
+
+/// Whether the suites run against PostgreSQL in this process ([`BACKEND_ENV`] is `postgres`).
+pub fn postgres_selected() -> bool {
+    std::env::var(BACKEND_ENV).is_ok_and(|value| value == "postgres")
+}
+
+/// A fresh, empty database on the test binary's shared cluster ([`PgCluster::shared`], started
+/// on first use), as a `postgres://` URL without a password: what a suite's provider, or a test
+/// opening the storage itself, runs on when [`postgres_selected`]. The URL says no `sslmode`:
+/// the provider's config must (`disable`: plain TCP on 127.0.0.1).
+pub fn postgres_database_url() -> Result<String, KitError> {
+    let cluster = PgCluster::shared().map_err(PgError::again)?;
+    Ok(cluster.fresh_database("provider")?)
+}
 
 /// Why the kit could not set something up.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +68,7 @@ pub enum KitError {
     Tls(String),
     /// The throwaway PostgreSQL cluster or its database could not be made.
     #[error("PostgreSQL for the test provider: {0}")]
-    Postgres(String),
+    Postgres(#[from] PgError),
     /// The provider was already stopped.
     #[error("the test provider is stopped")]
     Stopped,
@@ -119,8 +142,8 @@ impl TestProvider {
     ) -> Result<TestProvider, KitError> {
         let mut config = Config::dev(data.path(), SocketAddr::from(([127, 0, 0, 1], 0)))?;
         config.limits.device_requests_per_minute = 0;
-        if pg_throwaway::postgres_selected() {
-            // The data directory's database of this process's throwaway cluster, plain TCP on
+        if postgres_selected() {
+            // The data directory's database on the test binary's shared cluster, plain TCP on
             // 127.0.0.1.
             config.database.url = Some(postgres_database(data.path())?);
             config.database.sslmode = Some(SslMode::Disable);
@@ -259,7 +282,7 @@ fn postgres_database(data_dir: &Path) -> Result<String, KitError> {
     if let Ok(url) = std::fs::read_to_string(&file) {
         return Ok(url.trim().to_owned());
     }
-    let url = pg_throwaway::database_url().map_err(KitError::Postgres)?;
+    let url = postgres_database_url()?;
     std::fs::write(&file, &url).map_err(|error| KitError::File { path: file, error })?;
     Ok(url)
 }

@@ -87,9 +87,9 @@ const TEST: &[Step] = &[
     },
     Step {
         // The same suites again with the provider on PostgreSQL: each test binary starts its
-        // own throwaway cluster (tests/src/pg_throwaway.rs), each provider gets a fresh
-        // database in it. (Tests of SQLite's own faults — storage_faults — and of the process
-        // — process, connections — stay SQLite-only.)
+        // own throwaway cluster (the test kit's PgCluster::shared(), tests/src/postgres/), each
+        // provider gets a fresh database in it. (Tests of SQLite's own faults — storage_faults
+        // — and of the process — process, connections — stay SQLite-only.)
         what: "provider suites on PostgreSQL",
         args: &[
             "test",

@@ -259,7 +259,11 @@ pub async fn lock_customer(
 }
 
 /// The customer's tokens in use (`active` or `locked`) other than `except`: what the 認証確認
-/// of `except` retires (`docs/protocol.md`, "Phone change").
+/// of `except` retires (`docs/protocol.md`, "Phone change"). In User ID order, which on
+/// PostgreSQL is also the order their rows are locked in (the lock is taken after the sort):
+/// two transactions that lock several tokens of one customer take them in the same order, so
+/// neither can hold one the other waits for while waiting for one it holds (a deadlock, which
+/// PostgreSQL would end by failing one of them).
 pub async fn in_use_of_customer(
     conn: &mut impl Connection,
     service_id: &ServiceId,
@@ -272,7 +276,7 @@ pub async fn in_use_of_customer(
             "SELECT ",
             token_columns!(),
             " FROM tokens WHERE service_id = $1 AND customer_ref = $2 AND user_id != $3
-                 AND state IN ('active', 'locked')"
+                 AND state IN ('active', 'locked') ORDER BY user_id"
         )
     );
     on_backend!(conn, |c| sqlx::query_as(sql)

@@ -6,12 +6,16 @@
 //! `postgres`, and `pg_ctl -w start`. As root the server runs as `postgres` (see [`tools`]).
 //! Settings are durable by default (`fsync`, `synchronous_commit` and `full_page_writes` on:
 //! benchmarks measure what production pays); [`PgOptions::fast`] turns them off.
+//! [`PgOptions::tls`] turns TLS on with a certificate and key of the test's choosing.
 //!
 //! Sharing: a test binary takes one cluster for all its tests with [`PgCluster::shared`] (a
-//! `OnceLock`), and each test makes its own database on it with
-//! [`create_database`](PgCluster::create_database), which returns the URL to connect to.
-//! Tests that stop, crash or fail over a server start a cluster of their own
-//! ([`PgCluster::start`]): the shared one is behind a `&`, so it cannot be faulted.
+//! `OnceLock`; fast, as its tests never crash the machine), and each test makes its own
+//! database on it with [`create_database`](PgCluster::create_database) or
+//! [`fresh_database`](PgCluster::fresh_database), which return the URL to connect to. The
+//! provider suites on PostgreSQL (`SOFTTOKEN_TEST_DATABASE=postgres`, see
+//! [`provider`](crate::provider)) take theirs there. Tests that stop, crash or fail over a
+//! server, or need other settings, start a cluster of their own ([`PgCluster::start`],
+//! [`PgCluster::start_with`]): the shared one is behind a `&`, so it cannot be faulted.
 //!
 //! Faults and failover: [`stop`](PgCluster::stop), [`kill9`](PgCluster::kill9) (a crash),
 //! [`start_again`](PgCluster::start_again) on the same port and data,
@@ -37,7 +41,10 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
-    sync::OnceLock,
+    sync::{
+        OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -64,6 +71,19 @@ pub struct PgOptions {
     pub max_connections: u32,
     /// Further `postgresql.conf` settings, written as `name = 'value'`.
     pub settings: Vec<(String, String)>,
+    /// TLS on (`ssl = on`) with this certificate and key; off when `None` (the default).
+    pub tls: Option<PgTls>,
+}
+
+/// The server certificate (chain) and private key of a cluster that speaks TLS, PEM files
+/// anywhere the test likes: the harness copies them into the data directory, owned by the
+/// cluster's owner and the key readable by it alone (PostgreSQL refuses a key others may read).
+#[derive(Debug, Clone)]
+pub struct PgTls {
+    /// The certificate chain, server first.
+    pub cert_pem: PathBuf,
+    /// The certificate's private key.
+    pub key_pem: PathBuf,
 }
 
 impl Default for PgOptions {
@@ -72,6 +92,7 @@ impl Default for PgOptions {
             durable: true,
             max_connections: 200,
             settings: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -90,7 +111,22 @@ impl PgOptions {
         self.settings.push((name.to_owned(), value.to_owned()));
         self
     }
+
+    /// TLS on, with the certificate chain and key in these PEM files (see [`PgTls`]); plain TCP
+    /// keeps working, as `ssl = on` only offers TLS.
+    pub fn tls(mut self, cert_pem: &Path, key_pem: &Path) -> Self {
+        self.tls = Some(PgTls {
+            cert_pem: cert_pem.to_path_buf(),
+            key_pem: key_pem.to_path_buf(),
+        });
+        self
+    }
 }
+
+/// Where a TLS cluster's certificate and key are copied, relative to the data directory (where
+/// PostgreSQL resolves relative `ssl_*_file` paths; `pg_basebackup` copies them to a standby).
+const TLS_CERT_FILE: &str = "server.crt";
+const TLS_KEY_FILE: &str = "server.key";
 
 /// What a cluster is in a replication pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +145,8 @@ pub struct PgCluster {
     port: u16,
     role: Role,
     running: bool,
+    /// The number [`fresh_database`](Self::fresh_database) gives the next database.
+    next_database: AtomicU32,
     // Dropped in this order: the watchdog (killed: `Drop` has already stopped the server),
     // then the directory (removed).
     watchdog: Watchdog,
@@ -135,6 +173,7 @@ impl PgCluster {
             .arg("--no-sync")
             .arg("--no-instructions");
         run(&mut initdb)?;
+        cluster.place_tls_files()?;
         // The harness's own settings live in a file of their own, so a standby (whose
         // `pg_basebackup` copies the primary's files) can simply rewrite them.
         let mut conf = fs::OpenOptions::new()
@@ -151,11 +190,36 @@ impl PgCluster {
     }
 
     /// The cluster the tests of one test binary share, started on first use; each test makes
-    /// its own database on it. Durable. Never dropped: its watchdog stops it when the test
+    /// its own database on it. [Fast](PgOptions::fast): its tests make many writes and never
+    /// crash the machine, so syncing buys them nothing (on this machine's disk the difference
+    /// is lost in the noise; on a slow disk it is not); a benchmark starts a durable cluster of
+    /// its own ([`start`](Self::start)). Never dropped: its watchdog stops it when the test
     /// binary exits.
     pub fn shared() -> Result<&'static PgCluster, &'static PgError> {
         static SHARED: OnceLock<Result<PgCluster, PgError>> = OnceLock::new();
-        SHARED.get_or_init(PgCluster::start).as_ref()
+        SHARED
+            .get_or_init(|| PgCluster::start_with(PgOptions::fast()))
+            .as_ref()
+    }
+
+    /// Copies the certificate and key of [`PgOptions::tls`] into the data directory, the key
+    /// with mode 0600, both owned by the cluster's owner.
+    fn place_tls_files(&self) -> Result<(), PgError> {
+        let Some(tls) = &self.options.tls else {
+            return Ok(());
+        };
+        for (from, name, mode) in [
+            (&tls.cert_pem, TLS_CERT_FILE, 0o644),
+            (&tls.key_pem, TLS_KEY_FILE, 0o600),
+        ] {
+            let to = self.data_dir().join(name);
+            let what = || format!("copying {} to {}", from.display(), to.display());
+            fs::copy(from, &to).map_err(PgError::io(what()))?;
+            fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(mode))
+                .map_err(PgError::io(what()))?;
+            self.runner.give(&to)?;
+        }
+        Ok(())
     }
 
     /// A cluster's directory, owner and watchdog, not yet initialised nor started.
@@ -185,6 +249,7 @@ impl PgCluster {
             port: 0,
             role,
             running: false,
+            next_database: AtomicU32::new(0),
             watchdog,
             dir,
         })
@@ -235,6 +300,11 @@ impl PgCluster {
             socket = quoted(&self.socket_dir().display().to_string()),
             max_connections = self.options.max_connections,
         );
+        if self.options.tls.is_some() {
+            text.push_str(&format!(
+                "ssl = on\nssl_cert_file = '{TLS_CERT_FILE}'\nssl_key_file = '{TLS_KEY_FILE}'\n"
+            ));
+        }
         for (name, value) in &self.options.settings {
             text.push_str(&format!("{name} = '{}'\n", quoted(value)));
         }
@@ -249,6 +319,14 @@ impl PgCluster {
         check_name(name)?;
         self.psql("postgres", &format!("CREATE DATABASE {name}"))?;
         Ok(self.url(name))
+    }
+
+    /// Makes a database with a name of its own, `{prefix}_{n}` (`n` counts the cluster's fresh
+    /// databases), and returns its URL: for tests that need a new database each time and do not
+    /// care what it is called (`prefix` as for [`create_database`](Self::create_database)).
+    pub fn fresh_database(&self, prefix: &str) -> Result<String, PgError> {
+        let n = self.next_database.fetch_add(1, Ordering::Relaxed);
+        self.create_database(&format!("{prefix}_{n}"))
     }
 
     /// The URL of database `name` on this cluster (no password: `trust` authentication).
