@@ -98,7 +98,7 @@ impl From<CoreError> for CliError {
             | CoreError::TokenRevoked
             | CoreError::AlreadyActiveElsewhere => CliError::new(Exit::Refused, message),
             CoreError::TokenReplaced => CliError::new(Exit::Refused, message)
-                .next("use the token on the new phone; `softtoken phone-change` explains the move"),
+                .next("`softtoken phone-change` explains the move"),
             CoreError::SeedMissing => CliError::new(Exit::Refused, message).next(
                 "ask the bank to revoke the token and issue a new one, then `softtoken activate`",
             ),

@@ -45,7 +45,7 @@ pub enum CoreError {
     /// The token was revoked: the bank must issue a new one.
     #[error("the token was revoked; ask the bank to issue a new token")]
     TokenRevoked,
-    /// The token moved to a new phone (the new phone's 認证確認 retired it): use the new phone.
+    /// The token moved to a new phone (the new phone's 認証確認 retired it): use the new phone.
     #[error("the token moved to a new phone; use the token on the new phone")]
     TokenReplaced,
     /// The token is already in use on a phone: a new phone needs a new token.

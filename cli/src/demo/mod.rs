@@ -645,6 +645,10 @@ fn wire_name<T: serde::Serialize>(value: &T) -> String {
 
 /// `7 days`, `5 hours`, `30 minutes`.
 fn human_duration(ms: u64) -> String {
+    // The wait for the next code is under a minute: say it in seconds, rounded up.
+    if ms < 60_000 {
+        return format!("{} seconds", ms.div_ceil(1000));
+    }
     // Rounded to the nearest unit: a 24-hour deadline read a few ms later is still "24 hours".
     let minutes = (ms + 30_000) / 60_000;
     match minutes {
@@ -671,6 +675,7 @@ mod tests {
         assert_eq!(human_duration(7 * 24 * 3_600_000), "7 days");
         assert_eq!(human_duration(5 * 3_600_000), "5 hours");
         assert_eq!(human_duration(30 * 60_000), "30 minutes");
+        assert_eq!(human_duration(12_400), "13 seconds");
         assert_eq!(human_duration(24 * 3_600_000 - 5), "24 hours");
     }
 }
