@@ -15,7 +15,7 @@ pub enum IdInputState {
         /// How many characters a complete ID has.
         expected_len: u32,
     },
-    /// A valid ID: [送信] may be enabled for this field.
+    /// A valid ID: \[送信\] may be enabled for this field.
     Complete {
         /// The canonical ID.
         normalized: String,

@@ -1,5 +1,5 @@
 //! The state of an ID field *while it is being typed*: the one rule both phone shells use to mark
-//! a field, re-display it and enable [送信].
+//! a field, re-display it and enable \[送信\].
 //!
 //! [`ServiceId::parse`] and [`UserId::parse`] answer "is this a valid ID?", which is the question
 //! for what is sent. A field on screen needs a kinder question answered on every keystroke: is
