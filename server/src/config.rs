@@ -12,6 +12,8 @@ use std::{
 use serde::Deserialize;
 use softtoken_protocol::wire::{DEFAULT_LIFETIME_S, MAX_LIFETIME_S, MAX_PENDING, MIN_LIFETIME_S};
 
+pub mod db_url;
+
 use crate::{
     error::StartupError,
     files::create_private_dir,
@@ -201,7 +203,10 @@ impl Default for LogConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// `sqlite://PATH` (a SQLite file) or `postgres://USER@HOST:PORT/DATABASE` (never with a
-    /// password: see `password_file`, `password_env`). Default: SQLite in the data directory.
+    /// password: see `password_file`, `password_env`), where `HOST:PORT` may be a list,
+    /// `HOST1:PORT1,HOST2:PORT2` (tried in order: the provider uses the first that takes
+    /// writes, and moves to another when it stops taking them; see [`db_url`]). Default: SQLite
+    /// in the data directory.
     pub url: Option<String>,
     /// SQLite: `synchronous = FULL`, to survive power loss too, at the cost of an fsync per
     /// commit. Default `NORMAL` survives process crashes.
@@ -265,6 +270,8 @@ pub enum DatabaseLocation {
 pub struct PostgresSettings {
     /// The URL as configured (no password in it).
     pub url: String,
+    /// One single-host URL per host of `url`, in its order (just `url` when it names one host).
+    pub host_urls: Vec<String>,
     /// The password, if one is configured.
     pub password: Option<zeroize::Zeroizing<String>>,
     /// Most connections.
@@ -345,6 +352,10 @@ impl DatabaseConfig {
                 "url: set {key} with its own key in [database], not in the url"
             ));
         }
+        let host_urls = match db_url::host_urls(url) {
+            Ok(host_urls) => host_urls,
+            Err(e) => return bad(format!("url: {e}")),
+        };
         let password = match (&self.password_file, &self.password_env) {
             (Some(_), Some(_)) => {
                 return bad("set at most one of password_file and password_env".into());
@@ -375,6 +386,7 @@ impl DatabaseConfig {
         }
         Ok(DatabaseLocation::Postgres(PostgresSettings {
             url: url.to_owned(),
+            host_urls,
             password,
             pool_size,
             statement_timeout_ms: self
@@ -671,6 +683,40 @@ mod tests {
             assert!(message.contains(key), "{toml_text}: {message}");
         }
         assert!(toml::from_str::<DatabaseConfig>("sslmode = \"prefer\"").is_err());
+    }
+
+    #[test]
+    fn a_url_may_list_several_hosts_each_checked() {
+        let DatabaseLocation::Postgres(settings) =
+            database("url = \"postgres://softtoken@db1:5432,db2:5433/softtoken\"")
+                .location(Path::new("/data"))
+                .unwrap()
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(
+            settings.host_urls,
+            [
+                "postgres://softtoken@db1:5432/softtoken",
+                "postgres://softtoken@db2:5433/softtoken"
+            ]
+        );
+        let DatabaseLocation::Postgres(one) = database("url = \"postgres://u@h:1/d\"")
+            .location(Path::new("/data"))
+            .unwrap()
+        else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(one.host_urls, ["postgres://u@h:1/d"]);
+        let secret = "s3cr3t-pw";
+        let message = refusal(&database(&format!(
+            "url = \"postgres://softtoken:{secret}@db1,db2/softtoken\""
+        )));
+        assert!(message.contains("password_file"), "{message}");
+        assert!(!message.contains(secret), "{message}");
+        let message = refusal(&database("url = \"postgres://u@db1,db2:5x/d\""));
+        assert!(message.contains("url: host 2"), "{message}");
+        assert!(!message.contains("5x"), "{message}");
     }
 
     #[test]

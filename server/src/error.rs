@@ -157,11 +157,13 @@ impl From<sqlx::Error> for ApiError {
 
 /// Whether `err` says the database cannot be reached or cannot serve now, rather than that a
 /// statement was wrong: no connection within the pool's wait (PostgreSQL down or every
-/// connection busy), an I/O or TLS failure on the connection, the pool closed at shutdown, or
+/// connection busy), an I/O or TLS failure on the connection, the pool closed at shutdown,
 /// PostgreSQL's SQLSTATE classes for a lost or refused connection (08), an operator
-/// intervention such as a shutdown or a cancelled statement (57), and insufficient resources
-/// (53). SQLite's I/O errors are not among them: they are its own numeric codes, left to
-/// [`is_corruption`] and the 500 of any other failure.
+/// intervention such as a shutdown or a cancelled statement (57) and insufficient resources
+/// (53), and a write refused by a server that takes none (25006: a standby, or a primary set
+/// read-only under the provider; with several hosts the provider then moves to the one that
+/// takes writes). SQLite's I/O errors are not among them: they are its own numeric codes, left
+/// to [`is_corruption`] and the 500 of any other failure.
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut
@@ -171,11 +173,17 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             code.len() == SQLSTATE_LEN
-                && (code.starts_with("08") || code.starts_with("57") || code.starts_with("53"))
+                && (code.starts_with("08")
+                    || code.starts_with("57")
+                    || code.starts_with("53")
+                    || code == READ_ONLY_SQL_TRANSACTION)
         }),
         _ => false,
     }
 }
+
+/// PostgreSQL's SQLSTATE `read_only_sql_transaction`.
+const READ_ONLY_SQL_TRANSACTION: &str = "25006";
 
 /// Length of a PostgreSQL SQLSTATE (SQLite's codes are decimal numbers of at most four digits,
 /// so the two never mix up).

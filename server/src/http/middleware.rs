@@ -33,8 +33,12 @@ pub(super) async fn stamp_server_time(
     } else {
         next.run(request).await
     };
-    if let Some(ApiError::StorageCorrupt { detail }) = response.extensions().get::<ApiError>() {
-        state.db.mark_corrupt(detail);
+    match response.extensions().get::<ApiError>() {
+        Some(ApiError::StorageCorrupt { detail }) => state.db.mark_corrupt(detail),
+        // The database could not serve (or the request ran out of time waiting for it): with
+        // several PostgreSQL hosts, the one that takes writes may have changed (a failover).
+        Some(ApiError::Unavailable) => state.db.recheck_target(),
+        _ => {}
     }
     let now = state.now_ms();
     errors::render(&mut response, now);

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`Db`] (here) | opening, migrating and closing the database; its connection pools |
 //! | [`sqlite`], [`postgres`] | what opening each backend takes (settings, migrations) |
+//! | [`pg_failover`] | PostgreSQL with several hosts: connecting to the one that takes writes, moving when it stops |
 //! | [`ReadConn`], [`WriteTx`] | a reading connection; a writing connection and its transaction |
 //! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
@@ -52,6 +53,7 @@ pub mod audit;
 pub mod batcher;
 mod columns;
 pub mod kek_check;
+pub mod pg_failover;
 pub mod postgres;
 pub mod services;
 pub mod sqlite;
@@ -67,11 +69,16 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
+use pg_failover::Failover;
+
 pub use sqlite::WAL_AUTOCHECKPOINT_PAGES;
 pub use write_tx::WriteTx;
 
 pub use crate::{config::DB_FILE, error::is_corruption};
-use crate::{config::DatabaseLocation, error::StartupError};
+use crate::{
+    config::DatabaseLocation,
+    error::{StartupError, is_unavailable},
+};
 use backend::{Pooled, Raw};
 
 /// What [`Db::open`] does when there is no database (SQLite: no file; PostgreSQL: no provider
@@ -90,6 +97,9 @@ pub struct Db {
     pools: Pools,
     /// Set once SQLite has reported the file corrupt (`SQLITE_CORRUPT`, `SQLITE_NOTADB`).
     corrupt: Arc<AtomicBool>,
+    /// PostgreSQL with several hosts in the URL: what moves the pool to the one that takes
+    /// writes.
+    failover: Option<Arc<Failover>>,
 }
 
 /// The connection pools of each backend.
@@ -127,22 +137,44 @@ impl Db {
     /// created or refused, as `missing` says (see `sqlite::open` and `postgres::open` for
     /// what each backend checks first).
     pub async fn open(location: &DatabaseLocation, missing: Missing) -> Result<Db, StartupError> {
-        let pools = match location {
+        let (pools, failover) = match location {
             DatabaseLocation::Sqlite { path, full_sync } => {
                 let opened = sqlite::open(path, *full_sync, missing).await?;
-                Pools::Sqlite {
+                let pools = Pools::Sqlite {
                     writer: opened.writer,
                     reader: opened.reader,
-                }
+                };
+                (pools, None)
             }
             DatabaseLocation::Postgres(settings) => {
-                Pools::Postgres(postgres::open(settings, missing).await?)
+                let opened = postgres::open(settings, missing).await?;
+                (Pools::Postgres(opened.pool), opened.failover)
             }
         };
         Ok(Db {
             pools,
             corrupt: Arc::new(AtomicBool::new(false)),
+            failover,
         })
+    }
+
+    /// A request could not be served by the database (it answered 503): with several
+    /// PostgreSQL hosts, has the pool's target checked, and moved to the host that takes
+    /// writes if it no longer does (in the background; see [`pg_failover`]). Otherwise
+    /// nothing: one host, or SQLite, has nowhere else to go.
+    pub fn recheck_target(&self) {
+        if let (Pools::Postgres(pool), Some(failover)) = (&self.pools, &self.failover) {
+            failover.recheck(pool);
+        }
+    }
+
+    /// `result`, after a [`recheck_target`](Self::recheck_target) if its error says the
+    /// database could not serve (a connection not made: the pool's own wait ran out).
+    fn rechecked<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if result.as_ref().is_err_and(is_unavailable) {
+            self.recheck_target();
+        }
+        result
     }
 
     /// Which backend runs.
@@ -187,7 +219,7 @@ impl Db {
     pub async fn read(&self) -> Result<ReadConn, sqlx::Error> {
         Ok(ReadConn(match &self.pools {
             Pools::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
-            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pools::Postgres(pool) => Pooled::Postgres(self.rechecked(pool.acquire().await)?),
         }))
     }
 
@@ -195,7 +227,7 @@ impl Db {
     /// statements on it commit one by one until [`WriteTx::begin`] or a statement that begins
     /// one.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
-        WriteTx::acquire(self.writing_pool()).await
+        self.rechecked(WriteTx::acquire(self.writing_pool()).await)
     }
 
     /// Where [`Db::write`] takes its connections.

@@ -1,15 +1,17 @@
 //! Opening the PostgreSQL backend: connection settings (TLS, password, statement timeout), the
 //! pool, the migrations (`server/migrations/postgres`, numbered as SQLite's so both reach the
-//! same schema version), and the "never create a database unasked" rule.
+//! same schema version), and the "never create a database unasked" rule. A URL naming several
+//! hosts starts on the first that takes writes, and fails over between them
+//! ([`pg_failover`](super::pg_failover)).
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgPool,
     postgres::{PgConnectOptions, PgPoolOptions, PgSslMode},
 };
 
-use super::Missing;
+use super::{Missing, pg_failover::Failover};
 use crate::{
     config::{PostgresSettings, SslMode},
     error::StartupError,
@@ -27,27 +29,53 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// the server, so its row locks do not hold every other instance up.
 const IDLE_IN_TRANSACTION_TIMEOUT_MS: u64 = 30_000;
 
-/// Connects to the database `settings` name, refuses one without the provider's schema unless
-/// `missing` says to create it, and applies pending migrations. Errors name the host and
+/// The opened database: its pool, and with several hosts in the URL what moves the pool
+/// between them.
+pub(super) struct Opened {
+    pub pool: PgPool,
+    pub failover: Option<Arc<Failover>>,
+}
+
+/// Connects to the database `settings` name (with several hosts: the first that takes writes,
+/// waiting up to [`ACQUIRE_TIMEOUT`] for one), refuses one without the provider's schema unless
+/// `missing` says to create it, and applies pending migrations. Errors name the hosts and
 /// database, never the password.
 pub(super) async fn open(
     settings: &PostgresSettings,
     missing: Missing,
-) -> Result<PgPool, StartupError> {
-    let options = connect_options(settings)?;
-    let shown = format!(
-        "PostgreSQL database {:?} on {}:{}",
-        options.get_database().unwrap_or(options.get_username()),
-        options.get_host(),
-        options.get_port()
-    );
-    let pool = PgPoolOptions::new()
+) -> Result<Opened, StartupError> {
+    let mut hosts = settings
+        .host_urls
+        .iter()
+        .map(|url| connect_options(settings, url))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pool_options = PgPoolOptions::new()
         .max_connections(settings.pool_size)
         .min_connections(0)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         // A network connection can die while idle in the pool (a database restart, a
         // failover): checked before use, a dead one is replaced instead of failing a request.
-        .test_before_acquire(true)
+        .test_before_acquire(true);
+    let (options, pool_options, failover) = match hosts.len() {
+        0 | 1 => match hosts.pop() {
+            Some(options) => (options, pool_options, None),
+            None => return Err(StartupError::Config("[database] url names no host".into())),
+        },
+        _ => {
+            let failover = Failover::new(hosts);
+            let options = failover
+                .first_writable(ACQUIRE_TIMEOUT)
+                .await
+                .map_err(|e| StartupError::Database(format!("PostgreSQL: {e}")))?;
+            (options, failover.pool_options(pool_options), Some(failover))
+        }
+    };
+    let shown = format!(
+        "PostgreSQL database {:?} on {}",
+        options.get_database().unwrap_or(options.get_username()),
+        super::pg_failover::shown(&options),
+    );
+    let pool = pool_options
         .connect_with(options)
         .await
         .map_err(|e| StartupError::Database(format!("cannot connect to {shown}: {e}")))?;
@@ -65,7 +93,7 @@ pub(super) async fn open(
         .run(&pool)
         .await
         .map_err(|e| StartupError::Database(format!("migration of {shown} failed: {e}")))?;
-    Ok(pool)
+    Ok(Opened { pool, failover })
 }
 
 /// Whether the provider's migrations ever ran in this database.
@@ -78,7 +106,19 @@ async fn has_schema(pool: &PgPool) -> Result<bool, sqlx::Error> {
 /// Whether the database `settings` name has the provider's schema (`init` refuses one that
 /// has, as it refuses an existing SQLite file).
 pub async fn is_initialised(settings: &PostgresSettings) -> Result<bool, StartupError> {
-    let options = connect_options(settings)?;
+    let options = match settings.host_urls.as_slice() {
+        [one] => connect_options(settings, one)?,
+        several => {
+            let hosts = several
+                .iter()
+                .map(|url| connect_options(settings, url))
+                .collect::<Result<Vec<_>, _>>()?;
+            Failover::new(hosts)
+                .first_writable(ACQUIRE_TIMEOUT)
+                .await
+                .map_err(|e| StartupError::Database(format!("PostgreSQL: {e}")))?
+        }
+    };
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -92,11 +132,15 @@ pub async fn is_initialised(settings: &PostgresSettings) -> Result<bool, Startup
     found
 }
 
-/// The connection options: the URL, then the password, TLS and session settings of the
-/// configuration (which refused those keys inside the URL).
-fn connect_options(settings: &PostgresSettings) -> Result<PgConnectOptions, StartupError> {
+/// The connection options of one host: its URL (one of the configured URL's hosts), then the
+/// password, TLS and session settings of the configuration (which refused those keys inside
+/// the URL).
+fn connect_options(
+    settings: &PostgresSettings,
+    url: &str,
+) -> Result<PgConnectOptions, StartupError> {
     // sqlx's message for a bad URL quotes no part of it.
-    let mut options = PgConnectOptions::from_str(&settings.url)
+    let mut options = PgConnectOptions::from_str(url)
         .map_err(|e| StartupError::Config(format!("[database] url: {e}")))?;
     if let Some(password) = &settings.password {
         options = options.password(password);

@@ -70,9 +70,25 @@ impl WriteTx {
     }
 
     /// Commits the transaction, if one is open.
+    ///
+    /// PostgreSQL: with the statement timeout off for the `COMMIT` (`SET LOCAL` in the same
+    /// round trip). A `COMMIT` waiting for a synchronous standby that the statement timeout
+    /// cancelled would return success anyway, with only a warning: committed on the primary
+    /// but not on the standby, which a failover would then lose. Without the timeout it waits
+    /// for the standby; the request meanwhile answers 503 at the request timeout, never
+    /// `accepted` (`docs/server.md`, "Failover").
     pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
         if self.open {
-            on_backend!(self, |c| sqlx::query("COMMIT").execute(c).await.map(|_| ()))?;
+            match self.raw_conn()? {
+                Raw::Sqlite(c) => sqlx::query("COMMIT").execute(c).await.map(|_| ())?,
+                // SQL with no parameters goes by the simple protocol: both statements in one
+                // round trip; PostgreSQL (13 and later) applies the timeout per statement, so
+                // the COMMIT runs without.
+                Raw::Postgres(c) => c
+                    .execute("SET LOCAL statement_timeout = 0; COMMIT")
+                    .await
+                    .map(|_| ())?,
+            }
             self.open = false;
         }
         Ok(())
