@@ -338,3 +338,59 @@ async fn the_providers_follow_a_promoted_standby_and_no_accepted_code_verifies_t
         );
     }
 }
+
+/// While the synchronous standby is away the primary cannot confirm a commit: the verification
+/// waits and answers 503 at the request timeout — never `accepted` once the statement timeout
+/// has passed (PostgreSQL would end the COMMIT's wait then and report success, committed on the
+/// primary only, which a failover would lose). When the standby is back the commit completes:
+/// the code's step is taken on both.
+#[tokio::test]
+async fn with_the_standby_away_a_verification_waits_and_answers_503_never_accepted() {
+    let primary = PgCluster::start().unwrap();
+    primary.create_database("standby_away").unwrap();
+    let mut standby = PgCluster::standby(&primary).unwrap();
+    let p = Suite::over(
+        TestProvider::start_with(|c| {
+            c.database.url = Some(two_hosts(&primary, &standby, "standby_away"));
+            c.database.sslmode = Some(SslMode::Disable);
+            c.database.statement_timeout_ms = Some(300);
+            c.limits.request_timeout_secs = 2;
+        })
+        .await
+        .unwrap(),
+    );
+    let (token, app) = p.activated(Some("customer-away")).await;
+
+    standby.stop().unwrap();
+    let code = p.code(&app, 0);
+    let asked = Instant::now();
+    match p.bank.verify(token.user_id, &code).await {
+        Err(err @ BankError::Refused { status: 503, .. }) => {
+            assert_eq!(err.code(), Some(ErrorCode::Unavailable), "{err}");
+        }
+        other => panic!("expected 503 unavailable while the standby is away, got {other:?}"),
+    }
+    let took = asked.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(4),
+        "answered after {took:?}, not at the 2 s request timeout"
+    );
+
+    standby.start_again().unwrap();
+    standby.wait_for_replay(&primary).unwrap();
+    // The COMMIT that waited went through with the standby back: the step is taken.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match p.bank.verify(token.user_id, &code).await {
+            Ok(reply) => {
+                assert_eq!(reply.result, VerifyResult::Replayed);
+                break;
+            }
+            Err(err) if Instant::now() < deadline => {
+                eprintln!("not yet: {err}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(err) => panic!("no answer within 10 s of the standby's return: {err}"),
+        }
+    }
+}

@@ -168,9 +168,24 @@ impl Db {
         }
     }
 
-    /// `result`, after a [`recheck_target`](Self::recheck_target) if its error says the
-    /// database could not serve (a connection not made: the pool's own wait ran out).
-    fn rechecked<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+    /// Waits for a connection from the pool; with several PostgreSQL hosts, has the target
+    /// rechecked when the wait is slow ([`pg_failover::SLOW_ACQUIRE`]: the pool may be
+    /// retrying a host that is gone, which reports nothing until its 3 s wait ends) or fails.
+    async fn watched<T>(
+        &self,
+        acquire: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        if self.failover.is_none() {
+            return acquire.await;
+        }
+        let mut acquire = std::pin::pin!(acquire);
+        let result = match tokio::time::timeout(pg_failover::SLOW_ACQUIRE, &mut acquire).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.recheck_target();
+                acquire.await
+            }
+        };
         if result.as_ref().is_err_and(is_unavailable) {
             self.recheck_target();
         }
@@ -219,7 +234,7 @@ impl Db {
     pub async fn read(&self) -> Result<ReadConn, sqlx::Error> {
         Ok(ReadConn(match &self.pools {
             Pools::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
-            Pools::Postgres(pool) => Pooled::Postgres(self.rechecked(pool.acquire().await)?),
+            Pools::Postgres(pool) => Pooled::Postgres(self.watched(pool.acquire()).await?),
         }))
     }
 
@@ -227,7 +242,7 @@ impl Db {
     /// statements on it commit one by one until [`WriteTx::begin`] or a statement that begins
     /// one.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
-        self.rechecked(WriteTx::acquire(self.writing_pool()).await)
+        self.watched(WriteTx::acquire(self.writing_pool())).await
     }
 
     /// Where [`Db::write`] takes its connections.

@@ -6,8 +6,9 @@
 //!   in read-only mode, is refused, so no request ever runs on one. The pool retries a refused
 //!   connection until its acquire wait ends, reading its target afresh each time, so a request
 //!   waiting while the target moves gets the new primary if it comes in time.
-//! - When a request fails because the database could not serve it ([`Failover::recheck`], from
-//!   the HTTP layer's 503s and from the pool's own errors), one task checks the current host,
+//! - When a request fails because the database could not serve it, or waits longer than
+//!   [`SLOW_ACQUIRE`] for a connection ([`Failover::recheck`], from the HTTP layer's 503s and
+//!   from `Db`'s waits for the pool), one task checks the current host,
 //!   and if it no longer takes writes probes the others in order (each within
 //!   [`PROBE_TIMEOUT`], for at most [`RECHECK_FOR`]) and points the pool at the first that
 //!   does (`Pool::set_connect_options`). The current host is kept while it takes writes even if
@@ -41,6 +42,16 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// gives up, and the next failed request starts another.
 pub const RECHECK_FOR: Duration = Duration::from_secs(10);
 
+/// A wait for a pooled connection longer than this has the target rechecked: the pool may be
+/// retrying a host that is gone (a refused connection is retried silently until the pool's
+/// wait ends). Longer than a healthy connect; a recheck that finds the host fine costs one
+/// probe.
+pub const SLOW_ACQUIRE: Duration = Duration::from_millis(250);
+
+/// Least time between the end of one recheck and the start of the next: a pool busy under load
+/// (slow waits, no failover) costs at most two probes a second.
+const RECHECK_SPACING: Duration = Duration::from_millis(500);
+
 /// Pause between two rounds of probes while no host takes writes.
 const PROBE_PAUSE: Duration = Duration::from_millis(200);
 
@@ -59,6 +70,8 @@ pub struct Failover {
     switched_at: Mutex<Option<Instant>>,
     /// Whether a recheck task is running (at most one at a time).
     rechecking: AtomicBool,
+    /// When the last recheck ended.
+    rechecked_at: Mutex<Option<Instant>>,
 }
 
 /// One host of the list.
@@ -108,6 +121,7 @@ impl Failover {
             current: AtomicUsize::new(0),
             switched_at: Mutex::new(None),
             rechecking: AtomicBool::new(false),
+            rechecked_at: Mutex::new(None),
         })
     }
 
@@ -170,9 +184,15 @@ impl Failover {
     }
 
     /// Has the target checked, and moved if it no longer takes writes (see the module
-    /// documentation). Returns at once; at most one recheck runs at a time.
+    /// documentation). Returns at once; at most one recheck runs at a time, and none within
+    /// [`RECHECK_SPACING`] of the last one's end.
     pub fn recheck(self: &Arc<Self>, pool: &PgPool) {
-        if self.rechecking.swap(true, Ordering::SeqCst) {
+        let recent = self
+            .rechecked_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < RECHECK_SPACING);
+        if recent || self.rechecking.swap(true, Ordering::SeqCst) {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -183,6 +203,10 @@ impl Failover {
         let pool = pool.clone();
         runtime.spawn(async move {
             failover.find_target(&pool).await;
+            *failover
+                .rechecked_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
             failover.rechecking.store(false, Ordering::SeqCst);
         });
     }
