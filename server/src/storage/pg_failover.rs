@@ -50,10 +50,10 @@ pub const SLOW_ACQUIRE: Duration = Duration::from_millis(250);
 
 /// Least time between the end of one recheck and the start of the next: a pool busy under load
 /// (slow waits, no failover) costs at most two probes a second.
-const RECHECK_SPACING: Duration = Duration::from_millis(500);
+pub const RECHECK_SPACING: Duration = Duration::from_millis(500);
 
 /// Pause between two rounds of probes while no host takes writes.
-const PROBE_PAUSE: Duration = Duration::from_millis(200);
+pub const PROBE_PAUSE: Duration = Duration::from_millis(200);
 
 /// Whether the server this connection reaches takes writes: not a standby (in recovery), and
 /// not read-only by configuration (`default_transaction_read_only`), as libpq's
