@@ -75,7 +75,7 @@ where
     }
 }
 
-/// The wait after failed run `run` (1-based): [`BACKOFF`] doubled per run, times a random
+/// The wait after failed run `run` (1-based): 10 ms doubled per run, times a random
 /// factor from 0.5 to 1.5.
 pub fn backoff(run: u32) -> Duration {
     let base = BACKOFF.saturating_mul(1 << run.saturating_sub(1).min(8));
