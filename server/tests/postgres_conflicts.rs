@@ -18,8 +18,10 @@ use softtoken_protocol::wire::{TokenState, VerifyResult};
 use softtoken_server::config::SslMode;
 use softtoken_testkit::PgCluster;
 
-/// How long the provider's sessions wait on a lock before PostgreSQL looks for a deadlock.
-const PROVIDER_DEADLOCK_TIMEOUT: &str = "300ms";
+/// How long the provider's sessions wait on a lock before PostgreSQL looks for a deadlock
+/// (PostgreSQL's default): the other session must close the cycle within it, as PostgreSQL
+/// looks once per wait; it polls every 5 ms, so a loaded machine has ample time.
+const PROVIDER_DEADLOCK_TIMEOUT: &str = "1s";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirmation_aborted_by_a_deadlock_is_run_again_and_accepted() {
@@ -48,11 +50,11 @@ async fn a_confirmation_aborted_by_a_deadlock_is_run_again_and_accepted() {
     let (new, new_app) = p.activated(Some("customer-1")).await;
     let confirmation = p.code(&new_app, 1);
 
-    // Another session locks the old token's row (a long deadlock_timeout: it is not the one
-    // PostgreSQL aborts).
+    // Another session locks the old token's row (a longer deadlock_timeout: PostgreSQL finds
+    // the cycle from the provider's side first and aborts the provider's transaction).
     let pool = p.state().db.pg_pool().unwrap().clone();
     let mut other = pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+    sqlx::query("SET LOCAL deadlock_timeout = '10s'")
         .execute(&mut *other)
         .await
         .unwrap();
