@@ -102,6 +102,11 @@ pub enum ApiError {
     /// 503 `unavailable`.
     #[error("service unavailable")]
     Unavailable,
+    /// 503 `unavailable`: PostgreSQL aborted the write transaction in a conflict with a
+    /// concurrent one (a deadlock or serialization failure), and it failed so every time it was
+    /// run ([`storage::retry`](crate::storage::retry)); the request may be repeated.
+    #[error("service unavailable")]
+    WriteConflict,
     /// 503 `unavailable`: SQLite reported the database file damaged. The detail is for the log
     /// (written once, by the HTTP layer), never for the client.
     #[error("service unavailable")]
@@ -144,6 +149,11 @@ impl From<sqlx::Error> for ApiError {
                 detail: err.to_string(),
             };
         }
+        if is_write_conflict(&err) {
+            // Run again where the transaction is (`storage::retry`); this is the last run's.
+            tracing::warn!(error = %err, "write transaction aborted in a conflict");
+            return ApiError::WriteConflict;
+        }
         if is_unavailable(&err) {
             // The provider is fine and will be again once the database is back (the pool
             // reconnects on its own): 503, not 500.
@@ -152,6 +162,23 @@ impl From<sqlx::Error> for ApiError {
         }
         tracing::error!(error = %err, "database error");
         ApiError::Internal
+    }
+}
+
+/// SQLSTATE: PostgreSQL broke a deadlock by aborting this transaction.
+const DEADLOCK_DETECTED: &str = "40P01";
+/// SQLSTATE: the transaction could not be serialized with a concurrent one.
+const SERIALIZATION_FAILURE: &str = "40001";
+
+/// Whether `err` is PostgreSQL aborting the transaction in a conflict with a concurrent one (a
+/// deadlock it broke, or a serialization failure): the whole transaction was rolled back, and
+/// running it again resolves it (`storage::retry`). SQLite reports neither.
+pub fn is_write_conflict(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code == DEADLOCK_DETECTED || code == SERIALIZATION_FAILURE),
+        _ => false,
     }
 }
 

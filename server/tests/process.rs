@@ -5,13 +5,14 @@
 //! (ready line, `--dev` bootstrap, config refusal, SIGTERM), the admin subcommands, and
 //! durability across `kill -9`.
 //!
-//! Every wait is bounded by [`WAIT`]; every child is killed when its guard drops.
+//! The child-process harness is `common/serve.rs` (shared with `instances.rs`). Every wait is
+//! bounded by its `WAIT`; every child is killed when its guard drops.
 
 use std::{
     collections::HashSet,
-    os::unix::{fs::PermissionsExt, process::ExitStatusExt},
+    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::{ExitStatus, Output, Stdio},
+    process::Stdio,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -19,6 +20,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
+use common::serve::{BIN, Server, WAIT, run, run_fails, run_ok, s, serve, write_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use softtoken_protocol::{
@@ -33,79 +37,11 @@ use softtoken_testkit::{
     tls,
 };
 use tokio::{
-    io::{AsyncBufReadExt, BufReader, Lines},
-    process::{Child, ChildStdout, Command},
+    io::{AsyncBufReadExt, BufReader},
+    process::Command,
     sync::Notify,
     time::timeout,
 };
-
-const BIN: &str = env!("CARGO_BIN_EXE_softtoken-server");
-/// The bound on every wait for the child or the network.
-const WAIT: Duration = Duration::from_secs(30);
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-// ---------------------------------------------------------------------------------------------
-
-/// A `softtoken-server serve` child that has printed its ready line. Killed on drop.
-struct Server {
-    child: Child,
-    pid: u32,
-    url: String,
-    stdout: Lines<BufReader<ChildStdout>>,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Sends SIGKILL if it is still running; an already reaped child is an error to ignore.
-        let _ = self.child.start_kill();
-    }
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        // The CLI reads `--config` from it; a developer's environment must not leak in.
-        .env_remove("SOFTTOKEN_CONFIG")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Starts `softtoken-server serve ARGS`, with stderr (the logs) going to `log`, and waits
-/// (bounded) for the one ready line, which must be exactly `ready https://127.0.0.1:PORT`.
-async fn serve(args: &[&str], log: &Path) -> Server {
-    let mut cmd = command(&[&["serve"], args].concat());
-    cmd.stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap());
-    let mut child = cmd.spawn().unwrap();
-    let pid = child.id().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = match timeout(WAIT, stdout.next_line()).await {
-        Ok(Ok(Some(line))) => line,
-        other => {
-            let _ = child.start_kill();
-            panic!(
-                "no ready line from `serve {args:?}` ({other:?}); log:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        }
-    };
-    let port: u16 = line
-        .strip_prefix("ready https://127.0.0.1:")
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected ready line {line:?}"));
-    assert_ne!(port, 0, "{line}");
-    assert_eq!(line, format!("ready https://127.0.0.1:{port}"));
-    Server {
-        child,
-        pid,
-        url: format!("https://127.0.0.1:{port}"),
-        stdout,
-        log: log.to_path_buf(),
-    }
-}
 
 /// `serve --dev --data-dir DIR --listen 127.0.0.1:0`, logging to `DIR/../<log_name>`.
 async fn serve_dev(data_dir: &Path, log_name: &str) -> Server {
@@ -121,109 +57,6 @@ async fn serve_dev(data_dir: &Path, log_name: &str) -> Server {
         &log,
     )
     .await
-}
-
-impl Server {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// `kill -TERM`, then waits (bounded) for the exit; checks nothing more was printed on
-    /// stdout after the ready line.
-    async fn sigterm(&mut self) -> ExitStatus {
-        let sent = self.sigterm_nowait();
-        assert!(sent.success(), "kill -TERM {}", self.pid);
-        let status = timeout(WAIT, self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("no exit within {WAIT:?} of SIGTERM:\n{}", self.log()))
-            .unwrap();
-        let rest = timeout(WAIT, self.stdout.next_line())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(rest, None, "stdout after the ready line");
-        status
-    }
-
-    /// Sends SIGTERM without waiting for the exit.
-    fn sigterm_nowait(&self) -> ExitStatus {
-        std::process::Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status()
-            .unwrap()
-    }
-
-    /// `kill -9`: no chance to flush or close anything.
-    async fn kill9(&mut self) {
-        let sent = std::process::Command::new("kill")
-            .args(["-KILL", &self.pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success(), "kill -KILL {}", self.pid);
-        let status = timeout(WAIT, self.child.wait()).await.unwrap().unwrap();
-        assert_eq!(status.signal(), Some(9), "{status:?}");
-    }
-}
-
-/// Runs a short-lived subcommand to completion (bounded).
-async fn run(args: &[&str]) -> Output {
-    let mut cmd = command(args);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    timeout(WAIT, cmd.output())
-        .await
-        .unwrap_or_else(|_| panic!("`{args:?}` did not finish within {WAIT:?}"))
-        .unwrap()
-}
-
-/// Runs a subcommand that must succeed; returns its stdout.
-async fn run_ok(args: &[&str]) -> String {
-    let out = run(args).await;
-    assert!(
-        out.status.success(),
-        "{args:?} → {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a subcommand that must fail with exit code `code`; returns its stderr.
-async fn run_fails(args: &[&str], code: i32) -> String {
-    let out = run(args).await;
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    stderr
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// A TOML basic string holding `path` (JSON string escapes are valid TOML).
-fn toml_path(path: &Path) -> String {
-    serde_json::to_string(s(path)).unwrap()
-}
-
-/// A production config file: TLS files, one KEK file, a data directory.
-fn write_config(file: &Path, data_dir: &Path, cert: &Path, key: &Path, kek: &Path) {
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\n\
-         data_dir = {}\n\
-         \n\
-         [tls]\n\
-         cert_file = {}\n\
-         key_file = {}\n\
-         \n\
-         [kek.current]\n\
-         version = 1\n\
-         file = {}\n",
-        toml_path(data_dir),
-        toml_path(cert),
-        toml_path(key),
-        toml_path(kek),
-    );
-    std::fs::write(file, text).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

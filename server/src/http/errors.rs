@@ -52,7 +52,7 @@ fn status_and_code(error: &ApiError) -> (StatusCode, ErrorCode) {
         ApiError::TooManyPending { .. } => (StatusCode::CONFLICT, ErrorCode::TooManyPending),
         ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
         ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
-        ApiError::Unavailable | ApiError::StorageCorrupt { .. } => {
+        ApiError::Unavailable | ApiError::WriteConflict | ApiError::StorageCorrupt { .. } => {
             (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
         }
     }

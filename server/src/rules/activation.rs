@@ -28,7 +28,7 @@ use crate::{
     storage::{
         activations::{self, ActivationRow},
         audit::{self, AuditEvent},
-        tokenless_attempts,
+        retry, tokenless_attempts,
         tokens::{self, TokenRow},
     },
 };
@@ -82,8 +82,18 @@ impl Setup {
     }
 }
 
-/// `POST /v1/activations`.
+/// `POST /v1/activations`. The whole start is one transaction, run again if PostgreSQL
+/// aborted it in a conflict (a fresh KE2 then: nothing was answered).
 pub async fn start(
+    state: &ServerState,
+    request: ActivationStartRequest,
+    actor: &str,
+) -> Result<ActivationStartResponse, ApiError> {
+    retry::on_conflict(|| start_once(state, request.clone(), actor)).await
+}
+
+/// One run of [`start`].
+async fn start_once(
     state: &ServerState,
     request: ActivationStartRequest,
     actor: &str,
@@ -184,8 +194,20 @@ fn open_password_file(state: &ServerState, token: &TokenRow) -> Result<PasswordF
     PasswordFile::from_bytes(&bytes).map_err(|_| ApiError::Internal)
 }
 
-/// `POST /v1/activations/{id}/finish`.
+/// `POST /v1/activations/{id}/finish`. One transaction (the activation taken, the token
+/// set up), run again if PostgreSQL aborted it in a conflict: its rollback put the activation
+/// back.
 pub async fn finish(
+    state: &ServerState,
+    activation_id: &str,
+    request: ActivationFinishRequest,
+    actor: &str,
+) -> Result<ActivationFinishResponse, ApiError> {
+    retry::on_conflict(|| finish_once(state, activation_id, request.clone(), actor)).await
+}
+
+/// One run of [`finish`].
+async fn finish_once(
     state: &ServerState,
     activation_id: &str,
     request: ActivationFinishRequest,

@@ -17,6 +17,7 @@ use crate::{
     storage::{
         activations,
         audit::{self, AuditEvent},
+        retry,
         tokens::{self, TokenRow},
     },
 };
@@ -119,30 +120,9 @@ pub async fn issue(
         replaced_by: None,
     };
 
-    let mut tx = state.db.write().await?;
-    tx.begin().await?;
-    // Re-issuing for the same customer replaces an unfinished token (the manual's 「戻る」);
-    // concurrent issuances for one customer take turns, so the last one replaces the others.
-    tokens::lock_customer(&mut tx, &service_id, &customer_ref).await?;
-    for old in tokens::unfinished_of_customer(&mut tx, &service_id, &customer_ref).await? {
-        tokens::set_state(&mut tx, &service_id, &old, TokenState::Revoked, now).await?;
-        activations::delete_of_token(&mut tx, &service_id, &old).await?;
-        audit::record(
-            &mut tx,
-            now,
-            AuditEvent::token(service_id, old, "revoke", "ok", actor)
-                .with_detail("replaced by re-issue"),
-        )
-        .await?;
-    }
-    tokens::insert(&mut tx, &row).await?;
-    audit::record(
-        &mut tx,
-        now,
-        AuditEvent::token(service_id, user_id, "issue", "ok", actor),
-    )
-    .await?;
-    tx.commit().await?;
+    // The transaction alone runs again if PostgreSQL aborted it in a conflict; the mail
+    // below goes once, after the commit.
+    retry::on_conflict(|| write_issued(state, &row, actor)).await?;
 
     let mail = TokenMail {
         to: &email,
@@ -184,6 +164,38 @@ async fn fresh_user_id(state: &ServerState, service_id: &ServiceId) -> Result<Us
         }
     }
     Err(ApiError::Internal)
+}
+
+/// Issuance's transaction: the customer's unfinished tokens revoked (a re-issue replaces
+/// them), `row` inserted, both audited.
+async fn write_issued(state: &ServerState, row: &TokenRow, actor: &str) -> Result<(), ApiError> {
+    let (service_id, user_id, now) = (row.service_id, row.user_id, row.issued_at_ms);
+    let customer_ref = &row.customer_ref;
+    let mut tx = state.db.write().await?;
+    tx.begin().await?;
+    // Re-issuing for the same customer replaces an unfinished token (the manual's 「戻る」);
+    // concurrent issuances for one customer take turns, so the last one replaces the others.
+    tokens::lock_customer(&mut tx, &service_id, customer_ref).await?;
+    for old in tokens::unfinished_of_customer(&mut tx, &service_id, customer_ref).await? {
+        tokens::set_state(&mut tx, &service_id, &old, TokenState::Revoked, now).await?;
+        activations::delete_of_token(&mut tx, &service_id, &old).await?;
+        audit::record(
+            &mut tx,
+            now,
+            AuditEvent::token(service_id, old, "revoke", "ok", actor)
+                .with_detail("replaced by re-issue"),
+        )
+        .await?;
+    }
+    tokens::insert(&mut tx, row).await?;
+    audit::record(
+        &mut tx,
+        now,
+        AuditEvent::token(service_id, user_id, "issue", "ok", actor),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::{
     storage::{
         WriteTx, activations,
         audit::{self, AuditEvent},
+        retry,
         tokens::{self, TokenRow},
     },
 };
@@ -68,17 +69,23 @@ pub async fn revoke(
 ) -> Result<TokenDetails, ApiError> {
     let service_id = service.row.service_id;
     let now = state.now_ms();
-    let (mut tx, token) = begin_change(state, &service_id, user_id).await?;
-    let mut failed = Vec::new();
-    if token.state != TokenState::Revoked {
-        tokens::set_state(&mut tx, &service_id, user_id, TokenState::Revoked, now).await?;
-        activations::delete_of_token(&mut tx, &service_id, user_id).await?;
-        // Its pending transactions fail in the same write (§9.7).
-        failed =
-            transactions::fail_pending_of_locked_token(&mut tx, service_id, *user_id, now, actor)
-                .await?;
-    }
-    let details = finish_change(tx, service, user_id, "revoke", actor, now).await?;
+    // Run again if PostgreSQL aborted it in a conflict; only a committed revocation wakes.
+    let (details, failed) = retry::on_conflict(move || async move {
+        let (mut tx, token) = begin_change(state, &service_id, user_id).await?;
+        let mut failed = Vec::new();
+        if token.state != TokenState::Revoked {
+            tokens::set_state(&mut tx, &service_id, user_id, TokenState::Revoked, now).await?;
+            activations::delete_of_token(&mut tx, &service_id, user_id).await?;
+            // Its pending transactions fail in the same write (§9.7).
+            failed = transactions::fail_pending_of_locked_token(
+                &mut tx, service_id, *user_id, now, actor,
+            )
+            .await?;
+        }
+        let details = finish_change(tx, service, user_id, "revoke", actor, now).await?;
+        Ok::<_, ApiError>((details, failed))
+    })
+    .await?;
     transactions::wake(state, &failed);
     Ok(details)
 }
@@ -93,11 +100,14 @@ pub async fn unlock(
 ) -> Result<TokenDetails, ApiError> {
     let service_id = service.row.service_id;
     let now = state.now_ms();
-    let (mut tx, _) = begin_change(state, &service_id, user_id).await?;
-    if !tokens::unlock(&mut tx, &service_id, user_id).await? {
-        return Err(ApiError::Conflict("the token is not locked"));
-    }
-    finish_change(tx, service, user_id, "unlock", actor, now).await
+    retry::on_conflict(move || async move {
+        let (mut tx, _) = begin_change(state, &service_id, user_id).await?;
+        if !tokens::unlock(&mut tx, &service_id, user_id).await? {
+            return Err(ApiError::Conflict("the token is not locked"));
+        }
+        finish_change(tx, service, user_id, "unlock", actor, now).await
+    })
+    .await
 }
 
 /// Begins a bank's change to a token: the transaction, and the token as it is in it (one

@@ -21,6 +21,7 @@ use crate::{
         accept::accept_step_and_commit,
         audit::{self, AuditEvent},
         batcher::AcceptJob,
+        retry,
         tokens::{self, TokenRow},
     },
 };
@@ -46,9 +47,13 @@ pub async fn verify(
     if let Some(reply) = accept_fast(state, service, user_id, otp, actor).await? {
         return Ok(reply);
     }
-    // Nothing of a failed check is kept: `tx` rolls back whatever it began when dropped.
-    let mut tx = state.db.write().await?;
-    let (reply, after) = verify_in(state, &mut tx, service, user_id, otp, actor).await?;
+    // Nothing of a failed check is kept: `tx` rolls back whatever it began when dropped. A
+    // check PostgreSQL aborted in a conflict runs again (nothing was answered or woken yet).
+    let (reply, after) = retry::on_conflict(move || async move {
+        let mut tx = state.db.write().await?;
+        verify_in(state, &mut tx, service, user_id, otp, actor).await
+    })
+    .await?;
     // The fast path's next look at this token starts from what the check just saw.
     match after {
         Some(row) => {

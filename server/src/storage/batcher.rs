@@ -50,6 +50,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     Db, WriteTx,
     accept::{ACCEPT_BATCH_MAX, SeenAccept, accept_steps_if_unchanged},
+    retry,
     tokens::TokenRow,
 };
 use crate::error::is_unavailable;
@@ -166,7 +167,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
             // A request that went away (client gone) is not recorded: as if it never came.
             batch.retain(|queued| !queued.reply.is_closed());
             if !batch.is_empty() {
-                match run_batch(&mut tx, &batch).await {
+                match run_batch_retrying(&db, &mut tx, &batch).await {
                     Ok(accepted) => {
                         for (queued, accepted) in batch.drain(..).zip(accepted) {
                             // The request may have gone in the meantime; its accept stands.
@@ -214,6 +215,29 @@ fn fail(batch: &mut Vec<Queued>, err: &sqlx::Error) {
     };
     for queued in batch.drain(..) {
         let _ = queued.reply.send(Err(failed));
+    }
+}
+
+/// Runs one batch, again on a fresh transaction if PostgreSQL aborted it in a conflict (at
+/// most [`retry::ATTEMPTS`] runs in all): nothing of an aborted batch was kept and none of its
+/// requests was answered yet.
+async fn run_batch_retrying(
+    db: &Db,
+    tx: &mut WriteTx,
+    batch: &[Queued],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let mut run = 1;
+    loop {
+        match run_batch(tx, batch).await {
+            Err(err) if retry::is_conflict(&err) && run < retry::ATTEMPTS => {
+                tracing::warn!(error = %err, run, jobs = batch.len(), "verification batch aborted in a conflict; running it again");
+                tokio::time::sleep(retry::backoff(run)).await;
+                // The old transaction is dropped: rolled back (PostgreSQL already has).
+                *tx = db.write().await?;
+                run += 1;
+            }
+            result => return result,
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
+//! | [`retry`] | running a transaction again that PostgreSQL aborted in a deadlock or serialization failure |
 //!
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
 //! stays inside this module. A statement both engines run alike is written once, with `$N`
@@ -55,6 +56,7 @@ mod columns;
 pub mod kek_check;
 pub mod pg_failover;
 pub mod postgres;
+pub mod retry;
 pub mod services;
 pub mod sqlite;
 pub mod tokenless_attempts;

@@ -3,6 +3,8 @@
 //! [`send`] for requests no typed client would make (malformed bodies, wrong keys).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod serve;
+
 use std::sync::Arc;
 
 use reqwest::{RequestBuilder, StatusCode};

@@ -11,7 +11,7 @@ use super::{keys_of, record, takes_part, wake};
 use crate::{
     error::ApiError,
     state::ServerState,
-    storage::{tokens, transactions},
+    storage::{retry, tokens, transactions},
 };
 
 /// A list request, its proof not yet checked.
@@ -98,6 +98,16 @@ pub struct DecisionTaken {
 /// `POST /v1/transactions/decision`, its checks in the order of 9.5; the transition is
 /// exactly-once (of concurrent decisions one wins, the others get `transaction_decided`).
 pub async fn decide(
+    state: &ServerState,
+    request: DecisionRequest<'_>,
+    actor: &str,
+) -> Result<DecisionTaken, ApiError> {
+    // One transaction; run again if PostgreSQL aborted it in a conflict (storage::retry).
+    retry::on_conflict(|| decide_once(state, request.clone(), actor)).await
+}
+
+/// One run of [`decide`].
+async fn decide_once(
     state: &ServerState,
     request: DecisionRequest<'_>,
     actor: &str,

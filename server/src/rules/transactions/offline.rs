@@ -18,12 +18,25 @@ use crate::{
     state::{ServerState, ServiceCtx},
     storage::{
         audit::{self, AuditEvent},
-        tokens, used_challenges,
+        retry, tokens, used_challenges,
     },
 };
 
 /// Checks an offline code for `challenge` in one write transaction.
 pub async fn verify(
+    state: &ServerState,
+    service: &ServiceCtx,
+    user_id: &UserId,
+    challenge: &OfflineChallenge,
+    otp: &str,
+    actor: &str,
+) -> Result<ChallengeVerifyResponse, ApiError> {
+    // One transaction; run again if PostgreSQL aborted it in a conflict (storage::retry).
+    retry::on_conflict(|| verify_once(state, service, user_id, challenge, otp, actor)).await
+}
+
+/// One run of [`verify`].
+async fn verify_once(
     state: &ServerState,
     service: &ServiceCtx,
     user_id: &UserId,

@@ -13,7 +13,10 @@ use crate::{
     error::ApiError,
     notify::RECHECK,
     state::{ServerState, ServiceCtx},
-    storage::transactions::{self, TransactionRow},
+    storage::{
+        retry,
+        transactions::{self, TransactionRow},
+    },
 };
 
 /// `GET …/transactions/{id}?wait_s=N`: the transaction as of now, or, while it is pending, as
@@ -50,6 +53,17 @@ pub async fn read(
 
 /// `POST …/transactions/{id}/cancel`: only a pending transaction; else `409 conflict`.
 pub async fn cancel(
+    state: &ServerState,
+    service: &ServiceCtx,
+    id: &TransactionId,
+    actor: &str,
+) -> Result<TransactionRow, ApiError> {
+    // One transaction; run again if PostgreSQL aborted it in a conflict (storage::retry).
+    retry::on_conflict(|| cancel_once(state, service, id, actor)).await
+}
+
+/// One run of [`cancel`].
+async fn cancel_once(
     state: &ServerState,
     service: &ServiceCtx,
     id: &TransactionId,

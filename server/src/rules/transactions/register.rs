@@ -12,7 +12,7 @@ use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
     storage::{
-        tokens,
+        retry, tokens,
         transactions::{self, TransactionRow},
     },
 };
@@ -42,6 +42,18 @@ fn validate(
 /// Registers a transfer for an `active` token, at most the configured number pending per token.
 /// Returns the stored row (the reply is built from it).
 pub async fn register(
+    state: &ServerState,
+    service: &ServiceCtx,
+    user_id: &UserId,
+    request: RegisterTransactionRequest,
+    actor: &str,
+) -> Result<TransactionRow, ApiError> {
+    // One transaction; run again if PostgreSQL aborted it in a conflict (storage::retry).
+    retry::on_conflict(|| register_once(state, service, user_id, request.clone(), actor)).await
+}
+
+/// One run of [`register`].
+async fn register_once(
     state: &ServerState,
     service: &ServiceCtx,
     user_id: &UserId,

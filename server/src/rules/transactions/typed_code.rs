@@ -12,7 +12,7 @@ use super::{count_token_failure, keys_of, record, takes_part, wake};
 use crate::{
     error::ApiError,
     state::{ServerState, ServiceCtx},
-    storage::{tokens, transactions},
+    storage::{retry, tokens, transactions},
 };
 
 /// The wire name of a result, which is also its audit outcome.
@@ -33,6 +33,18 @@ fn result_name(result: TransactionVerifyResult) -> &'static str {
 
 /// Checks a typed code, in the order of 9.6, in one write transaction.
 pub async fn verify(
+    state: &ServerState,
+    service: &ServiceCtx,
+    transaction_id: &TransactionId,
+    otp: &str,
+    actor: &str,
+) -> Result<TransactionVerifyResponse, ApiError> {
+    // One transaction; run again if PostgreSQL aborted it in a conflict (storage::retry).
+    retry::on_conflict(|| verify_once(state, service, transaction_id, otp, actor)).await
+}
+
+/// One run of [`verify`].
+async fn verify_once(
     state: &ServerState,
     service: &ServiceCtx,
     transaction_id: &TransactionId,
