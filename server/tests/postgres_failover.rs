@@ -8,7 +8,9 @@
 //! The providers are in process (the kit's `TestProvider`: each its own pool, batcher and
 //! caches, on one data directory so they share the KEK and the bank's key), so the test moves
 //! their clocks: each round of load is one TOTP step later, a fresh right code for every token.
-//! Always on PostgreSQL, durable (a synchronous standby is what the guarantee rests on).
+//! A third test does the failover with real `serve` processes (`common/serve.rs`), with fewer
+//! codes (their clock is the system's). Always on PostgreSQL, durable (a synchronous standby is
+//! what the guarantee rests on).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -18,13 +20,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::Suite;
+use common::{Suite, serve::Fleet};
 use softtoken_protocol::{
-    clock::{Clock, ManualClock},
+    clock::{Clock, ManualClock, SystemClock},
+    totp::Totp,
     wire::{ErrorCode, IssueTokenResponse, VerifyResult},
 };
 use softtoken_server::config::SslMode;
-use softtoken_testkit::{Activated, BankClient, BankError, PgCluster, TestProvider};
+use softtoken_testkit::{
+    Activated, BankClient, BankError, PgCluster, TestProvider, fixtures::ACTIVATION_PASSWORD,
+};
 
 /// Tokens verified concurrently, one request each per round.
 const TOKENS: usize = 8;
@@ -393,4 +398,60 @@ async fn with_the_standby_away_a_verification_waits_and_answers_503_never_accept
             Err(err) => panic!("no answer within 10 s of the standby's return: {err}"),
         }
     }
+}
+
+/// The same failover with real `softtoken-server serve` processes (`common/serve.rs`'s
+/// [`Fleet`]), whose clock is the system's: a right code each before the kill, the next step's
+/// code sent until the processes, not restarted, accept it from the promoted standby; then
+/// both codes are `replayed` on either process.
+#[tokio::test]
+async fn serve_processes_follow_a_promoted_standby_without_restart() {
+    let mut primary = PgCluster::start().unwrap();
+    primary.create_database("failover_processes").unwrap();
+    let mut standby = PgCluster::standby(&primary).unwrap();
+    let fleet = Fleet::new(&two_hosts(&primary, &standby, "failover_processes"), 2).await;
+    let servers = fleet.start_all().await;
+    let banks: Vec<BankClient> = servers.iter().map(|server| fleet.bank(server)).collect();
+    let token = banks[0]
+        .issue("failover@example.jp", ACTIVATION_PASSWORD)
+        .await
+        .unwrap();
+    let app = fleet
+        .phone(&servers[1])
+        .activate(&token.service_id, &token.user_id, ACTIVATION_PASSWORD)
+        .await
+        .unwrap();
+    let totp = Totp::new(app.params, app.seed.expose()).unwrap();
+    let step = totp.step_at(SystemClock.now_ms() / 1000);
+    let code = |step: u64| totp.code_for_step(step).as_str().to_owned();
+    let before = banks[0].verify(token.user_id, &code(step)).await.unwrap();
+    assert_eq!(before.result, VerifyResult::Accepted);
+
+    let killed = Instant::now();
+    primary.kill9().unwrap();
+    standby.promote().unwrap();
+    let deadline = killed + Duration::from_secs(15);
+    let after = loop {
+        match banks[1].verify(token.user_id, &code(step + 1)).await {
+            Ok(reply) => break reply,
+            Err(err @ BankError::Refused { status: 503, .. }) if Instant::now() < deadline => {
+                assert_eq!(err.code(), Some(ErrorCode::Unavailable), "{err}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("no accept from the promoted standby: {err}"),
+        }
+    };
+    assert_eq!(after.result, VerifyResult::Accepted);
+    eprintln!(
+        "serve processes: kill -9 → accepted again {:?}",
+        killed.elapsed()
+    );
+    for bank in &banks {
+        for step in [step, step + 1] {
+            let again = bank.verify(token.user_id, &code(step)).await.unwrap();
+            assert_eq!(again.result, VerifyResult::Replayed);
+        }
+    }
+    let log = servers[1].log();
+    assert!(log.contains("moved to the host that takes writes"), "{log}");
 }
