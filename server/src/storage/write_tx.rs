@@ -72,11 +72,12 @@ impl WriteTx {
     /// Commits the transaction, if one is open.
     ///
     /// PostgreSQL: with the statement timeout off for the `COMMIT` (`SET LOCAL` in the same
-    /// round trip). A `COMMIT` waiting for a synchronous standby that the statement timeout
-    /// cancelled would return success anyway, with only a warning: committed on the primary
-    /// but not on the standby, which a failover would then lose. Without the timeout it waits
-    /// for the standby; the request meanwhile answers 503 at the request timeout, never
-    /// `accepted` (`docs/server.md`, "Failover").
+    /// round trip). A `COMMIT` whose wait for a synchronous standby is cancelled returns
+    /// success anyway, with only a warning: committed on the primary but not on the standby,
+    /// which a failover would then lose. PostgreSQL 15 already stops the statement timeout
+    /// before that wait (checked); turning it off here keeps that true whatever the server
+    /// version or a proxy does. The request meanwhile answers 503 at the request timeout,
+    /// never `accepted` (`docs/server.md`, "Failover").
     pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
         if self.open {
             match self.raw_conn()? {
