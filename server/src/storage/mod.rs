@@ -14,6 +14,7 @@
 //! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
+//! | [`copy`] | copying a SQLite provider into an empty PostgreSQL database (`copy-database`) |
 //!
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
 //! stays inside this module. A statement both engines run alike is written once, with `$N`
@@ -51,6 +52,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod batcher;
 mod columns;
+pub mod copy;
 pub mod kek_check;
 pub mod postgres;
 pub mod services;

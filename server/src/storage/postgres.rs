@@ -35,12 +35,7 @@ pub(super) async fn open(
     missing: Missing,
 ) -> Result<PgPool, StartupError> {
     let options = connect_options(settings)?;
-    let shown = format!(
-        "PostgreSQL database {:?} on {}:{}",
-        options.get_database().unwrap_or(options.get_username()),
-        options.get_host(),
-        options.get_port()
-    );
+    let shown = describe(&options);
     let pool = PgPoolOptions::new()
         .max_connections(settings.pool_size)
         .min_connections(0)
@@ -66,6 +61,16 @@ pub(super) async fn open(
         .await
         .map_err(|e| StartupError::Database(format!("migration of {shown} failed: {e}")))?;
     Ok(pool)
+}
+
+/// The database `options` reach, for messages: its name, host and port (never the password).
+pub(super) fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "PostgreSQL database {:?} on {}:{}",
+        options.get_database().unwrap_or(options.get_username()),
+        options.get_host(),
+        options.get_port()
+    )
 }
 
 /// Whether the provider's migrations ever ran in this database.
@@ -94,7 +99,9 @@ pub async fn is_initialised(settings: &PostgresSettings) -> Result<bool, Startup
 
 /// The connection options: the URL, then the password, TLS and session settings of the
 /// configuration (which refused those keys inside the URL).
-fn connect_options(settings: &PostgresSettings) -> Result<PgConnectOptions, StartupError> {
+pub(super) fn connect_options(
+    settings: &PostgresSettings,
+) -> Result<PgConnectOptions, StartupError> {
     // sqlx's message for a bad URL quotes no part of it.
     let mut options = PgConnectOptions::from_str(&settings.url)
         .map_err(|e| StartupError::Config(format!("[database] url: {e}")))?;
