@@ -543,3 +543,51 @@ async fn the_copy_knows_every_table_of_both_schemas_in_foreign_key_order() {
     }
     pg.close().await;
 }
+
+/// Measurement, not run by default (`cargo test -p softtoken-server --test copy_database --
+/// --ignored --nocapture`): the copy of a source whose audit has 20,000 and then 200,000 rows,
+/// its time and the command's peak memory (by `/usr/bin/time`), which stays flat as the audit
+/// grows because rows are streamed in batches.
+#[tokio::test]
+#[ignore = "a measurement: run by hand"]
+async fn a_large_audit_is_streamed_in_bounded_memory() {
+    for rows in [20_000u32, 200_000] {
+        let work = tempfile::tempdir().unwrap();
+        let data_dir = work.path().join("data");
+        let (config, source) = small_source(&data_dir).await;
+        let (db, _) = server::open_store(&config, Missing::Refuse).await.unwrap();
+        db.test_execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < CAST($1 AS INTEGER)) \
+             INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail) \
+             SELECT 1764547200000 + i, '10121234', 'AB12345678901234', 'verify', 'accepted', \
+             'bank', 'a detail of some forty characters, as most' FROM n",
+            &[&rows.to_string()],
+        )
+        .await
+        .unwrap();
+        db.close().await;
+        let url = PgCluster::shared()
+            .unwrap()
+            .create_database(&format!("copy_large_{rows}"))
+            .unwrap();
+        let target = write_config(work.path(), &data_dir, &data_dir.join("kek.hex"), &url);
+        let started = Instant::now();
+        let out = tokio::process::Command::new("/usr/bin/time")
+            .args(["-f", "peak RSS %M KiB"])
+            .arg(BIN)
+            .arg("copy-database")
+            .arg("--from")
+            .arg(&source)
+            .arg("--config")
+            .arg(&target)
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        eprintln!(
+            "{rows} audit rows: {:.2} s, {}",
+            started.elapsed().as_secs_f64(),
+            text(&out.stderr).trim()
+        );
+    }
+}
