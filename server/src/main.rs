@@ -6,6 +6,7 @@
 //! softtoken-server serve --config /etc/softtoken/server.toml
 //! softtoken-server service add --config F --service-id 10121234 --name "Example Bank"
 //! softtoken-server key create --config F --service-id 10121234 --label core-banking
+//! softtoken-server copy-database --from /var/lib/softtoken/softtoken.db --config postgres.toml
 //! ```
 //!
 //! Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
@@ -13,7 +14,9 @@
 // A command-line tool prints its results; the workspace lint is for library code.
 #![allow(clippy::print_stdout)]
 
-use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{
+    io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration,
+};
 
 use clap::{Args, Parser, Subcommand};
 use softtoken_protocol::{
@@ -60,6 +63,21 @@ enum Command {
     Init(Target),
     /// Migrate an existing database to this version's schema, then exit.
     Migrate(Target),
+    /// Copy a SQLite provider database into the empty PostgreSQL database of the config (to
+    /// move the provider to PostgreSQL; stop it first), verify the counts, then exit.
+    CopyDatabase(CopyArgs),
+}
+
+/// `copy-database`: from a SQLite file into the configuration's PostgreSQL database.
+#[derive(Args)]
+struct CopyArgs {
+    /// The SQLite database to copy (the provider's `softtoken.db`); opened read-only.
+    #[arg(long)]
+    from: PathBuf,
+    /// The configuration the provider will run with on PostgreSQL: its `[database] url` is the
+    /// target (an empty database), its KEK must open the source's secrets.
+    #[arg(long, env = "SOFTTOKEN_CONFIG")]
+    config: PathBuf,
 }
 
 /// Which provider: a config file, or a `--dev` data directory.
@@ -307,6 +325,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("database {shown} at schema version {version}");
             Ok(())
         }
+        Command::CopyDatabase(args) => {
+            let config = Config::load(&args.config)?;
+            let started = std::time::Instant::now();
+            let report = ops::copy::copy_database(&args.from, &config)
+                .await
+                .map_err(|err| Failure {
+                    code: if err.is_refusal() { 2 } else { 1 },
+                    message: err.to_string(),
+                })?;
+            print_copy_report(&args.from, &report, started.elapsed());
+            Ok(())
+        }
         Command::Service(ServiceCommand::Add {
             target,
             service_id,
@@ -424,6 +454,37 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The per-table counts of a copy, as a table, then one line saying what was copied where.
+fn print_copy_report(from: &std::path::Path, report: &ops::copy::CopyReport, took: Duration) {
+    let width = report
+        .tables
+        .iter()
+        .map(|count| count.table.len())
+        .max()
+        .unwrap_or(0)
+        .max("table".len());
+    println!(
+        "{:<width$}  {:>12}  {:>12}",
+        "table", "SQLite", "PostgreSQL"
+    );
+    for count in &report.tables {
+        println!(
+            "{:<width$}  {:>12}  {:>12}",
+            count.table, count.source_rows, count.target_rows
+        );
+    }
+    println!(
+        "copied {} rows of {} tables from {} into {} (schema version {}) in {:.1} s; the counts \
+         match",
+        report.rows(),
+        report.tables.len(),
+        from.display(),
+        report.target,
+        report.schema_version,
+        took.as_secs_f64()
+    );
 }
 
 fn main() -> ExitCode {

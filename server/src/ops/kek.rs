@@ -43,6 +43,12 @@ pub async fn check(db: &Db, keys: &KeyRing) -> Result<(), StartupError> {
                 })?
         }
     };
+    opens_check_value(keys, &sealed)
+}
+
+/// Whether `keys` open a database's sealed check value (`check` at every start; `copy-database`
+/// before it copies anything).
+pub fn opens_check_value(keys: &KeyRing, sealed: &Sealed) -> Result<(), StartupError> {
     let version = sealed.kek_version;
     let opened = keys
         .open(Purpose::Check, b"", version, &sealed.blob)

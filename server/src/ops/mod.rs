@@ -1,8 +1,9 @@
-//! What the operator's commands do (`softtoken-server service|key|kek …`, and the `--dev`
-//! bootstrap): services, bank API keys, the KEK check at startup and KEK rotation. No SQL is
-//! ever needed by hand.
+//! What the operator's commands do (`softtoken-server service|key|kek|copy-database …`, and the
+//! `--dev` bootstrap): services, bank API keys, the KEK check at startup and KEK rotation, and
+//! copying a SQLite provider into PostgreSQL. No SQL is ever needed by hand.
 
 pub mod api_keys;
+pub mod copy;
 pub mod kek;
 pub mod services;
 

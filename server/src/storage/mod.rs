@@ -16,6 +16,7 @@
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
 //! | [`retry`] | running a transaction again that PostgreSQL aborted in a deadlock or serialization failure |
+//! | [`copy`] | copying a SQLite provider into an empty PostgreSQL database (`copy-database`) |
 //!
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
 //! stays inside this module. A statement both engines run alike is written once, with `$N`
@@ -53,6 +54,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod batcher;
 mod columns;
+pub mod copy;
 pub mod kek_check;
 pub mod pg_failover;
 pub mod postgres;

@@ -70,11 +70,7 @@ pub(super) async fn open(
             (options, failover.pool_options(pool_options), Some(failover))
         }
     };
-    let shown = format!(
-        "PostgreSQL database {:?} on {}",
-        options.get_database().unwrap_or(options.get_username()),
-        super::pg_failover::shown(&options),
-    );
+    let shown = describe(&options);
     let pool = pool_options
         .connect_with(options)
         .await
@@ -106,6 +102,27 @@ async fn has_schema(pool: &PgPool) -> Result<bool, sqlx::Error> {
 /// Whether the database `settings` name has the provider's schema (`init` refuses one that
 /// has, as it refuses an existing SQLite file).
 pub async fn is_initialised(settings: &PostgresSettings) -> Result<bool, StartupError> {
+    let (options, _) = writable_target(settings).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| StartupError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+    let found = has_schema(&pool)
+        .await
+        .map_err(|e| StartupError::Database(format!("cannot read the database: {e}")));
+    pool.close().await;
+    found
+}
+
+/// The connection options of the host that takes writes (the only host of a single-host URL;
+/// with several, the first in order that takes writes, waiting up to [`ACQUIRE_TIMEOUT`]), and
+/// how to name it in messages (database, `host:port`; never the password). For one-off
+/// connections: `init`'s check, `copy-database`'s target.
+pub(super) async fn writable_target(
+    settings: &PostgresSettings,
+) -> Result<(PgConnectOptions, String), StartupError> {
     let options = match settings.host_urls.as_slice() {
         [one] => connect_options(settings, one)?,
         several => {
@@ -119,17 +136,17 @@ pub async fn is_initialised(settings: &PostgresSettings) -> Result<bool, Startup
                 .map_err(|e| StartupError::Database(format!("PostgreSQL: {e}")))?
         }
     };
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(|e| StartupError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
-    let found = has_schema(&pool)
-        .await
-        .map_err(|e| StartupError::Database(format!("cannot read the database: {e}")));
-    pool.close().await;
-    found
+    let shown = describe(&options);
+    Ok((options, shown))
+}
+
+/// The database `options` reach, for messages: its name, host and port (never the password).
+fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "PostgreSQL database {:?} on {}",
+        options.get_database().unwrap_or(options.get_username()),
+        super::pg_failover::shown(options),
+    )
 }
 
 /// The connection options of one host: its URL (one of the configured URL's hosts), then the

@@ -127,7 +127,7 @@ fn open_error(path: &Path, what: &str, err: &sqlx::Error) -> StartupError {
 
 /// Before SQLite opens `path`: creates it (mode 0600) if missing and allowed, refuses it if
 /// missing and not, and refuses an empty file or one without SQLite's header.
-fn check_file(path: &Path, missing: Missing) -> Result<(), StartupError> {
+pub(super) fn check_file(path: &Path, missing: Missing) -> Result<(), StartupError> {
     let database = |message: String| StartupError::Database(message);
     let shown = path.display();
     let mut file = match std::fs::File::open(path) {
