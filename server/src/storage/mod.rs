@@ -14,6 +14,7 @@
 //! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
+//! | [`checkpointer`] | SQLite's WAL checkpoints, on a connection of their own |
 //!
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
 //! stays inside this module. A statement both engines run alike is written once, with `$N`
@@ -50,6 +51,7 @@ pub mod activations;
 pub mod api_keys;
 pub mod audit;
 pub mod batcher;
+pub mod checkpointer;
 mod columns;
 pub mod kek_check;
 pub mod postgres;
@@ -67,7 +69,6 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-pub use sqlite::WAL_AUTOCHECKPOINT_PAGES;
 pub use write_tx::WriteTx;
 
 pub use crate::{config::DB_FILE, error::is_corruption};
@@ -99,6 +100,7 @@ enum Pools {
     Sqlite {
         writer: sqlx::SqlitePool,
         reader: sqlx::SqlitePool,
+        checkpointer: sqlx::SqlitePool,
     },
     /// One pool for reads and writes.
     Postgres(sqlx::PgPool),
@@ -133,6 +135,7 @@ impl Db {
                 Pools::Sqlite {
                     writer: opened.writer,
                     reader: opened.reader,
+                    checkpointer: opened.checkpointer,
                 }
             }
             DatabaseLocation::Postgres(settings) => {
@@ -226,10 +229,15 @@ impl Db {
     /// Closes the pools (SQLite: flushing the WAL, see `sqlite::close`).
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { writer, reader } => {
+            Pools::Sqlite {
+                writer,
+                reader,
+                checkpointer,
+            } => {
                 sqlite::close(&sqlite::Pools {
                     writer: writer.clone(),
                     reader: reader.clone(),
+                    checkpointer: checkpointer.clone(),
                 })
                 .await;
             }
