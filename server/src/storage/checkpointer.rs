@@ -6,8 +6,9 @@
 //! checkpoint itself, with its two fsyncs, while every queued write waits behind it: 50-70 ms
 //! once a second at 3,300 verifications/s (the benchmark's maximum latency). A `PASSIVE`
 //! checkpoint on another connection takes no lock a writer needs: commits keep appending to the
-//! WAL meanwhile, and once a checkpoint has copied every frame the next commit starts the WAL
-//! over from its beginning, so the file stays as large as the writes of one interval.
+//! WAL meanwhile. Once it has copied every frame, a `RESTART` with nothing left to copy has the
+//! next commit start the WAL over from its beginning (see `checkpoint`), so the file stays about
+//! as large as the writes of one interval.
 //!
 //! Bounded: if the task falls behind or stops (a reader that pins an old snapshot for a long
 //! time, a failing disk), the writer's own `wal_autocheckpoint` at [`WAL_FALLBACK_PAGES`] takes
@@ -19,6 +20,9 @@
 use std::time::Duration;
 
 use sqlx::SqlitePool;
+
+/// WAL size, in frames (pages), past which a checkpoint also has the WAL start over.
+const RESTART_FRAMES: i64 = 1000;
 
 /// How often the task checkpoints.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
@@ -44,11 +48,7 @@ async fn run(pool: SqlitePool) {
         if pool.is_closed() {
             return;
         }
-        // (busy, frames in the WAL, frames checkpointed): busy is 1 only for a blocking mode.
-        let done = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await;
-        match done {
+        match checkpoint(&pool).await {
             Ok(_) => {
                 if failing {
                     tracing::info!("WAL checkpoints work again");
@@ -69,6 +69,27 @@ async fn run(pool: SqlitePool) {
     }
 }
 
+/// One checkpoint. `PASSIVE` copies what the WAL holds into the database without holding
+/// anyone up. But SQLite starts the WAL over only when a writer begins at a moment when no
+/// connection still reads from it, which under steady traffic need never happen (measured: the
+/// WAL grew by every commit although each pass copied it all). So past [`RESTART_FRAMES`] a
+/// `RESTART` follows, with nothing left to copy: it waits for the transaction in progress and
+/// the readers of the WAL, holding the next writer back meanwhile (a short wait, not a copy), and
+/// has the next commit start the WAL from its beginning.
+async fn checkpoint(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    // (busy, frames in the WAL, frames copied).
+    let (_, frames, copied) =
+        sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+    if frames > RESTART_FRAMES && copied == frames {
+        sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
@@ -79,8 +100,9 @@ mod tests {
         storage::{Db, Missing, Pools},
     };
 
-    /// Two seconds of commits that append about 24 MiB to the WAL: with the writer's own
-    /// checkpoints off (below the fallback), only the task keeps the file small.
+    /// Over two seconds of commits of about 20 KiB of WAL each (a row with overflow pages and
+    /// its index): with the writer's own checkpoints off (below the fallback), only the task
+    /// keeps the file small.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_under_writes() {
         let dir = tempfile::tempdir().unwrap();
@@ -97,7 +119,7 @@ mod tests {
         let wal = dir.path().join("softtoken.db-wal");
         let (started, mut commits, mut largest) = (Instant::now(), 0u64, 0u64);
         // Paced at about 3,000 commits/s so the writes span ten intervals on any machine.
-        while started.elapsed() < Duration::from_secs(2) || commits < 3000 {
+        while started.elapsed() < Duration::from_secs(2) || commits < 5000 {
             for _ in 0..30 {
                 sqlx::query(
                     "INSERT INTO audit (at_ms, event, outcome, actor, detail)
@@ -113,8 +135,8 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let appended = commits * 4000;
-        let bound = 12 << 20;
-        assert!(appended > 2 * bound, "only {appended} bytes written");
+        let bound = 32 << 20;
+        assert!(5 * appended > 2 * bound, "only {appended} bytes written");
         assert!(
             largest < bound,
             "the WAL reached {largest} bytes after {appended} bytes of commits"
