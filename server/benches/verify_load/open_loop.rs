@@ -4,12 +4,11 @@
 //! HTTP/2 (two connections per provider instance), and reports every request's latency, from its
 //! sending to its reply. Sending never waits for replies, so a stall of the provider shows in
 //! every request sent during it (no coordinated omission); Tokio's timer ticks by the
-//! millisecond, so requests leave in small bursts of about `rate / 1000`. It prints its outcome
-//! as JSON on stdout.
+//! millisecond, so requests leave in small bursts of about `rate / 1000`. It writes its outcome
+//! as JSON beside the spec.
 
 use std::{
     collections::BTreeMap,
-    io::Write as _,
     path::Path,
     process::{Command, Stdio},
     sync::Arc,
@@ -82,7 +81,7 @@ pub fn run_child(spec: &Spec, dir: &Path) -> Result<Outcome, BoxError> {
         .arg(CHILD_FLAG)
         .arg(&path)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
     let deadline = Instant::now()
@@ -99,12 +98,14 @@ pub fn run_child(spec: &Spec, dir: &Path) -> Result<Outcome, BoxError> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let output = child.wait_with_output()?;
+    let status = child.wait()?;
     let _ = std::fs::remove_file(&path);
-    if !output.status.success() {
-        return Err(format!("the open-loop client failed: {}", output.status).into());
+    if !status.success() {
+        return Err(format!("the open-loop client failed: {status}").into());
     }
-    Ok(serde_json::from_slice(&output.stdout)?)
+    Ok(serde_json::from_slice(&std::fs::read(outcome_path(
+        &path,
+    ))?)?)
 }
 
 /// The child's `main`.
@@ -117,10 +118,14 @@ pub fn child(spec_path: Option<&String>) -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     let outcome = runtime.block_on(send_all(spec))?;
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&serde_json::to_vec(&outcome)?)?;
-    stdout.flush()?;
+    std::fs::write(outcome_path(Path::new(path)), serde_json::to_vec(&outcome)?)?;
     Ok(())
+}
+
+/// Where the child leaves its outcome: a file beside the spec (a pipe the parent reads only
+/// after the child's exit would block the child on a large outcome).
+fn outcome_path(spec: &Path) -> std::path::PathBuf {
+    spec.with_extension("outcome.json")
 }
 
 struct Request {
