@@ -102,9 +102,12 @@ pub fn fresh_start(instances: &[Instance]) {
     }
 }
 
-/// Runs `connections` workers against `instances` (round robin) over `tokens`.
+/// Runs `connections` workers against the first `count` of `instances` (round robin) over
+/// `tokens`; every instance's clock moves with the laps (all of them share the database).
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     instances: &[Instance],
+    count: usize,
     connections: usize,
     codes: Codes,
     tokens: &Arc<Vec<BenchToken>>,
@@ -127,7 +130,7 @@ pub async fn run(
     });
     let mut banks = Vec::with_capacity(connections);
     for index in 0..connections {
-        let instance = &instances[index % instances.len()];
+        let instance = &instances[index % count.clamp(1, instances.len())];
         let client = tls::pinned_client_builder(&instance.ca_pem)?
             .http1_only()
             .pool_max_idle_per_host(1)
