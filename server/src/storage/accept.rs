@@ -14,15 +14,79 @@
 use std::sync::OnceLock;
 
 use softtoken_protocol::ids::{ServiceId, UserId};
-use sqlx::{
-    Row, Sqlite,
-    query::Query,
-    sqlite::{SqliteArguments, SqliteRow},
-};
+use sqlx::{Database, Encode, Row, Type, query::Query, sqlite::SqliteRow};
 
 use super::{
     Backend, WriteTx, backend::Raw, columns::int, private::Connection as _, tokens::TokenRow,
 };
+
+/// The token's update for an accepted code, written once for every form of accept (SQLite and
+/// PostgreSQL, one or a batch): last step, failures reset, `pending_confirmation` → `active`,
+/// only if no step at or after this one was accepted. Its parameters are those of
+/// [`bind_accept`]: `$1` step, `$2` now, `$3` service ID, `$4` User ID (`$5`, the actor, is the
+/// audit record's beside it).
+macro_rules! accept_update {
+    () => {
+        "UPDATE tokens SET last_step = $1, failures = 0, last_used_at_ms = $2,
+             state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
+             confirmed_at_ms = COALESCE(confirmed_at_ms, $2)
+         WHERE service_id = $3 AND user_id = $4 AND (last_step IS NULL OR last_step < $1)"
+    };
+}
+
+/// The batch's further condition on [`accept_update!`]: nothing the decision rested on has
+/// changed since the token was read (`$6` to `$12` of [`bind_accept`]).
+macro_rules! still_as_seen {
+    () => {
+        " AND state = $6 AND seed = $7 AND seed_generation = $8 AND expires_at_ms = $9
+             AND algorithm = $10 AND digits = $11 AND period = $12"
+    };
+}
+
+/// The values of one accept's statement, in the order of its `$N` parameters.
+struct AcceptValues<'a> {
+    step: u64,
+    now_ms: u64,
+    service_id: &'a str,
+    user_id: &'a str,
+    actor: &'a str,
+    /// The token as read, for a batch's [`still_as_seen!`]; `None` for a lone accept.
+    seen: Option<&'a TokenRow>,
+}
+
+/// Parameters an accept with [`still_as_seen!`] binds.
+const BATCH_PARAMS: usize = 12;
+
+/// Binds `values` as `$1`… of [`accept_update!`], the audit record's actor and, for a batch,
+/// [`still_as_seen!`]: the one place that knows their order, for either backend.
+fn bind_accept<'q, DB>(
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    values: &AcceptValues<'q>,
+) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q [u8]>: Encode<'q, DB> + Type<DB>,
+{
+    let query = query
+        .bind(int(values.step))
+        .bind(int(values.now_ms))
+        .bind(values.service_id)
+        .bind(values.user_id)
+        .bind(values.actor);
+    match values.seen {
+        None => query,
+        Some(seen) => query
+            .bind(seen.state.as_str())
+            .bind(seen.seed.as_ref().map(|seed| seed.blob.as_slice()))
+            .bind(int(seen.seed_generation))
+            .bind(int(seen.expires_at_ms))
+            .bind(seen.params.algorithm().as_str())
+            .bind(i64::from(seen.params.digits()))
+            .bind(i64::from(seen.params.period())),
+    }
+}
 
 /// Records an accepted code at `step` in the transaction begun by
 /// [`tokens::begin_and_get`](super::tokens::begin_and_get), atomically with the replay check
@@ -38,71 +102,63 @@ pub async fn accept_step_and_commit(
     now_ms: u64,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
-    if tx.backend() == Backend::Postgres {
-        let accepted = accept_step_postgres(tx, service_id, user_id, step, now_ms, actor).await?;
-        tx.commit().await?;
-        return Ok(accepted);
-    }
-    // `changes()` in the INSERT is the row count of the UPDATE just before it.
-    let batch = sqlx::query(
-        "UPDATE tokens SET last_step = ?1, failures = 0, last_used_at_ms = ?2,
-             state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
-             confirmed_at_ms = COALESCE(confirmed_at_ms, ?2)
-         WHERE service_id = ?3 AND user_id = ?4 AND (last_step IS NULL OR last_step < ?1);
-         INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
-         VALUES (?2, ?3, ?4, 'verify', CASE changes() WHEN 1 THEN 'accepted' ELSE 'replayed' END,
-             ?5, NULL)
-         RETURNING outcome;
-         COMMIT",
-    )
-    .bind(int(step))
-    .bind(int(now_ms))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .bind(actor);
-    let outcomes = tx.fetch_all_committing(batch).await?;
-    match outcomes.as_slice() {
-        [row] => Ok(row.try_get::<&str, _>("outcome")? == "accepted"),
-        _ => Err(sqlx::Error::Protocol(format!(
-            "accept_step_and_commit: expected one audit record, got {}",
-            outcomes.len()
-        ))),
-    }
-}
-
-/// [`accept_step_and_commit`]'s statement on PostgreSQL (without the `COMMIT`): the update and
-/// the audit record whose outcome says whether the update applied.
-async fn accept_step_postgres(
-    tx: &mut WriteTx,
-    service_id: &ServiceId,
-    user_id: &UserId,
-    step: u64,
-    now_ms: u64,
-    actor: &str,
-) -> Result<bool, sqlx::Error> {
-    let Raw::Postgres(conn) = tx.raw()? else {
-        return Err(not_postgres());
+    let values = AcceptValues {
+        step,
+        now_ms,
+        service_id: service_id.as_str(),
+        user_id: user_id.as_str(),
+        actor,
+        seen: None,
     };
-    let outcome: String = sqlx::query_scalar(
-        "WITH accepted AS (
-             UPDATE tokens SET last_step = $1, failures = 0, last_used_at_ms = $2,
-                 state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
-                 confirmed_at_ms = COALESCE(confirmed_at_ms, $2)
-             WHERE service_id = $3 AND user_id = $4 AND (last_step IS NULL OR last_step < $1)
-             RETURNING 1)
-         INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
-         SELECT $2, $3, $4, 'verify',
-             CASE WHEN EXISTS (SELECT 1 FROM accepted) THEN 'accepted' ELSE 'replayed' END,
-             $5, NULL
-         RETURNING outcome",
-    )
-    .bind(int(step))
-    .bind(int(now_ms))
-    .bind(service_id.as_str())
-    .bind(user_id.as_str())
-    .bind(actor)
-    .fetch_one(conn)
-    .await?;
+    let outcome: String = if tx.backend() == Backend::Postgres {
+        let Raw::Postgres(conn) = tx.raw()? else {
+            return Err(not_postgres());
+        };
+        // The update and the audit record whose outcome says whether it applied, in one
+        // statement; `COMMIT` is a statement of its own.
+        let row = bind_accept(
+            sqlx::query(concat!(
+                "WITH accepted AS (",
+                accept_update!(),
+                " RETURNING 1)
+                 INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+                 SELECT $2, $3, $4, 'verify',
+                     CASE WHEN EXISTS (SELECT 1 FROM accepted) THEN 'accepted' ELSE 'replayed' END,
+                     $5, NULL
+                 RETURNING outcome"
+            )),
+            &values,
+        )
+        .fetch_one(conn)
+        .await?;
+        let outcome = row.try_get("outcome")?;
+        tx.commit().await?;
+        outcome
+    } else {
+        // `changes()` in the INSERT is the row count of the UPDATE just before it.
+        let batch = bind_accept(
+            sqlx::query(concat!(
+                accept_update!(),
+                ";
+                 INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+                 VALUES ($2, $3, $4, 'verify',
+                     CASE changes() WHEN 1 THEN 'accepted' ELSE 'replayed' END, $5, NULL)
+                 RETURNING outcome;
+                 COMMIT"
+            )),
+            &values,
+        );
+        let outcomes = tx.fetch_all_committing(batch).await?;
+        match outcomes.as_slice() {
+            [row] => row.try_get("outcome")?,
+            _ => {
+                return Err(sqlx::Error::Protocol(format!(
+                    "accept_step_and_commit: expected one audit record, got {}",
+                    outcomes.len()
+                )));
+            }
+        }
+    };
     Ok(outcome == "accepted")
 }
 
@@ -126,6 +182,19 @@ pub struct SeenAccept<'a> {
     pub actor: &'a str,
 }
 
+impl<'a> SeenAccept<'a> {
+    fn values(&self) -> AcceptValues<'a> {
+        AcceptValues {
+            step: self.step,
+            now_ms: self.now_ms,
+            service_id: self.seen.service_id.as_str(),
+            user_id: self.seen.user_id.as_str(),
+            actor: self.actor,
+            seen: Some(self.seen),
+        }
+    }
+}
+
 /// Accepted codes, in one transaction and one round trip: `BEGIN IMMEDIATE`, then for each
 /// accept in order the step update of [`accept_step_and_commit`] on condition that nothing the
 /// decision rested on has changed since the token was read (state, sealed seed, seed generation,
@@ -145,12 +214,9 @@ pub async fn accept_steps_if_unchanged(
     if tx.backend() == Backend::Postgres {
         return accept_steps_postgres(tx, accepts).await;
     }
-    let batch = batch_statement(accepts.len())?;
-    let mut query = sqlx::query(&batch.sql);
+    let mut query = sqlx::query(batch_statement(accepts.len())?);
     for accept in accepts {
-        for param in &batch.order {
-            query = bind(query, *param, accept);
-        }
+        query = bind_accept(query, &accept.values());
     }
     let recorded: Vec<SqliteRow> = tx.fetch_all_whole(query).await?;
     let mut accepted = vec![false; accepts.len()];
@@ -173,10 +239,10 @@ pub async fn accept_steps_if_unchanged(
 }
 
 /// [`accept_steps_if_unchanged`] on PostgreSQL: `BEGIN`, one statement per accept (the update
-/// of [`ACCEPT_IF_UNCHANGED`] and its audit record together), `COMMIT`. The rows are updated in
-/// key order, not arrival order, so that two instances' batches lock shared tokens in the same
-/// order and cannot deadlock each other; accepts of the same token keep their order, so the
-/// outcome per token is the one sequential accepts would have had.
+/// of [`accept_update!`] and [`still_as_seen!`] and its audit record together), `COMMIT`. The
+/// rows are updated in key order, not arrival order, so that two instances' batches lock shared
+/// tokens in the same order and cannot deadlock each other; accepts of the same token keep
+/// their order, so the outcome per token is the one sequential accepts would have had.
 async fn accept_steps_postgres(
     tx: &mut WriteTx,
     accepts: &[SeenAccept<'_>],
@@ -191,37 +257,22 @@ async fn accept_steps_postgres(
     let mut accepted = vec![false; accepts.len()];
     tx.begin().await?;
     for index in order {
-        let accept = &accepts[index];
-        let seen = accept.seen;
         let Raw::Postgres(conn) = tx.raw()? else {
             return Err(not_postgres());
         };
-        let recorded: Option<i64> = sqlx::query_scalar(
-            "WITH accepted AS (
-                 UPDATE tokens SET last_step = $1, failures = 0, last_used_at_ms = $2,
-                     state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
-                     confirmed_at_ms = COALESCE(confirmed_at_ms, $2)
-                 WHERE service_id = $3 AND user_id = $4 AND (last_step IS NULL OR last_step < $1)
-                     AND state = $5 AND seed = $6 AND seed_generation = $7
-                     AND expires_at_ms = $8 AND algorithm = $9 AND digits = $10 AND period = $11
-                 RETURNING 1)
-             INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
-             SELECT $2, $3, $4, 'verify', 'accepted', $12, NULL
-             WHERE EXISTS (SELECT 1 FROM accepted)
-             RETURNING id",
+        let recorded = bind_accept(
+            sqlx::query(concat!(
+                "WITH accepted AS (",
+                accept_update!(),
+                still_as_seen!(),
+                " RETURNING 1)
+                 INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
+                 SELECT $2, $3, $4, 'verify', 'accepted', $5, NULL
+                 WHERE EXISTS (SELECT 1 FROM accepted)
+                 RETURNING id"
+            )),
+            &accepts[index].values(),
         )
-        .bind(int(accept.step))
-        .bind(int(accept.now_ms))
-        .bind(seen.service_id.as_str())
-        .bind(seen.user_id.as_str())
-        .bind(seen.state.as_str())
-        .bind(seen.seed.as_ref().map(|seed| seed.blob.as_slice()))
-        .bind(int(seen.seed_generation))
-        .bind(int(seen.expires_at_ms))
-        .bind(seen.params.algorithm().as_str())
-        .bind(i64::from(seen.params.digits()))
-        .bind(i64::from(seen.params.period()))
-        .bind(accept.actor)
         .fetch_optional(conn)
         .await?;
         if let Some(slot) = accepted.get_mut(index) {
@@ -232,98 +283,31 @@ async fn accept_steps_postgres(
     Ok(accepted)
 }
 
-/// One accept's statements in the batch of [`accept_steps_if_unchanged`], with a named
-/// parameter for each value (the table [`PARAMS`] says where each comes from) and the accept's
-/// place in the batch for `{index}`. `changes()` in the INSERT is the row count of the UPDATE
-/// just before it; the INSERT returns the accept's index (a number of ours, not input) so the
-/// caller knows which applied.
-const ACCEPT_IF_UNCHANGED: &str = "
-UPDATE tokens SET last_step = :step, failures = 0, last_used_at_ms = :now,
-    state = CASE WHEN state = 'pending_confirmation' THEN 'active' ELSE state END,
-    confirmed_at_ms = COALESCE(confirmed_at_ms, :now)
-WHERE service_id = :service_id AND user_id = :user_id AND (last_step IS NULL OR last_step < :step)
-    AND state = :seen_state AND seed = :seen_seed AND seed_generation = :seen_seed_generation
-    AND expires_at_ms = :seen_expires_at_ms AND algorithm = :seen_algorithm
-    AND digits = :seen_digits AND period = :seen_period;
+/// One accept's statements in SQLite's batch of [`accept_steps_if_unchanged`], with the
+/// accept's place in the batch for `{index}`. `changes()` in the INSERT is the row count of the
+/// UPDATE just before it; the INSERT returns the accept's index (a number of ours, not input)
+/// so the caller knows which applied.
+const ACCEPT_IF_UNCHANGED: &str = concat!(
+    accept_update!(),
+    still_as_seen!(),
+    ";
 INSERT INTO audit (at_ms, service_id, user_id, event, outcome, actor, detail)
-SELECT :now, :service_id, :user_id, 'verify', 'accepted', :actor, NULL WHERE changes() = 1
+SELECT $2, $3, $4, 'verify', 'accepted', $5, NULL WHERE changes() = 1
 RETURNING {index};
-";
-
-/// A value an accept binds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Param {
-    Step,
-    Now,
-    ServiceId,
-    UserId,
-    SeenState,
-    SeenSeed,
-    SeenSeedGeneration,
-    SeenExpiresAt,
-    SeenAlgorithm,
-    SeenDigits,
-    SeenPeriod,
-    Actor,
-}
-
-/// The named parameters of [`ACCEPT_IF_UNCHANGED`].
-const PARAMS: [(&str, Param); 12] = [
-    ("step", Param::Step),
-    ("now", Param::Now),
-    ("service_id", Param::ServiceId),
-    ("user_id", Param::UserId),
-    ("seen_state", Param::SeenState),
-    ("seen_seed", Param::SeenSeed),
-    ("seen_seed_generation", Param::SeenSeedGeneration),
-    ("seen_expires_at_ms", Param::SeenExpiresAt),
-    ("seen_algorithm", Param::SeenAlgorithm),
-    ("seen_digits", Param::SeenDigits),
-    ("seen_period", Param::SeenPeriod),
-    ("actor", Param::Actor),
-];
-
-type Batched<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
-
-/// Binds the value `param` stands for in `accept`.
-fn bind<'q>(query: Batched<'q>, param: Param, accept: &SeenAccept<'q>) -> Batched<'q> {
-    let seen = accept.seen;
-    match param {
-        Param::Step => query.bind(int(accept.step)),
-        Param::Now => query.bind(int(accept.now_ms)),
-        Param::ServiceId => query.bind(seen.service_id.as_str()),
-        Param::UserId => query.bind(seen.user_id.as_str()),
-        Param::SeenState => query.bind(seen.state.as_str()),
-        Param::SeenSeed => query.bind(seen.seed.as_ref().map(|seed| seed.blob.as_slice())),
-        Param::SeenSeedGeneration => query.bind(int(seen.seed_generation)),
-        Param::SeenExpiresAt => query.bind(int(seen.expires_at_ms)),
-        Param::SeenAlgorithm => query.bind(seen.params.algorithm().as_str()),
-        Param::SeenDigits => query.bind(i64::from(seen.params.digits())),
-        Param::SeenPeriod => query.bind(i64::from(seen.params.period())),
-        Param::Actor => query.bind(accept.actor),
-    }
-}
-
-/// A batch statement in SQLite's positional form, and what each `?` of one accept stands for
-/// (every accept's part has the same order).
-#[derive(Debug)]
-struct Batch {
-    sql: String,
-    order: Vec<Param>,
-}
+"
+);
 
 /// The statement of [`accept_steps_if_unchanged`] for `count` accepts
 /// (1..=[`ACCEPT_BATCH_MAX`]), built once per count so that sqlx's statement cache keeps one
-/// prepared statement per count.
-fn batch_statement(count: usize) -> Result<&'static Batch, sqlx::Error> {
-    static BATCHES: OnceLock<Result<Vec<Batch>, String>> = OnceLock::new();
-    let batches = BATCHES
-        .get_or_init(|| (1..=ACCEPT_BATCH_MAX).map(build_batch).collect())
-        .as_ref()
-        .map_err(|e| sqlx::Error::Protocol(e.clone()))?;
+/// prepared statement per count. Accept `i`'s parameters are `$1`… moved on by
+/// `i ×` [`BATCH_PARAMS`], so each binds its values with [`bind_accept`] in turn.
+fn batch_statement(count: usize) -> Result<&'static str, sqlx::Error> {
+    static BATCHES: OnceLock<Vec<String>> = OnceLock::new();
+    let batches = BATCHES.get_or_init(|| (1..=ACCEPT_BATCH_MAX).map(build_batch).collect());
     count
         .checked_sub(1)
         .and_then(|index| batches.get(index))
+        .map(String::as_str)
         .ok_or_else(|| {
             sqlx::Error::Protocol(format!(
                 "accept_steps_if_unchanged: {count} accepts, at most {ACCEPT_BATCH_MAX}"
@@ -331,42 +315,34 @@ fn batch_statement(count: usize) -> Result<&'static Batch, sqlx::Error> {
         })
 }
 
-fn build_batch(count: usize) -> Result<Batch, String> {
+fn build_batch(count: usize) -> String {
     let mut sql = String::from("BEGIN IMMEDIATE;");
-    let mut order = Vec::new();
     for index in 0..count {
         let one = ACCEPT_IF_UNCHANGED.replace("{index}", &index.to_string());
-        let (positional, params) = positional(&one)?;
-        sql.push_str(&positional);
-        order = params;
+        sql.push_str(&shift_params(&one, index * BATCH_PARAMS));
     }
     sql.push_str("COMMIT");
-    Ok(Batch { sql, order })
+    sql
 }
 
-/// `template` with each `:name` of [`PARAMS`] replaced by `?`, and the parameters in the order
-/// of the `?`. An unknown name is an error.
-fn positional(template: &str) -> Result<(String, Vec<Param>), String> {
-    let mut sql = String::with_capacity(template.len());
-    let mut order = Vec::new();
-    let mut rest = template;
-    while let Some(colon) = rest.find(':') {
-        sql.push_str(&rest[..colon]);
-        let after = &rest[colon + 1..];
-        let len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+/// `sql` with every `$N` parameter made `$(N + by)`.
+fn shift_params(sql: &str, by: usize) -> String {
+    let mut shifted = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(dollar) = rest.find('$') {
+        shifted.push_str(&rest[..=dollar]);
+        let after = &rest[dollar + 1..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(after.len());
-        let name = &after[..len];
-        let (_, param) = PARAMS
-            .iter()
-            .find(|(known, _)| *known == name)
-            .ok_or_else(|| format!("accept statement: unknown parameter :{name}"))?;
-        sql.push('?');
-        order.push(*param);
-        rest = &after[len..];
+        match after[..digits].parse::<usize>() {
+            Ok(n) => shifted.push_str(&(n + by).to_string()),
+            Err(_) => shifted.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
     }
-    sql.push_str(rest);
-    Ok((sql, order))
+    shifted.push_str(rest);
+    shifted
 }
 
 #[cfg(test)]
@@ -375,31 +351,39 @@ mod tests {
 
     #[test]
     fn accept_batch_statement_has_one_update_and_insert_per_accept() {
-        let sql = &batch_statement(3).unwrap().sql;
+        let sql = batch_statement(3).unwrap();
         assert!(sql.starts_with("BEGIN IMMEDIATE;"));
         assert!(sql.ends_with("COMMIT"));
         assert_eq!(sql.matches("UPDATE tokens").count(), 3);
         assert_eq!(sql.matches("INSERT INTO audit").count(), 3);
         assert!(sql.contains("RETURNING 2;"));
-        // Every value of an accept is named, and bound as many times as its name stands.
+        // Each accept's parameters are its own: the third binds $25 to $36.
+        assert!(sql.contains("last_step = $25") && sql.contains("period = $36"));
+        assert!(!sql.contains("$37"));
         let max = batch_statement(ACCEPT_BATCH_MAX).unwrap();
-        let per_accept = max.order.len();
-        assert_eq!(per_accept, ACCEPT_IF_UNCHANGED.matches(':').count());
-        assert_eq!(max.sql.matches('?').count(), per_accept * ACCEPT_BATCH_MAX);
-        assert!(!max.sql.contains(':'));
-        for (name, param) in PARAMS {
-            assert!(max.order.contains(&param), "{name} is never bound");
-        }
+        let last = ACCEPT_BATCH_MAX * BATCH_PARAMS;
+        assert!(max.contains(&format!("${last}")));
+        assert!(!max.contains(&format!("${}", last + 1)));
         assert!(batch_statement(0).is_err());
         assert!(batch_statement(ACCEPT_BATCH_MAX + 1).is_err());
     }
 
     #[test]
-    fn an_unknown_parameter_name_is_an_error() {
-        assert!(positional("SELECT :nobody").is_err());
+    fn one_accept_uses_every_parameter_it_binds() {
+        for n in 1..=BATCH_PARAMS {
+            assert!(
+                ACCEPT_IF_UNCHANGED.contains(&format!("${n}")),
+                "${n} is bound but never used"
+            );
+        }
+        assert!(!ACCEPT_IF_UNCHANGED.contains(&format!("${}", BATCH_PARAMS + 1)));
+    }
+
+    #[test]
+    fn parameters_shift_and_nothing_else_does() {
         assert_eq!(
-            positional("SELECT :now, :step;").unwrap(),
-            ("SELECT ?, ?;".to_owned(), vec![Param::Now, Param::Step])
+            shift_params("SET a = $1, b = $12 WHERE c = '$' || $2", 12),
+            "SET a = $13, b = $24 WHERE c = '$' || $14"
         );
     }
 }

@@ -17,6 +17,7 @@
 //! | [`batcher`] | group commit of verification's accepts |
 //! | [`retry`] | running a transaction again that PostgreSQL aborted in a deadlock or serialization failure |
 //! | [`copy`] | copying a SQLite provider into an empty PostgreSQL database (`copy-database`) |
+//! | [`checkpointer`] | SQLite's WAL checkpoints, on a connection of their own |
 //!
 //! Statements take `&mut impl Connection` (a [`ReadConn`] or a [`WriteTx`]); the raw connection
 //! stays inside this module. A statement both engines run alike is written once, with `$N`
@@ -53,6 +54,7 @@ pub mod activations;
 pub mod api_keys;
 pub mod audit;
 pub mod batcher;
+pub mod checkpointer;
 mod columns;
 pub mod copy;
 pub mod kek_check;
@@ -75,7 +77,6 @@ use std::sync::{
 
 use pg_failover::Failover;
 
-pub use sqlite::WAL_AUTOCHECKPOINT_PAGES;
 pub use write_tx::WriteTx;
 
 pub use crate::{config::DB_FILE, error::is_corruption};
@@ -113,6 +114,7 @@ enum Pools {
     Sqlite {
         writer: sqlx::SqlitePool,
         reader: sqlx::SqlitePool,
+        checkpointer: sqlx::SqlitePool,
     },
     /// One pool for reads and writes.
     Postgres(sqlx::PgPool),
@@ -147,6 +149,7 @@ impl Db {
                 let pools = Pools::Sqlite {
                     writer: opened.writer,
                     reader: opened.reader,
+                    checkpointer: opened.checkpointer,
                 };
                 (pools, None)
             }
@@ -277,10 +280,15 @@ impl Db {
     /// Closes the pools (SQLite: flushing the WAL, see `sqlite::close`).
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { writer, reader } => {
+            Pools::Sqlite {
+                writer,
+                reader,
+                checkpointer,
+            } => {
                 sqlite::close(&sqlite::Pools {
                     writer: writer.clone(),
                     reader: reader.clone(),
+                    checkpointer: checkpointer.clone(),
                 })
                 .await;
             }

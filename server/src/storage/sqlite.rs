@@ -8,7 +8,11 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::{Missing, is_corruption};
+use super::{
+    Missing,
+    checkpointer::{self, WAL_FALLBACK_PAGES},
+    is_corruption,
+};
 use crate::{
     error::StartupError,
     files::{create_private_dir, create_private_file},
@@ -20,13 +24,13 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// The embedded SQLite migrations (`server/migrations/sqlite`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// WAL size, in pages, at which a commit also checkpoints (see `open`).
-pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 8000;
-
-/// The writing connection and the reading pool of an opened SQLite database.
+/// The writing connection, the reading pool and the checkpointing connection of an opened SQLite
+/// database.
 pub(super) struct Pools {
     pub(super) writer: SqlitePool,
     pub(super) reader: SqlitePool,
+    /// The [`checkpointer`](super::checkpointer)'s own connection.
+    pub(super) checkpointer: SqlitePool,
 }
 
 /// Opens the database file at `path` and applies pending migrations. A missing database is
@@ -52,14 +56,11 @@ pub(super) async fn open(
         })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
-        // Checkpoint every 8000 WAL pages (32 MiB) rather than SQLite's 1000. A checkpoint
-        // runs inside the commit that crosses the threshold and, with its two fsyncs,
-        // holds every queued request up (10-20 ms at 1000 pages, 50-70 ms at 8000 on the
-        // benchmark machine). A verification writes about 3 pages, so at 3,000/s 1000
-        // pages meant ~10 stalls a second — enough to put the p99 latency at the stall
-        // (12-14 ms at 4 connections); 8000 means about one a second (p99 ~2 ms, max
-        // ~70 ms). Durability is unchanged: commits are in the WAL either way.
-        .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
+        // Checkpoints are the checkpointer's, on its own connection; a commit checkpoints only
+        // past this fallback (see `checkpointer`). A checkpoint inside a commit, with its two
+        // fsyncs, holds every queued request up: 10-20 ms at SQLite's 1000 pages, 50-70 ms at
+        // 8000 on the benchmark machine, about once a second at 3,000 verifications/s.
+        .pragma("wal_autocheckpoint", WAL_FALLBACK_PAGES.to_string())
         // Room for every statement the writer runs prepared, including one verification
         // batch statement per batch size (up to 32, [`batcher`](super::batcher)), so none is
         // evicted and re-prepared under load.
@@ -80,6 +81,14 @@ pub(super) async fn open(
         sqlx::migrate::MigrateError::Execute(e) => open_error(path, "migration failed", &e),
         other => StartupError::Database(format!("migration failed: {other}")),
     })?;
+    let checkpointer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| open_error(path, "cannot open", &e))?;
     let reader = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
@@ -87,10 +96,15 @@ pub(super) async fn open(
         .connect_with(options.read_only(true))
         .await
         .map_err(|e| open_error(path, "cannot open", &e))?;
-    Ok(Pools { writer, reader })
+    checkpointer::spawn(checkpointer.clone());
+    Ok(Pools {
+        writer,
+        reader,
+        checkpointer,
+    })
 }
 
-/// Closes both pools, flushing the WAL.
+/// Closes the pools, flushing the WAL.
 ///
 /// SQLite folds the WAL into the database and deletes it when the last connection closes,
 /// but only if that connection may write: a read-only reader whose handle its worker thread
@@ -98,6 +112,7 @@ pub(super) async fn open(
 /// So the writer checkpoints with `TRUNCATE` once the readers are closed, whatever the order
 /// in which the handles finally go.
 pub(super) async fn close(pools: &Pools) {
+    pools.checkpointer.close().await;
     pools.reader.close().await;
     match pools.writer.acquire().await {
         Ok(mut conn) => {
