@@ -73,9 +73,12 @@ async fn run(pool: SqlitePool) {
 /// anyone up. But SQLite starts the WAL over only when a writer begins at a moment when no
 /// connection still reads from it, which under steady traffic need never happen (measured: the
 /// WAL grew by every commit although each pass copied it all). So past [`RESTART_FRAMES`] a
-/// `RESTART` follows, with nothing left to copy: it waits for the transaction in progress and
-/// the readers of the WAL, holding the next writer back meanwhile (a short wait, not a copy), and
-/// has the next commit start the WAL from its beginning.
+/// `RESTART` follows, with nothing left to copy, and has the next commit start the WAL from its
+/// beginning. It never waits: the connection's busy timeout is zero (`sqlite::open`), so a
+/// `RESTART` that would have to wait for the transaction in progress or a reader of the WAL
+/// gives up at once (reported in the row's `busy`, not as an error) and is tried again at the
+/// next interval. (Waiting, it held the next writer back for up to SQLite's busy-handler
+/// sleeps: measured, 8-32 ms for about 5 % of requests at 3,300/s.)
 async fn checkpoint(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     // (busy, frames in the WAL, frames copied).
     let (_, frames, copied) =

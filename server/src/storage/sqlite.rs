@@ -86,7 +86,9 @@ pub(super) async fn open(
         .min_connections(1)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.clone())
+        // Never waits: a checkpoint that would have to wait for a writer or a reader gives
+        // up at once and is tried again at the next interval (see `checkpointer::checkpoint`).
+        .connect_with(options.clone().busy_timeout(Duration::ZERO))
         .await
         .map_err(|e| open_error(path, "cannot open", &e))?;
     let reader = SqlitePoolOptions::new()
