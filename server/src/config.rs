@@ -344,7 +344,7 @@ impl DatabaseConfig {
                 "url must not hold a password: put it in password_file or password_env".into(),
             );
         }
-        if let Some(key) = url_query_keys(url)
+        if let Some(key) = db_url::query_keys(url)
             .into_iter()
             .find(|key| ["password", "sslmode", "sslrootcert"].contains(&key.as_str()))
         {
@@ -405,18 +405,6 @@ fn url_has_password(url: &str) -> bool {
     authority
         .rsplit_once('@')
         .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-}
-
-/// The keys of a URL's query string.
-fn url_query_keys(url: &str) -> Vec<String> {
-    url.split_once('?')
-        .map(|(_, query)| {
-            query
-                .split('&')
-                .map(|pair| pair.split('=').next().unwrap_or("").to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The first line of a password file.

@@ -118,8 +118,8 @@ fn host_and_port(entry: &str, position: usize) -> Result<(&str, Option<u16>), Ho
     Ok((host, port))
 }
 
-/// The keys of the query string in `tail` (`/dbname?a=1&b=2`), lower-cased.
-fn query_keys(tail: &str) -> Vec<String> {
+/// The keys of the query string in `tail` (`/dbname?a=1&b=2`, or a whole URL), lower-cased.
+pub(super) fn query_keys(tail: &str) -> Vec<String> {
     tail.split_once('?')
         .map(|(_, query)| {
             query
