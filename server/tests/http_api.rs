@@ -948,30 +948,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let futures: Vec<_> = (0..n).map(|_| make()).collect();
-    let mut out = Vec::with_capacity(n);
-    // join_all without the futures crate: poll them together through a JoinSet-free select.
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, fut) in results.iter_mut().zip(pinned.iter_mut()) {
-            if slot.is_none() {
-                match fut.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.extend(results.into_iter().map(|r| r.unwrap()));
-    out
+    common::serve::join_all((0..n).map(|_| make()).collect()).await
 }
 
 #[tokio::test]

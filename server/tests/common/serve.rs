@@ -13,6 +13,7 @@ use std::{
     process::{ExitStatus, Output, Stdio},
 };
 
+use softtoken_protocol::{ids::UserId, wire::VerifyResult};
 use softtoken_testkit::{BankClient, DeviceClient, fixtures::SERVICE_ID};
 use tokio::{
     io::{AsyncBufReadExt, BufReader, Lines},
@@ -380,4 +381,22 @@ pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     })
     .await;
     results.into_iter().map(Option::unwrap).collect()
+}
+
+/// A promise kept: the code `otp`, answered `accepted` when its token was `age_steps` time steps
+/// younger, is never accepted again. Within the window (one step) it answers `replayed`; only if
+/// the test stalled for a whole period has it left the window, and then it is still refused.
+pub async fn assert_accept_not_repeated(
+    bank: &BankClient,
+    user_id: UserId,
+    otp: &str,
+    age_steps: u64,
+    label: &str,
+) {
+    let reply = bank.verify(user_id, otp).await.unwrap();
+    if age_steps <= 1 {
+        assert_eq!(reply.result, VerifyResult::Replayed, "{label}");
+    } else {
+        assert_ne!(reply.result, VerifyResult::Accepted, "{label}");
+    }
 }
