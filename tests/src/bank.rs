@@ -306,15 +306,9 @@ impl BankClient {
             let json = serde_json::to_vec(body).map_err(|e| BankError::Reply(e.to_string()))?;
             request = request.body(json);
         }
-        let reply = request
-            .send()
-            .await
-            .map_err(|e| BankError::Transport(e.to_string()))?;
+        let reply = request.send().await.map_err(transport)?;
         let status = reply.status();
-        let text = reply
-            .text()
-            .await
-            .map_err(|e| BankError::Transport(e.to_string()))?;
+        let text = reply.text().await.map_err(transport)?;
         if !status.is_success() {
             return Err(BankError::Refused {
                 status: status.as_u16(),
@@ -324,4 +318,17 @@ impl BankClient {
         }
         serde_json::from_str(&text).map_err(|e| BankError::Reply(e.to_string()))
     }
+}
+
+/// A transport failure with its causes (reqwest's own text names only the step and the url:
+/// "error sending request for url (…)").
+fn transport(error: reqwest::Error) -> BankError {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    BankError::Transport(text)
 }

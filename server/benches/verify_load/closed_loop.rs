@@ -252,7 +252,13 @@ fn bank_error(error: BankError) -> String {
         refused @ BankError::Refused { status, .. } => {
             format!("HTTP {status}: {:?}", refused.code())
         }
-        BankError::Transport(e) => format!("transport: {e}"),
+        // Without the url (each token's own), so that errors group by kind.
+        BankError::Transport(e) => match (e.find(" for url ("), e.find("): ")) {
+            (Some(from), Some(to)) if from < to => {
+                format!("transport: {}{}", &e[..from], &e[to + 1..])
+            }
+            _ => format!("transport: {e}"),
+        },
         BankError::Reply(e) => format!("bad reply: {e}"),
     }
 }

@@ -23,8 +23,9 @@
 //!    (`closed_loop.rs`: C HTTP/1.1 connections, round robin over the instances, valid unused
 //!    codes or wrong codes; every request reads its token row and opens its seed afresh).
 //! 4. The fixed-rate run (`open_loop.rs`): `VERIFY_LOAD_OPEN_RATE` requests/s of valid codes on
-//!    fresh tokens from a separate process (this binary, started again), HTTP/2; latencies from
-//!    each request's scheduled time; p50/p99/p99.9/max and a log-bucket histogram.
+//!    fresh tokens from a separate process (this binary, started again), HTTP/2 on connections
+//!    opened beforehand; latencies from each request's sending (at its scheduled time, within
+//!    the timer's millisecond); p50/p99/p99.9/max and a log-bucket histogram.
 //!
 //! The client of the closed-loop runs runs in the same process, the open-loop client in
 //! another: either way on the same cores as the provider (and PostgreSQL), which the figures

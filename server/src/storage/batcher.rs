@@ -26,13 +26,13 @@
 //! transaction was opened through [`WriteTx`], whose drop closes the connection (rolling back)
 //! unless the batch's `COMMIT` went through.
 //!
-//! On PostgreSQL the batch is the same transaction with one statement per job
-//! ([`accept_steps_if_unchanged`] there: `BEGIN`, each job's conditional update and audit
-//! record as one `WITH … UPDATE … RETURNING`, `COMMIT`), its rows updated in key order so that
-//! batches of several instances cannot deadlock; each update is a compare-and-set PostgreSQL
-//! re-checks after waiting for a concurrent writer, so the guarantees above hold with any
-//! number of instances, each with its own batcher. There the connection is one of the pool's:
-//! holding it keeps no other writer out.
+//! On PostgreSQL the batch is one statement ([`accept_steps_if_unchanged`] there: the jobs'
+//! values as arrays, each token's conditional update and its audit record in one `WITH …
+//! UPDATE … FROM unnest(…)`), committed by itself; jobs for a token already in the batch go in
+//! a further statement of the same transaction, so that each is decided after the one before.
+//! Each update is a compare-and-set PostgreSQL re-checks after waiting for a concurrent writer,
+//! so the guarantees above hold with any number of instances, each with its own batcher. There
+//! the connection is one of the pool's: holding it keeps no other writer out.
 //!
 //! The batcher keeps the writing connection for consecutive batches while jobs keep arriving —
 //! waiting up to [`LINGER`] for the next one — but at most [`HOLD_MAX`] at a time, so that the
