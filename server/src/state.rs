@@ -34,6 +34,7 @@ use crate::{
         Db,
         batcher::AcceptBatcher,
         services::{self, ServiceRow},
+        token_reads::TokenReads,
         tokens::TokenRow,
         unknown_service_setup,
     },
@@ -77,6 +78,8 @@ pub struct ServerState {
     unknown_service: tokio::sync::OnceCell<Arc<ProviderSetup>>,
     /// Records the right codes of verification's fast path, several per transaction.
     pub accepts: AcceptBatcher,
+    /// Reads tokens for verification's fast path, several per statement on PostgreSQL.
+    pub token_reads: TokenReads,
     /// Wakes long polls on a transaction's outcome when its state changes (after the commit).
     pub transaction_changes: Notifier<TransactionId>,
     services: RwLock<HashMap<ServiceId, Arc<ServiceCtx>>>,
@@ -100,6 +103,7 @@ impl ServerState {
         ServerState {
             transactions,
             accepts: AcceptBatcher::new(&db),
+            token_reads: TokenReads::new(&db),
             transaction_changes: Notifier::default(),
             db,
             keys,

@@ -88,14 +88,8 @@ async fn accept_fast(
         Some(token) => token,
         None => {
             // A failed read only means no shortcut: the full check reads again on the writer.
-            let read = match state.db.read().await {
-                Ok(mut conn) => tokens::get(&mut conn, &service_id, user_id)
-                    .await
-                    .ok()
-                    .flatten(),
-                Err(_) => None,
-            };
-            let Some(row) = read else {
+            let read = state.token_reads.get(&service_id, user_id).await;
+            let Some(row) = read.ok().flatten() else {
                 return Ok(None);
             };
             state.remember_token(&row)

@@ -15,6 +15,7 @@
 //! | [`tokens`], [`services`], [`api_keys`], [`activations`], [`audit`], [`kek_check`], [`tokenless_attempts`], [`unknown_service_setup`], [`transactions`], [`used_challenges`] | one table each |
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
+//! | [`token_reads`] | verification's fast-path reads of tokens, batched on PostgreSQL |
 //! | [`retry`] | running a transaction again that PostgreSQL aborted in a deadlock or serialization failure |
 //! | [`copy`] | copying a SQLite provider into an empty PostgreSQL database (`copy-database`) |
 //! | [`checkpointer`] | SQLite's WAL checkpoints, on a connection of their own |
@@ -63,6 +64,7 @@ pub mod postgres;
 pub mod retry;
 pub mod services;
 pub mod sqlite;
+pub mod token_reads;
 pub mod tokenless_attempts;
 pub mod tokens;
 pub mod transactions;
@@ -243,6 +245,18 @@ impl Db {
             Pools::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
             Pools::Postgres(pool) => Pooled::Postgres(self.watched(pool.acquire()).await?),
         }))
+    }
+
+    /// A PostgreSQL connection of the caller's own, taken from the pool and never given back
+    /// (the pool opens another in its place): for a task that keeps one connection, such as the
+    /// [`token_reads`] reader. Closed when dropped.
+    pub(super) async fn own_postgres_connection(&self) -> Result<sqlx::PgConnection, sqlx::Error> {
+        match &self.pools {
+            Pools::Postgres(pool) => Ok(self.watched(pool.acquire()).await?.detach()),
+            Pools::Sqlite { .. } => Err(sqlx::Error::Protocol(
+                "a PostgreSQL connection asked of a SQLite database".into(),
+            )),
+        }
     }
 
     /// A writing connection (SQLite: the one, waiting for it), with no transaction begun yet:

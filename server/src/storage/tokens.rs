@@ -143,6 +143,25 @@ pub async fn get(
         .await)
 }
 
+/// The rows of the tokens `keys` names (service ID, User ID) that exist, in no order, in one
+/// statement: the batched reads of [`token_reads`](super::token_reads), PostgreSQL only.
+pub(super) async fn get_many_postgres(
+    conn: &mut sqlx::PgConnection,
+    keys: &[(&str, &str)],
+) -> Result<Vec<TokenRow>, sqlx::Error> {
+    let (service_ids, user_ids): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+    sqlx::query_as(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM tokens WHERE (service_id, user_id) IN
+             (SELECT * FROM unnest($1::text[], $2::text[]))"
+    ))
+    .bind(service_ids)
+    .bind(user_ids)
+    .fetch_all(conn)
+    .await
+}
+
 /// Begins the transaction of `tx` and reads one token in it so that the row cannot change before
 /// the transaction's own update: SQLite, `BEGIN IMMEDIATE` (the write lock is taken at once) in
 /// the same round trip as the `SELECT`; PostgreSQL, `BEGIN` then `SELECT … FOR UPDATE`.
