@@ -25,7 +25,12 @@
 //! 4. The fixed-rate run (`open_loop.rs`): `VERIFY_LOAD_OPEN_RATE` requests/s of valid codes on
 //!    fresh tokens from a separate process (this binary, started again), HTTP/2 on connections
 //!    opened beforehand; latencies from each request's sending (at its scheduled time, within
-//!    the timer's millisecond); p50/p99/p99.9/max and a log-bucket histogram.
+//!    the timer's millisecond); p50/p99/p99.9/max and a log-bucket histogram, and beside it the
+//!    disk's own sync latency over the run (`disk_probe.rs`), since every PostgreSQL commit
+//!    waits for one.
+//!
+//! A PostgreSQL cluster is fresh, so its WAL segments are recycled once before anything is
+//! measured (`recycle_wal`), as they are on a server that has been running.
 //!
 //! The client of the closed-loop runs runs in the same process, the open-loop client in
 //! another: either way on the same cores as the provider (and PostgreSQL), which the figures
@@ -47,6 +52,7 @@
 )]
 
 mod closed_loop;
+mod disk_probe;
 mod fill;
 mod open_loop;
 mod report;
@@ -164,7 +170,11 @@ fn measure(
         Store::Sqlite => None,
     };
     let url = match &cluster {
-        Some(cluster) => Some(cluster.create_database("bench")?),
+        Some(cluster) => {
+            let url = cluster.create_database("bench")?;
+            recycle_wal(cluster)?;
+            Some(url)
+        }
         None => None,
     };
     let tweak = |config: &mut softtoken_server::config::Config| {
@@ -313,6 +323,28 @@ fn measure(
 }
 
 /// The fixed-rate run on `count` instances, from a separate process, on fresh tokens.
+/// Makes the fresh cluster's WAL what a server that has been running has: segments that are
+/// recycled, not created. A fresh cluster creates each new 16 MiB WAL segment on the commit
+/// path that first needs it, writing it full of zeros and syncing it, which a running server —
+/// whose checkpoints rename old segments for reuse — does not do. So 32 segments are filled
+/// here and a checkpoint recycles them (its log line: "32 recycled") before anything is
+/// measured.
+fn recycle_wal(cluster: &PgCluster) -> Result<(), BoxError> {
+    cluster.psql(
+        "postgres",
+        "CREATE TABLE wal_warmup (n integer);
+         DO $$ BEGIN
+             FOR i IN 1..32 LOOP
+                 INSERT INTO wal_warmup SELECT generate_series(1, 100);
+                 PERFORM pg_switch_wal();
+             END LOOP;
+         END $$;
+         DROP TABLE wal_warmup;
+         CHECKPOINT;",
+    )?;
+    Ok(())
+}
+
 fn open_loop_run(
     store: Store,
     count: usize,
@@ -356,7 +388,9 @@ fn open_loop_run(
     drop(created);
     let dir = tempfile::tempdir()?;
     let load_before = loadavg();
+    let probe = disk_probe::DiskProbe::start()?;
     let outcome = open_loop::run_child(&spec, dir.path())?;
+    let disk = probe.finish()?;
     let latencies = Latencies::new(
         outcome
             .latencies_us
@@ -381,10 +415,18 @@ fn open_loop_run(
         note: String::new(),
     };
     print_run(&row, &outcome.errors);
+    let disk_line = format!(
+        "disk during the run: {} syncs of 4 KiB (fdatasync, every 5 ms, beside the database): p50 {} p99 {} max {} ms",
+        disk.len(),
+        report::ms(disk.at(0.5)),
+        report::ms(disk.at(0.99)),
+        report::ms(disk.at(1.0)),
+    );
+    println!("    {disk_line}");
     report.rows.push(row);
     report.histograms.push((
         format!(
-            "{}, {} valid verifications/s from a separate process",
+            "{}, {} valid verifications/s from a separate process ({disk_line})",
             label(store, count),
             settings.open_rate
         ),

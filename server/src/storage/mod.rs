@@ -247,12 +247,22 @@ impl Db {
         }))
     }
 
-    /// A PostgreSQL connection of the caller's own, taken from the pool and never given back
-    /// (the pool opens another in its place): for a task that keeps one connection, such as the
-    /// [`token_reads`] reader. Closed when dropped.
-    pub(super) async fn own_postgres_connection(&self) -> Result<sqlx::PgConnection, sqlx::Error> {
+    /// The most connections the PostgreSQL pool opens (`pool_size`); `None` on SQLite.
+    pub(super) fn postgres_pool_size(&self) -> Option<u32> {
         match &self.pools {
-            Pools::Postgres(pool) => Ok(self.watched(pool.acquire()).await?.detach()),
+            Pools::Postgres(pool) => Some(pool.options().get_max_connections()),
+            Pools::Sqlite { .. } => None,
+        }
+    }
+
+    /// A PostgreSQL connection from the pool for a task that keeps it, such as the
+    /// [`token_reads`] reader: it still counts toward the pool's size (`pool_size` stays the
+    /// most this instance opens), and goes back to the pool only when dropped.
+    pub(super) async fn own_postgres_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+        match &self.pools {
+            Pools::Postgres(pool) => self.watched(pool.acquire()).await,
             Pools::Sqlite { .. } => Err(sqlx::Error::Protocol(
                 "a PostgreSQL connection asked of a SQLite database".into(),
             )),

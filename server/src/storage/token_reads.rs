@@ -1,5 +1,5 @@
 //! Verification's fast-path reads of token rows: on SQLite from the reading pool, on
-//! PostgreSQL batched — whatever reads are queued go to the database as one statement, on a
+//! PostgreSQL (with a `pool_size` of at least [`MIN_POOL`]) batched — whatever reads are queued go to the database as one statement, on a
 //! connection the reader keeps.
 //!
 //! On PostgreSQL every read from the pool costs two round trips to the server: the query, and
@@ -8,7 +8,7 @@
 //! those were a large part of PostgreSQL's and the provider's CPU time. So one task (the
 //! reader) takes the reads from a channel and, for whatever is queued (at most
 //! [`MAX_BATCH`]), sends one `SELECT … WHERE (service_id, user_id) IN (unnest …)` on a
-//! connection of its own, which never goes back to the pool. Nothing waits to fill a batch: a
+//! connection it keeps, which goes back to the pool only after a failure. Nothing waits to fill a batch: a
 //! read that finds the reader idle goes at once, alone; reads that arrive while a batch is out
 //! go together in the next.
 //!
@@ -16,8 +16,9 @@
 //! decides nothing from it alone (the batcher's update applies only if the row is still as
 //! read). A failed batch answers each of its reads with [`ReadFailed`], which for the fast path
 //! means only "no shortcut": the full check reads again on a writing connection. The reader
-//! then drops its connection (closing it) and takes a fresh one from the pool for the next
-//! batch — after a failover, one to the new primary.
+//! then gives its connection back (the pool closes it if it is broken) and takes one from the
+//! pool again for the next batch — after a failover, one to the new primary. The kept
+//! connection counts toward `pool_size`.
 
 use std::{
     collections::HashMap,
@@ -25,13 +26,17 @@ use std::{
 };
 
 use softtoken_protocol::ids::{ServiceId, UserId};
-use sqlx::PgConnection;
+use sqlx::{Postgres, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Backend, Db, tokens, tokens::TokenRow};
+use super::{Db, tokens, tokens::TokenRow};
 
 /// Most reads in one statement.
 pub const MAX_BATCH: usize = 64;
+
+/// The smallest PostgreSQL pool (`pool_size`) the reader keeps a connection of; below it each
+/// read takes one from the pool, as on SQLite, so that a pool of one or two is never held.
+const MIN_POOL: u32 = 4;
 
 /// Reads queued before senders wait (in-flight requests bound it anyway).
 const QUEUE: usize = 1024;
@@ -71,7 +76,7 @@ impl TokenReads {
         service_id: &ServiceId,
         user_id: &UserId,
     ) -> Result<Option<TokenRow>, ReadFailed> {
-        if self.db.backend() == Backend::Sqlite {
+        if !self.batched() {
             let mut conn = self.db.read().await.map_err(|_| ReadFailed)?;
             return tokens::get(&mut conn, service_id, user_id)
                 .await
@@ -88,6 +93,14 @@ impl TokenReads {
             return Err(ReadFailed);
         }
         answer.await.unwrap_or(Err(ReadFailed))
+    }
+
+    /// Whether reads go through the reader: on PostgreSQL, with a pool large enough that the
+    /// connection it keeps leaves others for the writers ([`MIN_POOL`]).
+    fn batched(&self) -> bool {
+        self.db
+            .postgres_pool_size()
+            .is_some_and(|size| size >= MIN_POOL)
     }
 
     /// The channel to the task, starting the task (again) if there is none or it has ended.
@@ -107,7 +120,7 @@ impl TokenReads {
 
 /// The reader (PostgreSQL): runs until every sender is gone.
 async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
-    let mut conn: Option<PgConnection> = None;
+    let mut conn: Option<PoolConnection<Postgres>> = None;
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -129,7 +142,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
         let read = match conn.as_mut() {
             Some(conn) => tokens::get_many_postgres(conn, &keys).await,
             None => match db.own_postgres_connection().await {
-                Ok(fresh) => tokens::get_many_postgres(conn.insert(fresh), &keys).await,
+                Ok(fresh) => tokens::get_many_postgres(&mut *conn.insert(fresh), &keys).await,
                 Err(err) => Err(err),
             },
         };
@@ -147,7 +160,8 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
             }
             Err(err) => {
                 tracing::warn!(error = %err, reads = batch.len(), "token reads failed; the full check reads instead");
-                // Closed on drop; the next batch takes a fresh connection from the pool.
+                // Given back (the pool's check closes it if it is broken); the next batch takes
+                // a connection from the pool again.
                 conn = None;
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(ReadFailed));
