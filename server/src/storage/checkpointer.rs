@@ -9,7 +9,7 @@
 //! WAL meanwhile. Once the WAL is large, and the passes have copied nearly every frame, the
 //! database file is synced, a `RESTART` copies the rest and this connection's own next commit
 //! starts the WAL over from its beginning (see `checkpoint`), so the file stays about
-//! [`RESTART_FRAMES`] large and no request's commit pays for either sync.
+//! `RESTART_FRAMES` large and no request's commit pays for either sync.
 //!
 //! Bounded: if the task falls behind or stops (a reader that pins an old snapshot for a long
 //! time, a failing disk), the writer's own `wal_autocheckpoint` at [`WAL_FALLBACK_PAGES`] takes

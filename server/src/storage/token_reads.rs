@@ -1,5 +1,5 @@
 //! Verification's fast-path reads of token rows: on SQLite from the reading pool, on
-//! PostgreSQL (with a `pool_size` of at least [`MIN_POOL`]) batched — whatever reads are queued go to the database as one statement, on a
+//! PostgreSQL (with a `pool_size` of at least `MIN_POOL`, 4) batched — whatever reads are queued go to the database as one statement, on a
 //! connection the reader keeps.
 //!
 //! On PostgreSQL every read from the pool costs two round trips to the server: the query, and
