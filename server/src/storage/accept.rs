@@ -275,21 +275,26 @@ pub async fn accept_steps_if_unchanged(
     let recorded: Vec<SqliteRow> = tx.fetch_all_whole(query).await?;
     let mut accepted = vec![false; accepts.len()];
     for row in recorded {
-        let index: i64 = row.try_get(0)?;
-        match usize::try_from(index)
-            .ok()
-            .and_then(|index| accepted.get_mut(index))
-        {
-            Some(slot) => *slot = true,
-            // Only a broken statement could get here (after the commit).
-            None => {
-                return Err(sqlx::Error::Protocol(format!(
-                    "accept_steps_if_unchanged: unexpected accept index {index}"
-                )));
-            }
-        }
+        mark_accepted(&mut accepted, row.try_get(0)?)?;
     }
     Ok(accepted)
+}
+
+/// Marks the accept at `index` (as a batch statement returned it) recorded.
+fn mark_accepted(accepted: &mut [bool], index: i64) -> Result<(), sqlx::Error> {
+    match usize::try_from(index)
+        .ok()
+        .and_then(|index| accepted.get_mut(index))
+    {
+        Some(slot) => {
+            *slot = true;
+            Ok(())
+        }
+        // Only a broken statement could get here.
+        None => Err(sqlx::Error::Protocol(format!(
+            "accept_steps_if_unchanged: unexpected accept index {index}"
+        ))),
+    }
 }
 
 /// [`accept_steps_if_unchanged`] on PostgreSQL: every accept of a round in one statement
@@ -329,18 +334,7 @@ async fn accept_steps_postgres(
         let columns = RoundColumns::of(accepts, round);
         let recorded = columns.bind(sqlx::query(ROUND)).fetch_all(conn).await?;
         for row in recorded {
-            let index: i64 = row.try_get(0)?;
-            match usize::try_from(index)
-                .ok()
-                .and_then(|index| accepted.get_mut(index))
-            {
-                Some(slot) => *slot = true,
-                None => {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "accept_steps_if_unchanged: unexpected accept index {index}"
-                    )));
-                }
-            }
+            mark_accepted(&mut accepted, row.try_get(0)?)?;
         }
     }
     if whole {

@@ -41,7 +41,7 @@
 //! returned) in the writer's critical section, which under load was as long as a batch.
 
 use std::{
-    sync::{Arc, Mutex, PoisonError},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -51,6 +51,7 @@ use super::{
     Db, WriteTx,
     accept::{ACCEPT_BATCH_MAX, SeenAccept, accept_steps_if_unchanged},
     retry,
+    task_queue::{TaskQueue, drain},
     tokens::TokenRow,
 };
 use crate::error::is_unavailable;
@@ -100,7 +101,7 @@ pub struct BatchFailed {
 /// The handle requests use to have a right code recorded; starts its task on first use.
 pub struct AcceptBatcher {
     db: Db,
-    sender: Mutex<Option<mpsc::Sender<Queued>>>,
+    queue: TaskQueue<Queued>,
 }
 
 impl AcceptBatcher {
@@ -109,7 +110,7 @@ impl AcceptBatcher {
     pub fn new(db: &Db) -> Self {
         Self {
             db: db.clone(),
-            sender: Mutex::new(None),
+            queue: TaskQueue::new(QUEUE),
         }
     }
 
@@ -118,7 +119,7 @@ impl AcceptBatcher {
     /// for this job; the caller decides afresh with the full check.
     pub async fn accept(&self, job: AcceptJob) -> Result<bool, BatchFailed> {
         let (reply, answer) = oneshot::channel();
-        let sender = self.sender();
+        let sender = self.queue.sender(|queue| run(self.db.clone(), queue));
         if sender.send(Queued { job, reply }).await.is_err() {
             // The task is gone (its runtime shut down): no shortcut, the full check decides.
             return Ok(false);
@@ -129,20 +130,6 @@ impl AcceptBatcher {
             // The batcher dropped the job unanswered (it was shut down): nothing committed
             // for it that this request would know of — let the full check decide.
             Err(_) => Ok(false),
-        }
-    }
-
-    /// The channel to the task, starting the task (again) if there is none or it has ended.
-    fn sender(&self) -> mpsc::Sender<Queued> {
-        let mut slot = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
-        match slot.as_ref() {
-            Some(sender) if !sender.is_closed() => sender.clone(),
-            _ => {
-                let (sender, receiver) = mpsc::channel(QUEUE);
-                tokio::spawn(run(self.db.clone(), receiver));
-                *slot = Some(sender.clone());
-                sender
-            }
         }
     }
 }
@@ -163,7 +150,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
         let held = Instant::now();
         loop {
             // Whatever queued while the connection was awaited or the last batch ran.
-            drain(&mut queue, &mut batch);
+            drain(&mut queue, &mut batch, MAX_BATCH);
             // A request that went away (client gone) is not recorded: as if it never came.
             batch.retain(|queued| !queued.reply.is_closed());
             if !batch.is_empty() {
@@ -195,16 +182,6 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Queued>) {
             }
         }
         drop(tx);
-    }
-}
-
-/// Moves queued jobs into `batch` up to [`MAX_BATCH`], without waiting.
-fn drain(queue: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
-    while batch.len() < MAX_BATCH {
-        match queue.try_recv() {
-            Ok(queued) => batch.push(queued),
-            Err(_) => break,
-        }
     }
 }
 

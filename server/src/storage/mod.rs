@@ -16,6 +16,7 @@
 //! | [`accept`] | verification's accept statements (tokens and audit in one round trip) |
 //! | [`batcher`] | group commit of verification's accepts |
 //! | [`token_reads`] | verification's fast-path reads of tokens, batched on PostgreSQL |
+//! | `task_queue` | the lazily started queue of the batcher's and the reader's tasks |
 //! | [`retry`] | running a transaction again that PostgreSQL aborted in a deadlock or serialization failure |
 //! | [`copy`] | copying a SQLite provider into an empty PostgreSQL database (`copy-database`) |
 //! | [`checkpointer`] | SQLite's WAL checkpoints, on a connection of their own |
@@ -64,6 +65,7 @@ pub mod postgres;
 pub mod retry;
 pub mod services;
 pub mod sqlite;
+mod task_queue;
 pub mod token_reads;
 pub mod tokenless_attempts;
 pub mod tokens;

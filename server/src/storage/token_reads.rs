@@ -20,16 +20,18 @@
 //! pool again for the next batch — after a failover, one to the new primary. The kept
 //! connection counts toward `pool_size`.
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, PoisonError},
-};
+use std::collections::HashMap;
 
 use softtoken_protocol::ids::{ServiceId, UserId};
 use sqlx::{Postgres, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Db, tokens, tokens::TokenRow};
+use super::{
+    Db,
+    task_queue::{TaskQueue, drain},
+    tokens,
+    tokens::TokenRow,
+};
 
 /// Most reads in one statement.
 pub const MAX_BATCH: usize = 64;
@@ -57,7 +59,7 @@ struct Job {
 /// use.
 pub struct TokenReads {
     db: Db,
-    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    queue: TaskQueue<Job>,
 }
 
 impl TokenReads {
@@ -66,7 +68,7 @@ impl TokenReads {
     pub fn new(db: &Db) -> Self {
         Self {
             db: db.clone(),
-            sender: Mutex::new(None),
+            queue: TaskQueue::new(QUEUE),
         }
     }
 
@@ -88,7 +90,8 @@ impl TokenReads {
             user_id: *user_id,
             reply,
         };
-        if self.sender().send(job).await.is_err() {
+        let sender = self.queue.sender(|queue| run(self.db.clone(), queue));
+        if sender.send(job).await.is_err() {
             // The task is gone (its runtime shut down).
             return Err(ReadFailed);
         }
@@ -102,20 +105,6 @@ impl TokenReads {
             .postgres_pool_size()
             .is_some_and(|size| size >= MIN_POOL)
     }
-
-    /// The channel to the task, starting the task (again) if there is none or it has ended.
-    fn sender(&self) -> mpsc::Sender<Job> {
-        let mut slot = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
-        match slot.as_ref() {
-            Some(sender) if !sender.is_closed() => sender.clone(),
-            _ => {
-                let (sender, receiver) = mpsc::channel(QUEUE);
-                tokio::spawn(run(self.db.clone(), receiver));
-                *slot = Some(sender.clone());
-                sender
-            }
-        }
-    }
 }
 
 /// The reader (PostgreSQL): runs until every sender is gone.
@@ -124,12 +113,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        drain(&mut queue, &mut batch, MAX_BATCH);
         // A request that went away is not read for.
         batch.retain(|job| !job.reply.is_closed());
         if batch.is_empty() {
