@@ -5,9 +5,9 @@
 //!
 //! Only SQLite's sqlx driver runs several statements in one prepared query, and sqlx has
 //! deprecated that (launchbadge/sqlx#3108); the verification tests fail if an upgrade stops
-//! running them. On PostgreSQL a lone accept is one statement instead — the token's update and
-//! the audit record in one `WITH … UPDATE … RETURNING` — with `COMMIT` a statement of its own,
-//! and a batch is one statement over arrays (`unnest`), committed by itself. The update is a
+//! running them. On PostgreSQL a lone accept is one statement instead — the token's update
+//! and the audit record in one `WITH … UPDATE … RETURNING` — with `COMMIT` a statement of its
+//! own, and a batch is one statement over arrays (`unnest`), committed by itself. The update is a
 //! compare-and-set on the row (`last_step < step`, and for the batch "still as seen"), which
 //! PostgreSQL re-checks on the newest row version after waiting for a concurrent writer, so it
 //! holds at READ COMMITTED with any number of instances.

@@ -1,6 +1,6 @@
-//! Verification's fast-path reads of token rows: on SQLite from the reading pool, on
-//! PostgreSQL (with a `pool_size` of at least `MIN_POOL`, 4) batched — whatever reads are queued go to the database as one statement, on a
-//! connection the reader keeps.
+//! Verification's fast-path reads of token rows: on SQLite from the reading pool; on
+//! PostgreSQL (with a `pool_size` of at least `MIN_POOL`, 4) batched — whatever reads are
+//! queued go to the database as one statement, on a connection the reader keeps.
 //!
 //! On PostgreSQL every read from the pool costs two round trips to the server: the query, and
 //! sqlx's check of the connection when it goes back to the pool (a `Sync` and its answer, in a
@@ -8,9 +8,9 @@
 //! those were a large part of PostgreSQL's and the provider's CPU time. So one task (the
 //! reader) takes the reads from a channel and, for whatever is queued (at most
 //! [`MAX_BATCH`]), sends one `SELECT … WHERE (service_id, user_id) IN (unnest …)` on a
-//! connection it keeps, which goes back to the pool only after a failure. Nothing waits to fill a batch: a
-//! read that finds the reader idle goes at once, alone; reads that arrive while a batch is out
-//! go together in the next.
+//! connection it keeps, which goes back to the pool only after a failure. Nothing waits to fill
+//! a batch: a read that finds the reader idle goes at once, alone; reads that arrive while a
+//! batch is out go together in the next.
 //!
 //! A read sees what was committed when its statement ran, as a pool read would: the fast path
 //! decides nothing from it alone (the batcher's update applies only if the row is still as
@@ -111,6 +111,8 @@ impl TokenReads {
 async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
     let mut conn: Option<PoolConnection<Postgres>> = None;
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // Logged once per run of failures (an outage fails every batch), not per batch.
+    let mut failing = false;
     while let Some(first) = queue.recv().await {
         batch.push(first);
         drain(&mut queue, &mut batch, MAX_BATCH);
@@ -132,6 +134,10 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
         };
         match read {
             Ok(rows) => {
+                if failing {
+                    tracing::info!("token reads work again");
+                    failing = false;
+                }
                 let found: HashMap<(ServiceId, UserId), TokenRow> = rows
                     .into_iter()
                     .map(|row| ((row.service_id, row.user_id), row))
@@ -143,7 +149,10 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, reads = batch.len(), "token reads failed; the full check reads instead");
+                if !failing {
+                    tracing::warn!(error = %err, "token reads failed; the full check reads instead");
+                    failing = true;
+                }
                 // Given back (the pool's check closes it if it is broken); the next batch takes
                 // a connection from the pool again.
                 conn = None;
