@@ -304,10 +304,9 @@ fn mark_accepted(accepted: &mut [bool], index: i64) -> Result<(), sqlx::Error> {
 /// statement's timeout, as for an explicit `COMMIT`; see [`WriteTx::commit`]. Checked on
 /// PostgreSQL 15 with a synchronous standby whose WAL receiver was paused: such a statement,
 /// over the extended protocol with a 1 s statement timeout, waited 6 s for the standby and
-/// then committed). Measured at 3,300 verifications/s on one instance: from `BEGIN`, one
-/// statement per accept and `COMMIT` to this, PostgreSQL's and the provider's CPU time per
-/// verification fell by about a third, and the maximum latency from seconds (overloaded) to
-/// about 20 ms.
+/// then committed). Measured on one instance, against `BEGIN`, one statement per accept and
+/// `COMMIT`: the closed-loop rate rose from about 2,500 to 3,800 verifications/s, and at a fixed
+/// 3,300/s the maximum latency fell from seconds (overloaded) to about 20 ms.
 ///
 /// An `UPDATE … FROM` updates a row once however many input rows match it, so one statement
 /// cannot decide two accepts of the same token one after the other. Round `r` therefore holds
