@@ -7,6 +7,8 @@
 //! anything is written; and the copy knows every table the migrations make.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
@@ -14,6 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::serve::{BIN, run, run_fails, s};
 use softtoken_protocol::{
     ids::{ServiceId, UserId},
     transaction::{OfflineChallenge, TransactionState},
@@ -31,25 +34,19 @@ use softtoken_testkit::{
     fixtures::{self, ACTIVATION_PASSWORD},
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_softtoken-server");
-/// The bound on the copy command.
-const WAIT: Duration = Duration::from_secs(60);
+/// `copy-database --from SOURCE --config CONFIG`.
+fn copy_args<'a>(source: &'a Path, config: &'a Path) -> [&'a str; 5] {
+    ["copy-database", "--from", s(source), "--config", s(config)]
+}
 
-/// `softtoken-server copy-database --from SOURCE --config CONFIG`, bounded by [`WAIT`].
+/// `softtoken-server copy-database --from SOURCE --config CONFIG`, bounded (`common::serve`).
 async fn copy_database(source: &Path, config: &Path) -> Output {
-    let run = tokio::process::Command::new(BIN)
-        .arg("copy-database")
-        .arg("--from")
-        .arg(source)
-        .arg("--config")
-        .arg(config)
-        .env_remove("SOFTTOKEN_CONFIG")
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(WAIT, run)
-        .await
-        .expect("copy-database did not finish in time")
-        .unwrap()
+    run(&copy_args(source, config)).await
+}
+
+/// A copy that must be refused (exit code 2): its stderr.
+async fn copy_refused(source: &Path, config: &Path) -> String {
+    run_fails(&copy_args(source, config), 2).await
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -374,9 +371,7 @@ async fn a_copied_provider_serves_from_postgresql_where_sqlite_left_off() {
 
     // A second copy into the now non-empty target: refused, nothing changed.
     let counts_now = counts(&pg).await;
-    let again = copy_database(&source, &config).await;
-    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
-    let stderr = text(&again.stderr);
+    let stderr = copy_refused(&source, &config).await;
     assert!(
         stderr.contains("is not empty: table kek_check has rows"),
         "{stderr}"
@@ -412,9 +407,7 @@ async fn an_outdated_source_a_wrong_kek_or_a_sqlite_target_is_refused_before_wri
     let other_kek = work.path().join("other-kek.hex");
     generate_kek_file(&other_kek).unwrap();
     let wrong_kek = write_config(work.path(), &data_dir, &other_kek, &url);
-    let out = copy_database(&source, &wrong_kek).await;
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = copy_refused(&source, &wrong_kek).await;
     assert!(
         stderr.contains("key-encryption keys cannot open"),
         "{stderr}"
@@ -429,9 +422,7 @@ async fn an_outdated_source_a_wrong_kek_or_a_sqlite_target_is_refused_before_wri
         &kek,
         &format!("sqlite://{}", work.path().join("other.db").display()),
     );
-    let out = copy_database(&source, &sqlite_target).await;
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = copy_refused(&source, &sqlite_target).await;
     assert!(
         stderr.contains("the configuration's database is SQLite"),
         "{stderr}"
@@ -439,9 +430,7 @@ async fn an_outdated_source_a_wrong_kek_or_a_sqlite_target_is_refused_before_wri
 
     // No source at all.
     let config = write_config(work.path(), &data_dir, &kek, &url);
-    let out = copy_database(&work.path().join("missing.db"), &config).await;
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = copy_refused(&work.path().join("missing.db"), &config).await;
     assert!(stderr.contains("no database at"), "{stderr}");
 
     // A source at an older schema version (as a provider of the previous release left it).
@@ -456,9 +445,7 @@ async fn an_outdated_source_a_wrong_kek_or_a_sqlite_target_is_refused_before_wri
             .unwrap();
         conn.close().await.unwrap();
     }
-    let out = copy_database(&source, &config).await;
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = copy_refused(&source, &config).await;
     assert!(
         stderr.contains("schema version 3")
             && stderr.contains("run `softtoken-server migrate` on it first"),
