@@ -22,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::serve::{Fleet, Server, WAIT, assert_accept_not_repeated, join_all};
+use common::serve::{Fleet, Server, assert_accept_not_repeated, join_all, stop_load};
 use rand_core::OsRng;
 use serde_json::Value;
 use softtoken_protocol::{
@@ -130,14 +130,8 @@ async fn one_code_sent_to_three_instances_32_times_is_accepted_once() {
         .into_iter()
         .map(|reply| reply.unwrap().result)
         .collect();
-    let accepted = results
-        .iter()
-        .filter(|r| **r == VerifyResult::Accepted)
-        .count();
-    let replayed = results
-        .iter()
-        .filter(|r| **r == VerifyResult::Replayed)
-        .count();
+    let accepted = common::count(&results, &VerifyResult::Accepted);
+    let replayed = common::count(&results, &VerifyResult::Replayed);
     assert_eq!((accepted, replayed), (1, 31), "{results:?}");
     for bank in &banks {
         let details = bank.details(app.token.user_id).await.unwrap();
@@ -410,14 +404,7 @@ async fn kill_dash_nine_of_one_instance_under_load_keeps_every_promise() {
         assert!(Instant::now() < deadline, "the survivors stopped serving");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    stop.store(true, Ordering::SeqCst);
-    timeout(WAIT, async {
-        while let Some(done) = tasks.join_next().await {
-            done.unwrap();
-        }
-    })
-    .await
-    .expect("load tasks did not stop");
+    stop_load(&stop, &mut tasks).await;
     eprintln!(
         "killed after {killed_after} replies in {:?}; {} after the kill; {} requests",
         began.elapsed(),
@@ -600,14 +587,7 @@ async fn a_postgresql_restart_under_load_answers_503_then_the_same_processes_ser
         served_back.iter().all(|n| n.load(Ordering::SeqCst) >= 10)
     })
     .await;
-    stop.store(true, Ordering::SeqCst);
-    timeout(WAIT, async {
-        while let Some(done) = tasks.join_next().await {
-            done.unwrap();
-        }
-    })
-    .await
-    .expect("load tasks did not stop");
+    stop_load(&stop, &mut tasks).await;
     eprintln!(
         "down {down_for:?}; back after {:?}; {} requests, {} answered 503",
         began.elapsed(),

@@ -23,7 +23,8 @@ use std::{
 mod common;
 
 use common::serve::{
-    BIN, Server, WAIT, assert_accept_not_repeated, run, run_fails, run_ok, s, serve, write_config,
+    BIN, Server, WAIT, assert_accept_not_repeated, run, run_fails, run_ok, s, serve, stop_load,
+    write_config,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -444,14 +445,7 @@ async fn kill_dash_nine_mid_load_keeps_every_promise() {
     let _ = timeout(Duration::from_secs(1), enough.notified()).await;
     server.kill9().await;
     let killed_after = replies.load(Ordering::SeqCst);
-    stop.store(true, Ordering::SeqCst);
-    timeout(WAIT, async {
-        while let Some(done) = tasks.join_next().await {
-            done.unwrap();
-        }
-    })
-    .await
-    .expect("load tasks did not stop after the kill");
+    stop_load(&stop, &mut tasks).await;
     eprintln!(
         "killed after {killed_after} replies in {:?}; {} requests sent",
         began.elapsed(),

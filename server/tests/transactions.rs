@@ -485,14 +485,8 @@ async fn parallel_verifies_and_decisions_of_one_transaction_succeed_exactly_once
         tasks.spawn(async move { bank.verify_transaction(&id, &code).await.unwrap().result });
     }
     let results = tasks.join_all().await;
-    let accepted = results
-        .iter()
-        .filter(|r| **r == TransactionVerifyResult::Accepted)
-        .count();
-    let replayed = results
-        .iter()
-        .filter(|r| **r == TransactionVerifyResult::Replayed)
-        .count();
+    let accepted = common::count(&results, &TransactionVerifyResult::Accepted);
+    let replayed = common::count(&results, &TransactionVerifyResult::Replayed);
     assert_eq!((accepted, replayed), (1, 31));
 
     let (details, txn) = registered(&p, &token, &keys, &transfer("8888888", 888)).await;

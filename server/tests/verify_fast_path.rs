@@ -303,14 +303,8 @@ async fn concurrent_codes_of_many_tokens_accept_exactly_once_each() {
             .filter(|(u, _)| u == user_id)
             .map(|(_, r)| *r)
             .collect();
-        let accepted = mine
-            .iter()
-            .filter(|r| **r == VerifyResult::Accepted)
-            .count();
-        let replayed = mine
-            .iter()
-            .filter(|r| **r == VerifyResult::Replayed)
-            .count();
+        let accepted = common::count(&mine, &VerifyResult::Accepted);
+        let replayed = common::count(&mine, &VerifyResult::Replayed);
         assert_eq!((accepted, replayed), (1, 3), "{user_id}: {mine:?}");
     }
     let accepted_in_audit = server_state(&p)
@@ -347,14 +341,8 @@ async fn thirty_two_concurrent_copies_of_one_code_accept_once_in_process() {
         });
     }
     let results = tasks.join_all().await;
-    let accepted = results
-        .iter()
-        .filter(|r| **r == VerifyResult::Accepted)
-        .count();
-    let replayed = results
-        .iter()
-        .filter(|r| **r == VerifyResult::Replayed)
-        .count();
+    let accepted = common::count(&results, &VerifyResult::Accepted);
+    let replayed = common::count(&results, &VerifyResult::Replayed);
     assert_eq!((accepted, replayed), (1, 31), "{results:?}");
 }
 

@@ -126,3 +126,9 @@ pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+/// How many of `results` are `kind`: the tally the concurrency tests assert on (one accepted,
+/// the rest replayed).
+pub fn count<T: PartialEq>(results: &[T], kind: &T) -> usize {
+    results.iter().filter(|result| *result == kind).count()
+}

@@ -11,6 +11,7 @@ use std::{
     os::unix::process::ExitStatusExt,
     path::{Path, PathBuf},
     process::{ExitStatus, Output, Stdio},
+    sync::atomic::{AtomicBool, Ordering},
 };
 
 use softtoken_protocol::{ids::UserId, wire::VerifyResult};
@@ -18,6 +19,7 @@ use softtoken_testkit::{BankClient, DeviceClient, fixtures::SERVICE_ID};
 use tokio::{
     io::{AsyncBufReadExt, BufReader, Lines},
     process::{Child, ChildStdout, Command},
+    task::JoinSet,
     time::timeout,
 };
 
@@ -399,4 +401,17 @@ pub async fn assert_accept_not_repeated(
     } else {
         assert_ne!(reply.result, VerifyResult::Accepted, "{label}");
     }
+}
+
+/// Tells the load tasks to stop (`stop`) and waits, at most [`WAIT`], for every one of them to
+/// end; a task that panicked fails the test.
+pub async fn stop_load<T: 'static>(stop: &AtomicBool, tasks: &mut JoinSet<T>) {
+    stop.store(true, Ordering::SeqCst);
+    timeout(WAIT, async {
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+    })
+    .await
+    .expect("load tasks did not stop");
 }
