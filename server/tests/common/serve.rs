@@ -14,7 +14,10 @@ use std::{
     sync::atomic::{AtomicBool, Ordering},
 };
 
-use softtoken_protocol::{ids::UserId, wire::VerifyResult};
+use softtoken_protocol::{
+    ids::UserId,
+    wire::{TokenState, VerifyResult},
+};
 use softtoken_testkit::{BankClient, DeviceClient, fixtures::SERVICE_ID};
 use tokio::{
     io::{AsyncBufReadExt, BufReader, Lines},
@@ -414,4 +417,25 @@ pub async fn stop_load<T: 'static>(stop: &AtomicBool, tasks: &mut JoinSet<T>) {
     })
     .await
     .expect("load tasks did not stop");
+}
+
+/// The failure counter of the token `user_id` after a fault (`when`: "after the kill") has not
+/// gone back: no more failures left than the fewest any acknowledged wrong code reported
+/// (`acked`, not empty), no fewer than `wrong_codes` failures allow, and still not locked.
+pub async fn assert_failures_not_back(
+    bank: &BankClient,
+    user_id: UserId,
+    acked: &[u32],
+    wrong_codes: usize,
+    when: &str,
+) {
+    let acked_left = *acked.iter().min().unwrap();
+    let details = bank.details(user_id).await.unwrap();
+    assert!(
+        details.failures_left <= acked_left,
+        "failures_left {} {when}, {acked_left} acknowledged before",
+        details.failures_left
+    );
+    assert!(details.failures_left >= 5 - u32::try_from(wrong_codes).unwrap());
+    assert_eq!(details.state, TokenState::PendingConfirmation);
 }
