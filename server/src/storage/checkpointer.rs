@@ -1,6 +1,6 @@
 //! SQLite's WAL checkpoints, off the request path: a task on a connection of its own folds the
 //! WAL back into the database every [`CHECKPOINT_INTERVAL`], so that the single writer's commits
-//! never do it.
+//! never do it. Only the rare `RESTART` that starts the WAL over takes the writing connection.
 //!
 //! Left to SQLite, the commit that takes the WAL past `wal_autocheckpoint` pages runs the
 //! checkpoint itself, with its two fsyncs, while every queued write waits behind it: 50-70 ms
@@ -23,25 +23,29 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 
 /// WAL size, in frames (pages), past which a checkpoint also has the WAL start over: about
-/// 32 MiB, every second or two at 3,300 verifications/s. Each `RESTART` blocks writers while it
-/// runs, so they are kept rare; the file stays about this size.
-const RESTART_FRAMES: i64 = 8000;
+/// 250 MiB, every 5-20 s at 3,300 verifications/s (the WAL grows by 47 MB/s with a million
+/// tokens, 14 KB a verification). The `RESTART` holds every write up while it syncs, and a
+/// sync waits as long as the disk stalls, so restarts are kept rare: at 8,000 frames (32 MiB)
+/// there were 14 of them in a ten-second run at a million tokens, and requests waited behind
+/// each. (The unit tests use 8,000 so that a few seconds of writes see restarts.)
+const RESTART_FRAMES: i64 = if cfg!(test) { 8_000 } else { 64_000 };
 
 /// How often the task checkpoints.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
 /// WAL size, in pages, at which the writer's own commit checkpoints after all (the fallback; see
-/// the module documentation). 32,000 pages of 4 KiB: 125 MiB, ten seconds of verifications at
-/// 3,300/s with no checkpoint at all.
-pub const WAL_FALLBACK_PAGES: u32 = 32_000;
+/// the module documentation): twice [`RESTART_FRAMES`], 128,000 pages of 4 KiB (500 MiB), ten
+/// seconds or more of verifications at 3,300/s with no restart at all.
+pub const WAL_FALLBACK_PAGES: u32 = 128_000;
 
-/// Starts the task on `pool` (one connection, not read-only, its own). It ends when the pool is
-/// closed ([`Db::close`](super::Db::close) closes it first).
-pub(super) fn spawn(pool: SqlitePool) {
-    tokio::spawn(run(pool));
+/// Starts the task on `pool` (one connection, not read-only, its own), which takes `writer`'s
+/// connection only for a `RESTART` (see [`checkpoint`]). It ends when `pool` is closed
+/// ([`Db::close`](super::Db::close) closes it first).
+pub(super) fn spawn(pool: SqlitePool, writer: SqlitePool) {
+    tokio::spawn(run(pool, writer));
 }
 
-async fn run(pool: SqlitePool) {
+async fn run(pool: SqlitePool, writer: SqlitePool) {
     let mut ticker = tokio::time::interval(CHECKPOINT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Logged once per run of failures, not every interval.
@@ -51,7 +55,7 @@ async fn run(pool: SqlitePool) {
         if pool.is_closed() {
             return;
         }
-        match checkpoint(&pool).await {
+        match checkpoint(&pool, &writer).await {
             Ok(_) => {
                 if failing {
                     tracing::info!("WAL checkpoints work again");
@@ -81,18 +85,18 @@ async fn run(pool: SqlitePool) {
 /// commit although each pass copied it all). So past [`RESTART_FRAMES`], once the passes have
 /// left at most [`RESTART_LEFT`] frames, a `RESTART` copies those and waits for the readers of
 /// the WAL to finish; it blocks writers while it runs, which is why it comes only after the
-/// passes, with almost nothing left to copy or sync. It never waits itself: the connection's
-/// busy timeout is zero (`sqlite::open`), so a `RESTART` that would have to wait for the
-/// transaction in progress or a reader gives up at once (reported in the row's `busy`, not as an
-/// error) and is tried again at the next interval. (Waiting, it held the next writer back for up
-/// to SQLite's busy-handler sleeps: measured, 8-32 ms for about 5 % of requests at 3,300/s.)
+/// passes, with almost nothing left to copy or sync. It runs on the writing connection itself
+/// (see [`restart`]), so the writes it holds up wait for that connection, and each goes on the
+/// moment it is back: a writer that met the `RESTART`'s lock instead slept in SQLite's busy
+/// handler, which polls at 1, 3, 8, 18 and 33 ms (measured at 3,300/s: a 19 ms `RESTART` cost the
+/// requests behind it 33 ms).
 ///
-/// The first commit into a restarted WAL writes the WAL's header and syncs it. Left to the
-/// writer, that sync landed among the disk writes of the next checkpoint and took it 15-27 ms
+/// The first commit into a restarted WAL writes the WAL's header and syncs it. Left to the next
+/// request, that sync landed among the disk writes of the next checkpoint and took it 15-27 ms
 /// (measured with `perf sched` at 3,300/s: the largest stalls of the run). So right after a
-/// `RESTART` this connection makes that first commit itself (see [`restart_wal_here`]), while
-/// the disk has just been synced and the sync is short.
-async fn checkpoint(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+/// `RESTART` the checkpointer makes that first commit itself (see [`restart`]), while the disk
+/// has just been synced and the sync is short.
+async fn checkpoint(pool: &SqlitePool, writer: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut left = i64::MAX;
     let mut frames = 0;
     for _ in 0..PASSES {
@@ -113,13 +117,44 @@ async fn checkpoint(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         // 14-20 ms). Synced here first, with nothing blocked, the `RESTART`'s own sync has only
         // its last few frames to write.
         sync_database_file(pool).await?;
-        let (busy, _, _) = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)")
-            .fetch_one(pool)
-            .await?;
-        if busy == 0 {
-            restart_wal_here(pool).await?;
-        }
+        restart(writer).await?;
     }
+    Ok(())
+}
+
+/// The `RESTART` and the first commit into the restarted WAL, on the writing connection (taken
+/// from `writer`, waiting for it like any write), with its busy timeout zero meanwhile: a
+/// `RESTART` that would have to wait for a reader gives up at once (reported in the row's
+/// `busy`, not as an error) instead of sleeping while it holds every write up, and is tried
+/// again at the next interval. The connection's own timeout is put back after; if that cannot
+/// be done the connection is closed, and the pool opens a fresh one with the configured timeout.
+async fn restart(writer: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = writer.acquire().await?;
+    let result = restart_on(&mut conn).await;
+    if result.is_err() {
+        conn.close_on_drop();
+    }
+    result
+}
+
+async fn restart_on(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let timeout_ms: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA busy_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    // (busy, frames in the WAL, frames copied).
+    let (busy, _, _) = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if busy == 0 {
+        start_wal_over(conn).await?;
+    }
+    // A PRAGMA takes no parameter; `timeout_ms` is the integer just read.
+    sqlx::query(&format!("PRAGMA busy_timeout = {timeout_ms}"))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -140,32 +175,18 @@ const PASSES: usize = 3;
 /// 3,300 verifications/s. More left, and the restart waits for the next interval.
 const RESTART_LEFT: i64 = 64;
 
-/// Commits on the checkpointer's connection a write that changes nothing — the database header's
-/// `application_id`, which the provider does not use, set to the value it has — so that this
-/// commit, not a request's, starts the WAL over and syncs its header. If a writer's commit came
-/// first (the write lock is taken: `SQLITE_BUSY` at once, the busy timeout being zero), that
-/// commit has already restarted the WAL: nothing to do.
-async fn restart_wal_here(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+/// Commits a write that changes nothing — the database header's `application_id`, which the
+/// provider does not use, set to the value it has — so that this commit, not a request's,
+/// starts the WAL over and syncs its header.
+async fn start_wal_over(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
     let id: i64 = sqlx::query_scalar("PRAGMA application_id")
         .fetch_one(&mut *conn)
         .await?;
     // A PRAGMA takes no parameter; `id` is the integer just read.
-    match sqlx::query(&format!("PRAGMA application_id = {id}"))
+    sqlx::query(&format!("PRAGMA application_id = {id}"))
         .execute(&mut *conn)
-        .await
-    {
-        Err(sqlx::Error::Database(err)) if is_busy(err.as_ref()) => Ok(()),
-        other => other.map(|_| ()),
-    }
-}
-
-/// `SQLITE_BUSY` or `SQLITE_LOCKED`, plain or extended (the low byte is the primary code):
-/// another connection holds the lock.
-fn is_busy(err: &dyn sqlx::error::DatabaseError) -> bool {
-    err.code()
-        .and_then(|code| code.parse::<i64>().ok())
-        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -213,7 +234,8 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let appended = commits * 4000;
-        // RESTART_FRAMES (about 32 MiB) and what one interval appends, with room to spare.
+        // RESTART_FRAMES (8,000 in tests: about 32 MiB) and what one interval appends, with room
+        // to spare.
         let bound = 64 << 20;
         assert!(5 * appended > 2 * bound, "only {appended} bytes written");
         assert!(
@@ -224,10 +246,11 @@ mod tests {
     }
 
     /// A WAL past [`RESTART_FRAMES`], with nothing writing: one checkpoint copies it, syncs, and
-    /// starts it over with the checkpointer's own commit, so the WAL then holds that commit's
-    /// one frame (the database header's page), not thousands.
+    /// starts it over with its own commit on the writing connection, so the WAL then holds that
+    /// commit's one frame (the database header's page), not thousands; the writing connection
+    /// has its busy timeout back.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_restart_starts_the_wal_over_with_the_checkpointers_own_commit() {
+    async fn a_restart_starts_the_wal_over_with_its_own_commit() {
         let dir = tempfile::tempdir().unwrap();
         let location = DatabaseLocation::Sqlite {
             path: dir.path().join("softtoken.db"),
@@ -257,7 +280,7 @@ mod tests {
         }
         tx.commit().await.unwrap();
         // The task may have got there first; either way the WAL is started over after this.
-        checkpoint(checkpointer).await.unwrap();
+        checkpoint(checkpointer, writer).await.unwrap();
         let (_, frames, copied) =
             sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
                 .fetch_one(checkpointer)
@@ -272,6 +295,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(id, 0, "the restart's write changed nothing");
+        let timeout_ms: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(writer)
+            .await
+            .unwrap();
+        assert_eq!(timeout_ms, 5000, "the writer's busy timeout is put back");
         db.close().await;
     }
 }

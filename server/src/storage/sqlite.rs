@@ -86,8 +86,8 @@ pub(super) async fn open(
         .min_connections(1)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        // Never waits: a checkpoint that would have to wait for a writer or a reader gives
-        // up at once and is tried again at the next interval (see `checkpointer::checkpoint`).
+        // Runs only `PASSIVE` checkpoints, which never wait for a lock (the `RESTART` runs on
+        // the writer; see `checkpointer::checkpoint`); nothing on it is to wait either.
         .connect_with(options.clone().busy_timeout(Duration::ZERO))
         .await
         .map_err(|e| open_error(path, "cannot open", &e))?;
@@ -98,7 +98,7 @@ pub(super) async fn open(
         .connect_with(options.read_only(true))
         .await
         .map_err(|e| open_error(path, "cannot open", &e))?;
-    checkpointer::spawn(checkpointer.clone());
+    checkpointer::spawn(checkpointer.clone(), writer.clone());
     Ok(Pools {
         writer,
         reader,
