@@ -505,3 +505,19 @@ async fn a_failed_batch_writes_nothing_and_the_batcher_carries_on() {
     let b_accepted = accepted_audits(&p, &tokens[1].0).await;
     assert_eq!(b_accepted, 1, "accepted again: {again}");
 }
+
+/// On PostgreSQL every session of the provider runs each prepared statement on one generic plan
+/// (`plan_cache_mode`, a startup parameter): left to choose, PostgreSQL planned the batch
+/// statements, whose parameters are arrays, afresh at every run. (SQLite: nothing to check.)
+#[tokio::test]
+async fn postgres_sessions_plan_each_statement_once() {
+    let p = start().await;
+    let Some(pool) = server_state(&p).db.pg_pool() else {
+        return;
+    };
+    let mode: String = sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "force_generic_plan");
+}

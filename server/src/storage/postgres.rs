@@ -179,6 +179,12 @@ fn connect_options(
                 "idle_in_transaction_session_timeout",
                 IDLE_IN_TRANSACTION_TIMEOUT_MS.to_string(),
             ),
+            // Every statement is prepared once and run with parameters; each looks rows up by
+            // key, so one plan serves all values. Left to choose, PostgreSQL planned the
+            // array-parameter statements (a batch of accepts, a batch of token reads) afresh
+            // at every run: measured with `perf` at 3,300 verifications/s, planning was 43 %
+            // of PostgreSQL's CPU.
+            ("plan_cache_mode", "force_generic_plan".to_owned()),
         ])
         // Every statement of every batch size stays prepared (see `sqlite::open`).
         .statement_cache_capacity(256))
