@@ -34,8 +34,8 @@ const RESTART_FRAMES: i64 = if cfg!(test) { 8_000 } else { 64_000 };
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
 /// WAL size, in pages, at which the writer's own commit checkpoints after all (the fallback; see
-/// the module documentation): twice [`RESTART_FRAMES`], 128,000 pages of 4 KiB (500 MiB), ten
-/// seconds or more of verifications at 3,300/s with no restart at all.
+/// the module documentation): twice the size at which the task starts the WAL over, 128,000
+/// pages of 4 KiB (500 MiB), ten seconds or more of verifications at 3,300/s with no restart.
 pub const WAL_FALLBACK_PAGES: u32 = 128_000;
 
 /// Starts the task on `pool` (one connection, not read-only, its own), which takes `writer`'s
