@@ -2,8 +2,8 @@
 //! temporary directory (the filesystem the databases live on) and `fdatasync`s it every 5 ms.
 //! Every PostgreSQL commit waits for such a sync (`synchronous_commit = on`), so a stall of the
 //! disk shows in the run's latencies whatever the provider does; this says whether one
-//! happened. (Measured on the benchmark machine: syncs that usually take 0.1 ms now and then
-//! take 25-80 ms, even with the machine idle.)
+//! happened. (Measured on the benchmark machine: syncs that usually take 0.1-0.5 ms now and
+//! then take 25-80 ms, even with the machine idle, and on some days 100-500 ms or more.)
 
 use std::{
     io,

@@ -322,7 +322,6 @@ fn measure(
     Ok(())
 }
 
-/// The fixed-rate run on `count` instances, from a separate process, on fresh tokens.
 /// Makes the fresh cluster's WAL what a server that has been running has: segments that are
 /// recycled, not created. A fresh cluster creates each new 16 MiB WAL segment on the commit
 /// path that first needs it, writing it full of zeros and syncing it, which a running server —
@@ -345,6 +344,7 @@ fn recycle_wal(cluster: &PgCluster) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The fixed-rate run on `count` instances, from a separate process, on fresh tokens.
 fn open_loop_run(
     store: Store,
     count: usize,

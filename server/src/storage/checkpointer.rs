@@ -7,9 +7,9 @@
 //! once a second at 3,300 verifications/s (the benchmark's maximum latency). A `PASSIVE`
 //! checkpoint on another connection takes no lock a writer needs: commits keep appending to the
 //! WAL meanwhile. Once the WAL is large, and the passes have copied nearly every frame, the
-//! database file is synced, a `RESTART` copies the rest and this connection's own next commit
-//! starts the WAL over from its beginning (see `checkpoint`), so the file stays about
-//! `RESTART_FRAMES` large and no request's commit pays for either sync.
+//! database file is synced, then on the writing connection a `RESTART` copies the rest and a
+//! commit of the task's own starts the WAL over from its beginning (see `checkpoint`), so the
+//! file stays about `RESTART_FRAMES` large and no request's commit pays for either sync.
 //!
 //! Bounded: if the task falls behind or stops (a reader that pins an old snapshot for a long
 //! time, a failing disk), the writer's own `wal_autocheckpoint` at [`WAL_FALLBACK_PAGES`] takes
@@ -126,8 +126,9 @@ async fn checkpoint(pool: &SqlitePool, writer: &SqlitePool) -> Result<(), sqlx::
 /// from `writer`, waiting for it like any write), with its busy timeout zero meanwhile: a
 /// `RESTART` that would have to wait for a reader gives up at once (reported in the row's
 /// `busy`, not as an error) instead of sleeping while it holds every write up, and is tried
-/// again at the next interval. The connection's own timeout is put back after; if that cannot
-/// be done the connection is closed, and the pool opens a fresh one with the configured timeout.
+/// again at the next interval. The connection's own timeout is put back after. If any step
+/// fails, the connection is closed (its timeout may still be zero), and the pool opens a fresh
+/// one with the configured timeout.
 async fn restart(writer: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut conn = writer.acquire().await?;
     let result = restart_on(&mut conn).await;
