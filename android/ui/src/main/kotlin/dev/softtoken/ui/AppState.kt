@@ -4,6 +4,7 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.setValue
+import androidx.compose.runtime.snapshots.Snapshot
 import dev.softtoken.SoftTokenClient
 import dev.softtoken.TokenInfo
 import dev.softtoken.TokenStatus
@@ -136,14 +137,24 @@ public class AppState(
 
     private fun newSetup() = SetupState(client, strings, scope) { token ->
         tokens.reload()
-        backStack.clear()
-        backStack += Screen.SetupDone(token)
+        startOver(Screen.SetupDone(token))
     }
 
     private fun openCodeAsRoot(token: TokenInfo) {
         showCode(token)
-        backStack.clear()
-        backStack += Screen.Code(token.id)
+        startOver(Screen.Code(token.id))
+    }
+
+    /**
+     * Makes [root] the only screen, in one step: the setup's callback runs on [scope], which may
+     * be another thread than the one reading [screen], and a reader between a `clear` and an `add`
+     * would find no screen at all.
+     */
+    internal fun startOver(root: Screen) {
+        Snapshot.withMutableSnapshot {
+            backStack.clear()
+            backStack += root
+        }
     }
 
     private fun showCode(token: TokenInfo) {

@@ -161,6 +161,28 @@ class StateHoldersTest {
         assertEquals(Strings.EN, Strings.forLocale(java.util.Locale.US))
     }
 
+    @Test
+    fun `a reader on another thread always finds a screen while the stack starts over`() {
+        // The setup's callback starts the stack over on the client's scope, while the UI (or a
+        // test) reads the screen on its own thread: it must never see the stack empty between.
+        TestPhone().use { phone ->
+            val app = phone.app
+            val writer = Thread {
+                repeat(20_000) { app.startOver(if (it % 2 == 0) Screen.Tokens else Screen.PhoneChange) }
+            }
+            writer.start()
+            var reads = 0
+            while (writer.isAlive) {
+                app.screen
+                reads++
+            }
+            writer.join()
+            assertTrue(reads > 0)
+            assertEquals(Screen.PhoneChange, app.screen)
+            assertFalse(app.canGoBack)
+        }
+    }
+
     private fun code(remainingMs: Long) = OtpCode("12345678", 30, 1_795_000_000, remainingMs)
 
     private fun token(status: TokenStatus, clockSkewed: Boolean = false) = TokenInfo(
