@@ -27,7 +27,11 @@ use sqlx::SqlitePool;
 /// tokens, 14 KB a verification). The `RESTART` holds every write up while it syncs, and a
 /// sync waits as long as the disk stalls, so restarts are kept rare: at 8,000 frames (32 MiB)
 /// there were 14 of them in a ten-second run at a million tokens, and requests waited behind
-/// each. (The unit tests use 8,000 so that a few seconds of writes see restarts.)
+/// each. (The unit tests use 8,000 so that a few seconds of writes see restarts.) The price: the
+/// writer overwrites a WAL page some 5 s after it last touched it, and a host whose memory
+/// reclaim takes page-cache pages idle for that long (the benchmark machine's) makes the writer
+/// read the page back first; a restart every 24,000 frames measured no better, its restarts
+/// being three times as many (docs/server.md, "Why SQLite's tail follows the disk").
 const RESTART_FRAMES: i64 = if cfg!(test) { 8_000 } else { 64_000 };
 
 /// How often the task checkpoints.
