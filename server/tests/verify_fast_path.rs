@@ -22,6 +22,7 @@ use softtoken_server::{
         accept::{SeenAccept, accept_steps_if_unchanged},
         audit,
         batcher::AcceptJob,
+        token_reads::{self, ReadFailed},
         tokens::{self, TokenRow},
     },
     testing,
@@ -504,6 +505,45 @@ async fn a_failed_batch_writes_nothing_and_the_batcher_carries_on() {
         .unwrap();
     let b_accepted = accepted_audits(&p, &tokens[1].0).await;
     assert_eq!(b_accepted, 1, "accepted again: {again}");
+}
+
+/// On PostgreSQL the fast path's reads queued together go as one statement (`token_reads`),
+/// which returns a token's row once however many reads name it: each read still gets the row,
+/// an unknown token's read gets none. A batch that fails answers every read of it with
+/// `ReadFailed` (the fast path then leaves the decision to the full check). (SQLite reads each
+/// token from the pool: nothing to check.)
+#[tokio::test]
+async fn reads_of_one_token_in_one_batch_each_get_its_row() {
+    let p = start().await;
+    let db = &server_state(&p).db;
+    let Some(pool) = db.pg_pool() else {
+        return;
+    };
+    let (_, tokens) = bench_tokens(&p, 2).await;
+    let service_id = ServiceId::parse(SERVICE).unwrap();
+    let (a, b) = (tokens[0].0, tokens[1].0);
+    let unknown = softtoken_server::ids::random_user_id();
+    let keys: Vec<(ServiceId, UserId)> = [a, b, a, unknown, a]
+        .into_iter()
+        .map(|user_id| (service_id, user_id))
+        .collect();
+
+    let answers = token_reads::read_as_one_batch(db, &keys).await;
+    let read: Vec<Option<UserId>> = answers
+        .into_iter()
+        .map(|answer| answer.unwrap().map(|row| row.user_id))
+        .collect();
+    assert_eq!(read, vec![Some(a), Some(b), Some(a), None, Some(a)]);
+    let row = token_reads::read_as_one_batch(db, &keys[..1]).await;
+    assert_eq!(
+        row[0].as_ref().unwrap().as_ref(),
+        Some(&token_row(&p, &a).await)
+    );
+
+    // No connection to be had: every read of the batch is answered, each with the failure.
+    pool.close().await;
+    let answers = token_reads::read_as_one_batch(db, &keys).await;
+    assert_eq!(answers, vec![Err(ReadFailed); keys.len()]);
 }
 
 /// On PostgreSQL every session of the provider runs each prepared statement on one generic plan

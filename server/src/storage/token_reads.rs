@@ -109,57 +109,109 @@ impl TokenReads {
 
 /// The reader (PostgreSQL): runs until every sender is gone.
 async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
-    let mut conn: Option<PoolConnection<Postgres>> = None;
+    let mut reader = Reader::new(db);
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    // Logged once per run of failures (an outage fails every batch), not per batch.
-    let mut failing = false;
     while let Some(first) = queue.recv().await {
         batch.push(first);
         drain(&mut queue, &mut batch, MAX_BATCH);
+        reader.read(&mut batch).await;
+    }
+}
+
+/// What the reader keeps from one batch to the next.
+struct Reader {
+    db: Db,
+    /// The connection it reads on, taken from the pool at the first batch and again after a
+    /// failure.
+    conn: Option<PoolConnection<Postgres>>,
+    /// Whether the last batch failed: logged once per run of failures (an outage fails every
+    /// batch), not per batch.
+    failing: bool,
+}
+
+impl Reader {
+    fn new(db: Db) -> Self {
+        Self {
+            db,
+            conn: None,
+            failing: false,
+        }
+    }
+
+    /// Reads the tokens of `batch` in one statement and answers each job; leaves `batch` empty.
+    async fn read(&mut self, batch: &mut Vec<Job>) {
         // A request that went away is not read for.
         batch.retain(|job| !job.reply.is_closed());
         if batch.is_empty() {
-            continue;
+            return;
         }
         let keys: Vec<(&str, &str)> = batch
             .iter()
             .map(|job| (job.service_id.as_str(), job.user_id.as_str()))
             .collect();
-        let read = match conn.as_mut() {
+        let read = match self.conn.as_mut() {
             Some(conn) => tokens::get_many_postgres(conn, &keys).await,
-            None => match db.own_postgres_connection().await {
-                Ok(fresh) => tokens::get_many_postgres(&mut *conn.insert(fresh), &keys).await,
+            None => match self.db.own_postgres_connection().await {
+                Ok(fresh) => tokens::get_many_postgres(&mut *self.conn.insert(fresh), &keys).await,
                 Err(err) => Err(err),
             },
         };
         match read {
             Ok(rows) => {
-                if failing {
+                if self.failing {
                     tracing::info!("token reads work again");
-                    failing = false;
+                    self.failing = false;
                 }
                 let found: HashMap<(ServiceId, UserId), TokenRow> = rows
                     .into_iter()
                     .map(|row| ((row.service_id, row.user_id), row))
                     .collect();
                 for job in batch.drain(..) {
-                    // A copy each: the same token may be read twice in a batch.
+                    // A copy each: the same token may be read twice in a batch, and the
+                    // statement returns its row once.
                     let row = found.get(&(job.service_id, job.user_id)).cloned();
                     let _ = job.reply.send(Ok(row));
                 }
             }
             Err(err) => {
-                if !failing {
+                if !self.failing {
                     tracing::warn!(error = %err, "token reads failed; the full check reads instead");
-                    failing = true;
+                    self.failing = true;
                 }
                 // Given back (the pool's check closes it if it is broken); the next batch takes
                 // a connection from the pool again.
-                conn = None;
+                self.conn = None;
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(ReadFailed));
                 }
             }
         }
     }
+}
+
+/// Reads `keys` as the PostgreSQL reader reads one batch (one statement, on a connection of
+/// the pool's) and returns each read's answer, in order. For tests: through requests, two reads
+/// land in one batch only by chance.
+#[cfg(feature = "testing")]
+pub async fn read_as_one_batch(
+    db: &Db,
+    keys: &[(ServiceId, UserId)],
+) -> Vec<Result<Option<TokenRow>, ReadFailed>> {
+    let mut batch = Vec::with_capacity(keys.len());
+    let mut answers = Vec::with_capacity(keys.len());
+    for (service_id, user_id) in keys {
+        let (reply, answer) = oneshot::channel();
+        batch.push(Job {
+            service_id: *service_id,
+            user_id: *user_id,
+            reply,
+        });
+        answers.push(answer);
+    }
+    Reader::new(db.clone()).read(&mut batch).await;
+    let mut results = Vec::with_capacity(answers.len());
+    for answer in answers {
+        results.push(answer.await.unwrap_or(Err(ReadFailed)));
+    }
+    results
 }
