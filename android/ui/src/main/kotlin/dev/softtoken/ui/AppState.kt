@@ -1,10 +1,8 @@
 package dev.softtoken.ui
 
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.setValue
-import androidx.compose.runtime.snapshots.Snapshot
 import dev.softtoken.SoftTokenClient
 import dev.softtoken.TokenInfo
 import dev.softtoken.TokenStatus
@@ -46,7 +44,13 @@ public class AppState(
     private val scope: CoroutineScope,
     private val clock: () -> Long = System::currentTimeMillis,
 ) {
-    private val backStack = mutableStateListOf<Screen>()
+    /**
+     * The screens, the top one last: one immutable list in one state object, replaced whole by
+     * every change, so that a reader on any thread gets one stack or the next, never one half
+     * changed. (A `mutableStateListOf` changed by a `clear` and an `add` was seen empty between
+     * them by a reader on another thread, even with both inside one `withMutableSnapshot`.)
+     */
+    private var backStack: List<Screen> by mutableStateOf(listOf(Screen.Setup))
 
     /** The screen on top. */
     public val screen: Screen get() = backStack.last()
@@ -71,7 +75,7 @@ public class AppState(
     init {
         tokens.reload()
         val first = tokens.tokens.firstOrNull { it.status != TokenStatus.REVOKED } ?: tokens.tokens.firstOrNull()
-        if (first == null) backStack += Screen.Setup else openCodeAsRoot(first)
+        if (first != null) openCodeAsRoot(first)
     }
 
     /** 初期設定完了 →「次へ」: the new token's code, with nothing to go back to. */
@@ -120,7 +124,8 @@ public class AppState(
     /** Goes back one screen; `false` on the first screen (the app may close). */
     public fun back(): Boolean {
         if (backStack.size <= 1) return false
-        val left = backStack.removeAt(backStack.lastIndex)
+        val left = backStack.last()
+        backStack = backStack.dropLast(1)
         if (left is Screen.Transactions) transactions = null
         val top = screen
         if (top is Screen.Code && code?.token?.id != top.tokenId) {
@@ -146,15 +151,11 @@ public class AppState(
     }
 
     /**
-     * Makes [root] the only screen, in one step: the setup's callback runs on [scope], which may
-     * be another thread than the one reading [screen], and a reader between a `clear` and an `add`
-     * would find no screen at all.
+     * Makes [root] the only screen, in one write: the setup's callback runs on [scope], which may
+     * be another thread than the one reading [screen].
      */
     internal fun startOver(root: Screen) {
-        Snapshot.withMutableSnapshot {
-            backStack.clear()
-            backStack += root
-        }
+        backStack = listOf(root)
     }
 
     private fun showCode(token: TokenInfo) {

@@ -9,6 +9,8 @@ import dev.softtoken.TokenStatus
 import dev.softtoken.Fixtures
 import dev.softtoken.checkUserIdInput
 import java.io.File
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicLong
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertNull
@@ -167,18 +169,29 @@ class StateHoldersTest {
         // test) reads the screen on its own thread: it must never see the stack empty between.
         TestPhone().use { phone ->
             val app = phone.app
+            // The writer starts the stack over until the reader is done. The reader begins once
+            // the writer has, and goes on until it has read 200,000 times and the writer has
+            // started over 1,000 times meanwhile (however the two threads are scheduled).
+            val writes = AtomicLong()
+            val done = AtomicBoolean(false)
             val writer = Thread {
-                repeat(20_000) { app.startOver(if (it % 2 == 0) Screen.Tokens else Screen.PhoneChange) }
+                while (!done.get()) {
+                    app.startOver(if (writes.get() % 2 == 0L) Screen.Tokens else Screen.PhoneChange)
+                    writes.incrementAndGet()
+                }
             }
             writer.start()
+            while (writes.get() == 0L) Thread.onSpinWait()
+            val before = writes.get()
             var reads = 0
-            while (writer.isAlive) {
-                app.screen
+            while ((reads < 200_000 || writes.get() - before < 1_000) && writer.isAlive) {
+                assertTrue(app.screen.let { it == Screen.Tokens || it == Screen.PhoneChange })
                 reads++
             }
+            val during = writes.get() - before
+            done.set(true)
             writer.join()
-            assertTrue(reads > 0)
-            assertEquals(Screen.PhoneChange, app.screen)
+            assertTrue(during >= 1_000, "started over $during times while the reader read")
             assertFalse(app.canGoBack)
         }
     }
