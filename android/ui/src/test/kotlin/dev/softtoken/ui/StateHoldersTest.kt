@@ -192,6 +192,8 @@ class StateHoldersTest {
             done.set(true)
             writer.join()
             assertTrue(during >= 1_000, "started over $during times while the reader read")
+            // The last start-over (number writes - 1) is what stays.
+            assertEquals(if ((writes.get() - 1) % 2 == 0L) Screen.Tokens else Screen.PhoneChange, app.screen)
             assertFalse(app.canGoBack)
         }
     }
